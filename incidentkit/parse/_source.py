@@ -1,0 +1,79 @@
+"""Getting the bytes of a log: paths, ``.gz`` files, open files; and refusing binaries."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+from pathlib import Path
+from typing import IO, Union
+
+from ..errors import InputError
+
+Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
+
+_GZIP = b"\x1f\x8b"
+#: Leading bytes of capture files, and what they are.
+_CAPTURE_MAGIC = {
+    b"\xa1\xb2\xc3\xd4": "a pcap capture",
+    b"\xd4\xc3\xb2\xa1": "a pcap capture",
+    b"\xa1\xb2\x3c\x4d": "a pcap capture (nanosecond)",
+    b"\x4d\x3c\xb2\xa1": "a pcap capture (nanosecond)",
+    b"\x0a\x0d\x0d\x0a": "a pcapng capture",
+}
+
+
+def read_source(source: Source) -> tuple[bytes, str]:
+    """Return the bytes of ``source`` (decompressed if gzip) and a name for messages."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        name = str(path)
+        if not path.exists():
+            raise InputError(f"{name}: no such file")
+        if path.is_dir():
+            raise InputError(f"{name}: is a directory, not a tcpdump log")
+        with open(path, "rb") as handle:
+            data = _maybe_gunzip(handle.read(), name)
+    elif hasattr(source, "read"):
+        name = getattr(source, "name", "<stream>")
+        content = source.read()
+        data = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else content
+        if not isinstance(data, bytes):
+            raise InputError(f"{name}: read() returned {type(content).__name__}, not text or bytes")
+        data = _maybe_gunzip(data, str(name))
+    else:
+        raise InputError(
+            f"cannot read a tcpdump log from {type(source).__name__}; "
+            "pass a path, an open file, or use parse_tcpdump(text)"
+        )
+    check_text(data, str(name))
+    return data, str(name)
+
+
+def _maybe_gunzip(data: bytes, name: str) -> bytes:
+    if not data.startswith(_GZIP):
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            return stream.read()
+    except (OSError, EOFError) as exc:
+        raise InputError(
+            f"{name}: looks gzip-compressed but cannot be decompressed: {exc}"
+        ) from None
+
+
+def check_text(data: bytes, name: str) -> None:
+    """Raise :class:`InputError` when ``data`` is a capture file or other binary data."""
+    kind = _CAPTURE_MAGIC.get(data[:4])
+    if kind is not None:
+        raise InputError(
+            f"{name}: this is {kind}, not tcpdump text. Render it first with "
+            f"'tcpdump -nn -r {name} > log.txt' and read the text; "
+            "a reader for capture files is planned for incidentkit.read_pcap."
+        )
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise InputError(
+            f"{name}: binary data (a NUL byte at offset {nul}); incidentkit reads the text "
+            "tcpdump prints, so render the capture with tcpdump and read its output."
+        )

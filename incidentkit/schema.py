@@ -1,0 +1,109 @@
+"""The one table of columns every reader produces.
+
+Every reader (tcpdump text today, pcap files and Dask partitions later) returns a
+:class:`pandas.DataFrame` with exactly these columns, in this order, with these dtypes.
+Analysis code only ever relies on this table, never on how a reader got there.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pandas as pd
+
+#: ``proto`` values, in a fixed order so the categorical dtype is identical across readers.
+PROTOCOLS: Final = ("udp", "tcp", "icmp", "icmp6", "arp", "ip", "ip6", "other", "unparsed")
+
+_TEXT: Final = "string[pyarrow]"
+_PROTO = pd.CategoricalDtype(list(PROTOCOLS))
+
+#: column name -> (dtype, meaning). The order is the column order of every frame.
+COLUMNS: Final[dict[str, tuple[object, str]]] = {
+    "record": ("int64", "1-based row number in input order"),
+    "line": ("int64", "1-based input line where the record starts"),
+    "packet": ("UInt32", "tcpdump's own packet number (-# / --number), when printed"),
+    "time": ("datetime64[ns]", "packet time; see read_tcpdump for date anchors and zones"),
+    "proto": (_PROTO, "udp, tcp, icmp, icmp6, arp, ip, ip6, other or unparsed"),
+    "src": (_TEXT, "source address (IP, IPv6 or host name as printed)"),
+    "dst": (_TEXT, "destination address"),
+    "sport": ("UInt16", "source port; service names such as 'domain' mapped to numbers"),
+    "dport": ("UInt16", "destination port"),
+    "length": ("UInt32", "payload length as tcpdump reports it for the packet"),
+    "ttl": ("UInt8", "IPv4 TTL or IPv6 hop limit (-v)"),
+    "link_src": (_TEXT, "source MAC address (-e)"),
+    "link_dst": (_TEXT, "destination MAC address (-e)"),
+    "dns_id": ("UInt16", "DNS transaction id"),
+    "dns_qr": (pd.CategoricalDtype(["query", "response"]), "query or response"),
+    "dns_flags": (_TEXT, "DNS flag characters as printed (+ % * - | $)"),
+    "dns_qtype": (_TEXT, "question type (A, AAAA, MX, ...)"),
+    "dns_qname": (_TEXT, "question name without the trailing dot"),
+    "dns_rcode": (_TEXT, "NoError, NXDomain, ServFail, Refused, ... (responses only)"),
+    "dns_ancount": ("UInt16", "number of answers (responses only)"),
+    "dns_answers": (_TEXT, "answer records as printed, e.g. 'A 192.0.2.1, A 192.0.2.2'"),
+    "icmp_type": ("UInt8", "ICMP or ICMPv6 type"),
+    "icmp_code": ("UInt8", "ICMP or ICMPv6 code"),
+    "icmp_reason": (_TEXT, "meaning in words, e.g. 'port unreachable'"),
+    "icmp_orig_proto": (_TEXT, "protocol of the datagram an ICMP error quotes"),
+    "icmp_orig_src": (_TEXT, "source of the quoted datagram (-v only)"),
+    "icmp_orig_sport": ("UInt16", "source port of the quoted datagram (-v only)"),
+    "icmp_orig_dst": (_TEXT, "destination of the quoted datagram"),
+    "icmp_orig_dport": ("UInt16", "destination port of the quoted datagram"),
+    "icmp_orig_dns_id": ("UInt16", "DNS id of the quoted datagram (-v only)"),
+    "tcp_flags": (_TEXT, "TCP flags as printed, e.g. 'S.' or 'P.'"),
+    "tcp_seq": (_TEXT, "TCP sequence number or range as printed, e.g. '1:59'"),
+    "tcp_ack": ("UInt32", "TCP acknowledgement number"),
+    "tcp_win": ("UInt32", "TCP window"),
+    "info": (_TEXT, "what follows 'src > dst: ' on the record's first address line"),
+    "error": (_TEXT, "why a row is 'unparsed'"),
+    "raw": (_TEXT, "the record's text exactly as in the input (all its lines)"),
+}
+
+COLUMN_NAMES: Final = tuple(COLUMNS)
+
+
+def dtypes() -> dict[str, object]:
+    """Return ``{column: dtype}`` for :data:`COLUMNS`.
+
+    Examples
+    --------
+    >>> dtypes()["sport"]
+    'UInt16'
+    """
+    return {name: dtype for name, (dtype, _) in COLUMNS.items()}
+
+
+def empty_frame() -> pd.DataFrame:
+    """Return a frame with no rows and the full schema.
+
+    Examples
+    --------
+    >>> list(empty_frame().columns)[:4]
+    ['record', 'line', 'packet', 'time']
+    """
+    return pd.DataFrame(
+        {name: pd.Series([], dtype=dtype) for name, dtype in dtypes().items()}  # type: ignore[call-overload]
+    )
+
+
+def conform(df: pd.DataFrame) -> pd.DataFrame:
+    """Return ``df`` with exactly the schema's columns, order and dtypes.
+
+    Missing columns are added empty; extra columns are an error, so a reader cannot
+    drift from the schema unnoticed.
+
+    Examples
+    --------
+    >>> conform(pd.DataFrame({"record": [1], "line": [1]})).dtypes["sport"]
+    UInt16Dtype()
+    """
+    extra = set(df.columns) - set(COLUMN_NAMES)
+    if extra:
+        raise ValueError(f"columns not in the schema: {sorted(extra)}")
+    out = {}
+    for name, dtype in dtypes().items():
+        if name in df.columns:
+            col = df[name]
+            out[name] = col if col.dtype == dtype else col.astype(dtype)  # type: ignore[call-overload]
+        else:
+            out[name] = pd.Series(pd.NA, index=df.index, dtype=dtype)  # type: ignore[call-overload]
+    return pd.DataFrame(out, index=pd.RangeIndex(len(df)))
