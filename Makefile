@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env test lint typecheck unit clean
+.PHONY: env test lint typecheck unit captures clean
 
 env: $(STAMP)
 
@@ -25,6 +25,10 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# Re-record data/scenarios/ with real tools in network namespaces (root only).
+captures:
+	bash scripts/capture_scenarios.sh data/scenarios
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -89,7 +89,7 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     """Return ``df`` with exactly the schema's columns, order and dtypes.
 
     Missing columns are added empty; extra columns are an error, so a reader cannot
-    drift from the schema unnoticed.
+    drift from the schema unnoticed. A time-zone aware ``time`` (``tz=``) stays aware.
 
     Examples
     --------
@@ -103,7 +103,8 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     for name, dtype in dtypes().items():
         if name in df.columns:
             col = df[name]
-            out[name] = col if col.dtype == dtype else col.astype(dtype)  # type: ignore[call-overload]
+            keep = col.dtype == dtype or isinstance(col.dtype, pd.DatetimeTZDtype)
+            out[name] = col if keep else col.astype(dtype)  # type: ignore[call-overload]
         else:
             out[name] = pd.Series(pd.NA, index=df.index, dtype=dtype)  # type: ignore[call-overload]
     return pd.DataFrame(out, index=pd.RangeIndex(len(df)))

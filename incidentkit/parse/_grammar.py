@@ -169,9 +169,9 @@ DNS: Final = (
 ICMP: Final = r"^ICMP (?P<text>[^\n]*?),? length (?P<length>\d+)|^ICMP (?P<bare>[^\n]*)"
 #: print-icmp6.c: "ICMP6, <text>, length N" (the length may come earlier, or not at all),
 #: after any IPv6 extension headers: "HBH (rtalert: 0x0000) (padn) [icmp6 sum ok] ICMP6, ..."
-ICMP6: Final = (
-    r"(?:^|[\])] )ICMP6, (?P<text>[^\n]*?)(?:,? length (?P<length>\d+))?(?: \[\|icmp6\])?$"
-)
+#: or, without -v, "HBH ICMP6, multicast listener report v2, ..."
+ICMP6_START: Final = r"(?:^|[\])] |HBH |DSTOPT )ICMP6, "
+ICMP6: Final = ICMP6_START + r"(?P<text>[^\n]*?)(?:,? length (?P<length>\d+))?(?: \[\|icmp6\])?$"
 
 #: What an ICMP "destination unreachable" says about the datagram it answers:
 #:   203.0.113.2 udp port 53 unreachable            198.51.100.7 tcp port https unreachable
@@ -188,7 +188,7 @@ ICMP_UNREACH_QUOTED: Final = (
 ICMP6_UNREACH_QUOTED: Final = (
     r"^destination unreachable, [^,]*?"
     r"(?:, (?P<dst>\S+) (?P<proto>udp|tcp) port (?P<port>[\w-]+)"
-    r"| (?P<dst1>[0-9A-Za-z][\w.:-]*)(?:,|$))"
+    r"| (?P<dst1>[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*|\d+\.\d+\.\d+\.\d+)(?:,|$))"
 )
 
 #: The quoted datagram that -v prints on the lines after an ICMP error:

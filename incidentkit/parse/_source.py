@@ -37,7 +37,7 @@ def read_source(source: Source) -> tuple[bytes, str]:
     elif hasattr(source, "read"):
         name = getattr(source, "name", "<stream>")
         content = source.read()
-        data = content.encode("utf-8", "surrogateescape") if isinstance(content, str) else content
+        data = encode_text(content) if isinstance(content, str) else content
         if not isinstance(data, bytes):
             raise InputError(f"{name}: read() returned {type(content).__name__}, not text or bytes")
         data = _maybe_gunzip(data, str(name))
@@ -48,6 +48,15 @@ def read_source(source: Source) -> tuple[bytes, str]:
         )
     check_text(data, str(name))
     return data, str(name)
+
+
+def encode_text(text: str) -> bytes:
+    """UTF-8 bytes of ``text``: bytes decoded with surrogateescape come back as they were,
+    and any other lone surrogate is written as a visible escape instead of failing."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace")
 
 
 def _maybe_gunzip(data: bytes, name: str) -> bytes:

@@ -28,7 +28,7 @@ from .. import schema
 from ..errors import InputError, ParseError, ParseWarning
 from ..services import port_number
 from . import _grammar as g
-from ._source import Source, check_text, read_source
+from ._source import Source, check_text, encode_text, read_source
 
 TimeFormat = Literal["auto", "-ttt", "-ttttt"]
 DateLike = "str | _dt.date | pd.Timestamp | None"
@@ -87,7 +87,10 @@ def read_tcpdump(
     Examples
     --------
     >>> df = read_tcpdump("data/yummyrecipesforme_dns_icmp.log", date="2026-11-24")
-    >>> df[["time", "proto", "src", "dport", "dns_qname"]].head(2)  # doctest: +SKIP
+    >>> print(df[["time", "proto", "src", "dst", "dport", "icmp_reason"]].head(2).to_string())
+                            time proto            src            dst  dport       icmp_reason
+    0 2026-11-24 13:24:32.192571   udp  192.51.100.15    203.0.113.2     53              <NA>
+    1 2026-11-24 13:24:36.098564  icmp    203.0.113.2  192.51.100.15   <NA>  port unreachable
     """
     data, name = read_source(source)
     return _parse_bytes(data, name, date=date, tz=tz, strict=strict, time_format=time_format)
@@ -107,11 +110,12 @@ def parse_tcpdump(
     --------
     >>> df = parse_tcpdump("13:24:32.192571 IP 192.51.100.15.52444 > "
     ...                    "203.0.113.2.domain: 35084+ A? yummyrecipesforme.com. (24)")
-    >>> df.loc[0, ["proto", "dport", "dns_qname"]].tolist()
-    ['udp', 53, 'yummyrecipesforme.com']
+    >>> row = df.iloc[0]
+    >>> row["proto"], int(row["dport"]), row["dns_qname"]
+    ('udp', 53, 'yummyrecipesforme.com')
     """
     if isinstance(text, str):
-        data = text.encode("utf-8", "surrogateescape")
+        data = encode_text(text)
     elif isinstance(text, (bytes, bytearray)):
         data = bytes(text)
     else:
@@ -222,12 +226,15 @@ def _classify(lines: _Lines) -> _Kinds:
     indented = _match(text, g.INDENTED) & ~start & ~blank & ~meta
     loose = ~(start | blank | meta | indented)
     seen_record = np.cumsum(start) > 0
-    # -A / -AA print the payload as unindented text after each record: recognise that
-    # layout when most records are followed by such a line.
+    # -A / -AA print the payload as unindented text after each record, non-printable
+    # bytes as '.', so the packet's headers show as runs of dots ("E..<.h@.@.!R...").
+    # Recognise that layout when most records are followed by such a line.
     ascii_payload = False
     if loose.any() and start.any():
-        followed = start[:-1] & loose[1:]
-        ascii_payload = bool(followed.sum() * 2 >= start.sum())
+        after = np.flatnonzero(start[:-1] & loose[1:]) + 1
+        if len(after) * 2 >= start.sum():
+            dotted = _match(pc.take(text, pa.array(after)), r"\.\.")
+            ascii_payload = bool(dotted.sum() * 2 >= len(after))
     continuation = ~start & seen_record & (indented | (ascii_payload & (loose | blank)))
     unparsed = ~(start | continuation | meta | blank)
     reasons = np.full(len(start), None, dtype=object)
@@ -418,7 +425,7 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     ether = pc.fill_null(link["ethertype"], "")
     l4 = pc.fill_null(iph["l4"], "")
 
-    is_icmp6 = _starts(core, r"(?:^|[\])] )ICMP6, ") & has_addr
+    is_icmp6 = _starts(core, g.ICMP6_START) & has_addr
     is_icmp = _starts(core, r"^ICMP ") & has_addr & ~is_icmp6
     is_tcp = (
         (_starts(core, r"^(?:Flags \[|tcp \d)") | _np(pc.equal(l4, "TCP")))
@@ -471,7 +478,19 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
 
     # ---- lengths: the last "length N" or "(N)" the first address line reports
     last = _extract(cols["info"], g.LAST_LENGTH)
-    length = _to_int(_first(last["length"], last["dnslen"], arp["length"]), 2**32 - 1)
+    udp = _subset(core, is_udp, g.UDP)
+    length = _to_int(
+        _first(
+            tcp["length"],
+            tcp["qlength"],
+            udp["length"],
+            udp["qlength"],
+            last["length"],
+            last["dnslen"],
+            arp["length"],
+        ),
+        2**32 - 1,
+    )
 
     # ---- DNS, over UDP or TCP
     dns_text = _subset(core, (is_udp | is_tcp), g.DNS_TEXT)["dns"]

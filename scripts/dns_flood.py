@@ -1,0 +1,55 @@
+"""Send a bounded burst of DNS queries from many source addresses (the DoS scenario).
+
+Usage: dns_flood.py --server IP --count N --max-seconds S --name NAME SRC [SRC ...]
+
+Every source address must already be configured on a local interface. The burst stops
+after COUNT queries or MAX-SECONDS, whichever comes first, and never sends anywhere but
+SERVER (a test host in a network namespace of the capture script).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import socket
+import struct
+import time
+
+
+def query(qid: int, name: str) -> bytes:
+    header = struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0)
+    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    return header + labels + struct.pack("!HH", 1, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--count", type=int, default=20000)
+    parser.add_argument("--max-seconds", type=float, default=20.0)
+    parser.add_argument("--name", required=True)
+    parser.add_argument("sources", nargs="+")
+    args = parser.parse_args()
+    rng = random.Random(53)
+    socks = []
+    for src in args.sources:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.bind((src, 0))
+        sock.setblocking(False)
+        socks.append(sock)
+    deadline = time.monotonic() + args.max_seconds
+    sent = 0
+    while sent < args.count and time.monotonic() < deadline:
+        sock = socks[sent % len(socks)]
+        try:
+            sock.sendto(query(rng.randrange(65536), args.name), (args.server, 53))
+            sent += 1
+        except BlockingIOError:
+            time.sleep(0.001)
+        if sent % 200 == 0:
+            time.sleep(0.005)  # a burst, not a wall: lets the capture keep up
+    print(f"sent {sent} queries from {len(socks)} addresses")
+
+
+if __name__ == "__main__":
+    main()

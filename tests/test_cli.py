@@ -1,0 +1,72 @@
+"""The command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+from conftest import SEED_LOG, rendering_path
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "incidentkit.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_summary_of_the_seed():
+    result = run("parse", str(SEED_LOG), "--summary")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "records: 6"
+    assert "  udp: 3" in lines and "  icmp: 3" in lines
+    assert any(line.startswith("time span: ") and "257.830396 s" in line for line in lines)
+    assert lines[-1] == "unparsed lines: 0"
+
+
+def test_csv_jsonl_and_parquet(tmp_path):
+    csv_out = tmp_path / "seed.csv"
+    assert run("parse", str(SEED_LOG), "-o", str(csv_out)).returncode == 0
+    frame = pd.read_csv(csv_out)
+    assert len(frame) == 6 and frame["dport"].dropna().astype(int).tolist() == [53, 53, 53]
+
+    result = run("parse", str(SEED_LOG), "--format", "jsonl", "--date", "2026-11-24")
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line]
+    assert [r["proto"] for r in rows] == ["udp", "icmp"] * 3
+    assert rows[0]["time"].startswith("2026-11-24T13:24:32.192571")
+
+    parquet = tmp_path / "seed.parquet"
+    assert run("parse", str(SEED_LOG), "--format", "parquet", "-o", str(parquet)).returncode == 0
+    assert pd.read_parquet(parquet)["icmp_orig_dport"].dropna().tolist() == [53, 53, 53]
+
+
+def test_gzipped_rendering_summary():
+    result = run("parse", str(rendering_path("dos", "n")), "--summary")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0] == "records: 40118"
+
+
+def test_errors_are_one_clear_line(tmp_path):
+    missing = run("parse", str(tmp_path / "missing.log"))
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == f"incidentkit: error: {tmp_path / 'missing.log'}: no such file"
+    pcap = tmp_path / "x.pcap"
+    pcap.write_bytes(b"\xd4\xc3\xb2\xa1" + bytes(20))
+    refused = run("parse", str(pcap))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "pcap capture" in refused.stderr
+    assert run("parse", str(SEED_LOG), "--format", "parquet").returncode == 2
+
+
+def test_unparsed_lines_warn_on_stderr(tmp_path):
+    log = tmp_path / "mixed.log"
+    log.write_text(SEED_LOG.read_text() + "this is no packet\n")
+    result = run("parse", str(log), "--summary")
+    assert result.returncode == 0
+    assert "1 of 4 lines are not tcpdump records" in result.stderr
+    assert result.stdout.splitlines()[-1] == "unparsed lines: 1 (lines 4)"
