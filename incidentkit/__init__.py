@@ -4,18 +4,29 @@ Data flows one way: tcpdump text -> rows of one schema -> DNS transactions and I
 errors -> a diagnosis -> figures and the follow-up report.
 """
 
+from .diagnose import Diagnosis, Hypothesis, ServerJudgement, diagnose
+from .dns import dns_transactions
 from .errors import IncidentkitError, InputError, ParseError, ParseWarning
+from .icmp import icmp_errors
 from .parse import parse_tcpdump, read_tcpdump
 from .schema import COLUMNS, PROTOCOLS
+from .traffic import traffic_rate
 
 __all__ = [
     "COLUMNS",
     "PROTOCOLS",
+    "Diagnosis",
+    "Hypothesis",
     "IncidentkitError",
     "InputError",
     "ParseError",
     "ParseWarning",
+    "ServerJudgement",
+    "diagnose",
+    "dns_transactions",
+    "icmp_errors",
     "parse_tcpdump",
     "read_tcpdump",
+    "traffic_rate",
 ]
 __version__ = "0.1.0"

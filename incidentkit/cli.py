@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from collections.abc import Sequence
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .diagnose import Diagnosis, diagnose
 from .errors import IncidentkitError, ParseWarning
 from .parse import read_tcpdump
 
@@ -40,6 +42,30 @@ def summarize(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def describe(diagnosis: Diagnosis, df: pd.DataFrame) -> str:
+    """Return the text of ``incidentkit diagnose``: cause, ranked hypotheses, evidence lines."""
+    out = [f"cause: {diagnosis.cause}", diagnosis.summary]
+    if diagnosis.facts.get("retries"):
+        out.append(f"retries: {diagnosis.facts['retries']}")
+    if diagnosis.hypotheses:
+        out.append("hypotheses:")
+        width = max(len(h.cause) for h in diagnosis.hypotheses)
+        for i, h in enumerate(diagnosis.hypotheses, 1):
+            out.append(f"  {i}. {h.cause:<{width}}  {h.verdict:<10} {h.score:4.2f}  {h.sentence}")
+    for judged in diagnosis.servers:
+        if judged.server != diagnosis.server:
+            out.append(f"also judged: {judged.server} port {judged.port}: {judged.cause}")
+    records = diagnosis.evidence_records
+    if records:
+        rows = df.set_index("record").loc[records]
+        out.append(f"evidence ({len(records)} records):")
+        for _record, row in rows.iterrows():
+            first, *rest = str(row["raw"]).split("\n")
+            out.append(f"  line {row['line']:>6}  {first}")
+            out.extend(f"  {'':>11}  {more}" for more in rest)
+    return "\n".join(out)
+
+
 def _write(df: pd.DataFrame, fmt: str, out: str | None) -> None:
     if fmt == "parquet":
         if out is None:
@@ -68,6 +94,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--date", help="the capture's date, for logs that print only times")
     p.add_argument("--tz", help="time zone the log's times are in")
     p.add_argument("--strict", action="store_true", help="fail at the first non-record line")
+    d = sub.add_parser("diagnose", help="name the cause of a DNS failure, with its evidence")
+    d.add_argument("log", help="tcpdump text log (plain or .gz)")
+    d.add_argument("--json", action="store_true", help="print the diagnosis as JSON only")
+    d.add_argument("--server", help="the DNS server to judge (default: every one queried)")
+    d.add_argument("--domain", help="the site's name: judge only its queries")
+    d.add_argument("--expected-address", help="the address the site should resolve to")
+    d.add_argument("--dos-threshold", type=float, help="queries per second that make a flood")
+    d.add_argument("--date", help="the capture's date, for logs that print only times")
+    d.add_argument("--tz", help="time zone the log's times are in")
     return parser
 
 
@@ -77,10 +112,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ParseWarning)
-            df = read_tcpdump(Path(args.log), date=args.date, tz=args.tz, strict=args.strict)
+            strict = getattr(args, "strict", False)
+            df = read_tcpdump(Path(args.log), date=args.date, tz=args.tz, strict=strict)
         for warning in caught:
             print(f"incidentkit: warning: {warning.message}", file=sys.stderr)
-        if args.summary:
+        if args.command == "diagnose":
+            result = diagnose(
+                df,
+                server=args.server,
+                domain=args.domain,
+                expected_address=args.expected_address,
+                dos_threshold=args.dos_threshold,
+            )
+            if args.json:
+                print(json.dumps(result.to_dict(), indent=2))
+            else:
+                print(describe(result, df))
+        elif args.summary:
             print(summarize(df))
         else:
             _write(df, args.format, args.output)

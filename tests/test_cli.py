@@ -70,3 +70,31 @@ def test_unparsed_lines_warn_on_stderr(tmp_path):
     assert result.returncode == 0
     assert "1 of 4 lines are not tcpdump records" in result.stderr
     assert result.stdout.splitlines()[-1] == "unparsed lines: 1 (lines 4)"
+
+
+def test_diagnose_text():
+    result = run("diagnose", str(SEED_LOG), "--date", "2026-11-24")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "cause: service_down"
+    assert any(line.startswith("  1. service_down") and "supported" in line for line in lines)
+    assert any(line.startswith("  2. firewall") and "possible" in line for line in lines)
+    evidence = lines[lines.index("evidence (6 records):") + 1 :]
+    assert evidence[0].split()[:3] == ["line", "1", "13:24:32.192571"]
+    assert len(evidence) == 6
+
+
+def test_diagnose_json_is_the_only_output():
+    result = run(
+        "diagnose",
+        str(rendering_path("wrong_answer", "n")),
+        "--json",
+        "--expected-address",
+        "203.0.113.80",
+        "--domain",
+        "yummyrecipesforme.com",
+    )
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["cause"] == "misconfiguration"
+    assert data["server"] == "203.0.113.2"
