@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env test lint typecheck unit captures clean
+.PHONY: env test lint typecheck unit captures figures clean
 
 env: $(STAMP)
 
@@ -25,6 +25,10 @@ unit: $(STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
+
+# The README's figures, drawn from the seed's log.
+figures: $(STAMP)
+	$(BIN)/python scripts/make_figures.py docs/img
 
 # Re-record data/scenarios/ with real tools in network namespaces (root only).
 captures:

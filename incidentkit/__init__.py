@@ -9,13 +9,16 @@ from .dns import dns_transactions
 from .errors import IncidentkitError, InputError, ParseError, ParseWarning
 from .icmp import icmp_errors
 from .parse import parse_tcpdump, read_tcpdump
+from .plot import plot_icmp_errors, plot_latency, plot_rate, plot_timeline
 from .schema import COLUMNS, PROTOCOLS
 from .traffic import traffic_rate
+from .widgets import Explorer, explore
 
 __all__ = [
     "COLUMNS",
     "PROTOCOLS",
     "Diagnosis",
+    "Explorer",
     "Hypothesis",
     "IncidentkitError",
     "InputError",
@@ -24,8 +27,13 @@ __all__ = [
     "ServerJudgement",
     "diagnose",
     "dns_transactions",
+    "explore",
     "icmp_errors",
     "parse_tcpdump",
+    "plot_icmp_errors",
+    "plot_latency",
+    "plot_rate",
+    "plot_timeline",
     "read_tcpdump",
     "traffic_rate",
 ]
