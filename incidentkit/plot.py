@@ -235,6 +235,7 @@ def plot_timeline(
     else:
         segments = []
         ok = tx.dropna(subset=["time"])
+        q: Any
         for q in ok.itertuples(index=False):
             end_row = {
                 "answered": "DNS answer",
@@ -263,15 +264,15 @@ def plot_timeline(
                 )
             )
         for row in TIMELINE_ROWS:
-            part = events.loc[events["row"] == row]
-            if part.empty:
+            marks = events.loc[events["row"] == row]
+            if marks.empty:
                 continue
             ax.scatter(
-                part["time"],
-                part["y"],
+                marks["time"],
+                marks["y"],
                 s=36,
                 zorder=2,
-                label=f"{row} ({len(part)})",
+                label=f"{row} ({len(marks)})",
                 gid=f"incidentkit:timeline:{row}",
                 **_STYLE[row],
             )
@@ -282,7 +283,7 @@ def plot_timeline(
         if tz is not None and when.tzinfo is None:
             when = when.tz_localize(tz)
         ax.axvline(
-            when,
+            float(mdates.date2num(when)),
             color="#9467bd",
             linestyle="--",
             linewidth=1.2,
