@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env test lint typecheck unit captures figures clean
+.PHONY: env test lint typecheck unit report notebooks captures figures screenshot clean
 
 env: $(STAMP)
 
@@ -15,20 +15,33 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check incidentkit tests
-	$(BIN)/ruff format --check incidentkit tests
+	$(BIN)/ruff check incidentkit tests scripts
+	$(BIN)/ruff format --check incidentkit tests scripts
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
 	$(BIN)/pytest
+	$(BIN)/pytest -p no:cacheprovider --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg
 
 test: lint typecheck unit
+
+# The follow-up report for the seed's log: reports/yummyrecipesforme.html
+report: $(STAMP)
+	$(BIN)/incidentkit report data/yummyrecipesforme_dns_icmp.log -o reports/yummyrecipesforme.html
+
+# Rewrite the notebooks in notebooks/ and execute them on the seed's log (for nbval).
+notebooks: $(STAMP)
+	$(BIN)/python scripts/build_notebooks.py
 
 # The README's figures, drawn from the seed's log.
 figures: $(STAMP)
 	$(BIN)/python scripts/make_figures.py docs/img
+
+# The README's screenshot of the seed's report, taken in headless Chromium.
+screenshot: report
+	$(BIN)/python scripts/screenshot_report.py reports/yummyrecipesforme.html docs/img/report.png
 
 # Re-record data/scenarios/ with real tools in network namespaces (root only).
 captures:

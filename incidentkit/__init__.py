@@ -10,7 +10,9 @@ from .errors import IncidentkitError, InputError, ParseError, ParseWarning
 from .icmp import icmp_errors
 from .parse import parse_tcpdump, read_tcpdump
 from .plot import plot_icmp_errors, plot_latency, plot_rate, plot_timeline
+from .report import ReportError, reported_time, run_report
 from .schema import COLUMNS, PROTOCOLS
+from .story import Story
 from .traffic import traffic_rate
 from .widgets import Explorer, explore
 
@@ -24,7 +26,9 @@ __all__ = [
     "InputError",
     "ParseError",
     "ParseWarning",
+    "ReportError",
     "ServerJudgement",
+    "Story",
     "diagnose",
     "dns_transactions",
     "explore",
@@ -35,6 +39,8 @@ __all__ = [
     "plot_rate",
     "plot_timeline",
     "read_tcpdump",
+    "reported_time",
+    "run_report",
     "traffic_rate",
 ]
 __version__ = "0.1.0"

@@ -103,12 +103,27 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--dos-threshold", type=float, help="queries per second that make a flood")
     d.add_argument("--date", help="the capture's date, for logs that print only times")
     d.add_argument("--tz", help="time zone the log's times are in")
+    r = sub.add_parser("report", help="write the follow-up report (HTML) for a log")
+    r.add_argument("log", help="tcpdump text log (plain or .gz)")
+    r.add_argument("-o", "--output", default="report.html", help="HTML file to write")
+    r.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="a parameter of the report notebook",
+    )
+    r.add_argument("--notebook", help="another report notebook")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "report":
+        return _report(args)
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ParseWarning)
@@ -138,6 +153,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (IncidentkitError, ValueError) as exc:
         print(f"incidentkit: error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import run_report
+
+    try:
+        out = run_report(
+            args.log, args.output, parameters=dict(args.parameter), notebook=args.notebook
+        )
+    except IncidentkitError as exc:
+        print(f"incidentkit: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out} (and the executed notebook {out.with_suffix('.ipynb')})")
     return 0
 
 

@@ -75,6 +75,7 @@ class ServerJudgement:
     queries: int
     outcomes: dict[str, int]
     hypotheses: list[Hypothesis]
+    rate: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -481,11 +482,18 @@ def _judge(
         )
     )
     cause = hyps[0].cause if hyps[0].verdict != "ruled out" else "inconclusive"
+    rate_facts = {
+        "dos_threshold": None if threshold != threshold else threshold,
+        "rate_baseline": baseline,
+        "rate_peak": peak,
+        "rate_peak_sources": sources,
+        "rate_interval": str(cfg["dos_freq"]),
+    }
     outcomes = {
         o: int((tx["outcome"] == o).sum())
         for o in ("answered", "error", "icmp_error", "no_response")
     }
-    return ServerJudgement(server, port, protocol, cause, n, outcomes, hyps)
+    return ServerJudgement(server, port, protocol, cause, n, outcomes, hyps, rate_facts)
 
 
 def diagnose(
@@ -628,6 +636,7 @@ def _diagnosis(
         "first_failure": tx.loc[tx["outcome"] != "answered", "time"].min(),
         "latencies_s": [None if pd.isna(v) else round(v.total_seconds(), 6) for v in tx["latency"]],
         "retries": _retries(tx),
+        **j.rate,
         "clients": sorted(set(tx["client"].dropna())),
         "names": sorted(set(tx["qname"].dropna())),
     }

@@ -57,7 +57,9 @@ def _time_axis(ax: Axes, times: pd.Series) -> None:
     """Readable time ticks: time of day for short captures, dates for long ones."""
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=True))
+    # a time-only log is dated 1970-01-01 by the reader: do not print that date
+    dated = bool(len(times)) and int(pd.Timestamp(times.min()).year) != 1970
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=dated))
     tz = getattr(times.dt, "tz", None) if len(times) else None
     ax.set_xlabel(f"time ({tz})" if tz is not None else "time (as the log prints it)")
 
@@ -432,6 +434,14 @@ def plot_latency(
     ylabel = "latency (s)"
     if transactions.empty:
         return _nothing(ax, title, "no DNS query in the capture", "time", ylabel)
+    if (transactions["outcome"] == "no_response").all():
+        return _nothing(
+            ax,
+            title,
+            f"no query got a response or an error ({len(transactions)} without a response)",
+            "time",
+            ylabel,
+        )
     for outcome, color in _OUTCOME_COLORS.items():
         part = transactions.loc[transactions["outcome"] == outcome]
         if part.empty:

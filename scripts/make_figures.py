@@ -11,9 +11,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-import incidentkit as ik  # noqa: E402
+import incidentkit as ik
 
 ROOT = Path(__file__).resolve().parent.parent
 

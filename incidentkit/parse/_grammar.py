@@ -149,6 +149,8 @@ LAST_LENGTH: Final = r"(?:length:? (?P<length>\d+)|\((?P<dnslen>\d+)\))[^\n]*?$"
 #   4660 NXDomain 0/1/0 (97)
 #   22836*- q: A? www.tcpdump.org. 2/2/5 www.tcpdump.org. A 192.139.46.66, ... ns: ... (224)   (-vv)
 # Over TCP the DNS text follows the TCP header: "Flags [P.], ..., length 58 17177+ ..."
+# tcpdump prints a name's bytes as they are, spaces included ("A? <img src=x>.example."),
+# so a name runs to what follows it, not to the first blank.
 _RCODES: Final = (
     "FormErr|ServFail|NXDomain|NotImp|Refused|YXDomain|YXRRSet|NXRRSet|NotAuth|NotZone"
     r"|NoChange|BadVers|BadCookie|Resp\d+"
@@ -159,7 +161,7 @@ DNS_TEXT: Final = r"^(?:Flags \[[^\]]*\][^\n]*?, length \d+:? |\[[^\]]*\] )?(?P<
 DNS: Final = (
     r"^(?P<id>\d+)(?: (?P<op>" + _OPCODES + r"))?(?: ?(?P<rcode>" + _RCODES + r"))?"
     r"(?P<flags>[*\-|$+%]*)(?: \[b2&3=0x[0-9a-f]+\])?(?: \[\d+(?:a|q|n|au)\])*"
-    r"(?:,? (?:q: )?(?P<qtype>[A-Z][A-Za-z0-9_-]*)(?: \([^)]*\))?\? (?P<qname>\S*))?"
+    r"(?:,? (?:q: )?(?P<qtype>[A-Z][A-Za-z0-9_-]*)(?: \([^)]*\))?\? (?P<qname>[^\n]*?))?"
     r"(?: (?P<an>\d+)/(?P<ns>\d+)/(?P<ar>\d+)(?P<answers>[^\n]*?))?"
     r"(?: (?:ns|ar): [^\n]*?)?(?: \[\|domain\])?(?: \((?P<dlen>\d+)\))?$"
 )

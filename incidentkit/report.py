@@ -1,0 +1,200 @@
+"""The follow-up report: a parameterised notebook, executed by papermill, exported by
+nbconvert to one self-contained HTML file with the code hidden."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pandas as pd
+
+from .errors import IncidentkitError
+
+#: The report notebook of this repository (``notebooks/dns_incident_report.ipynb``).
+DEFAULT_NOTEBOOK = (
+    Path(__file__).resolve().parent.parent / "notebooks" / ("dns_incident_report.ipynb")
+)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class ReportError(IncidentkitError):
+    """The report could not be made; ``section`` names the part that failed."""
+
+    def __init__(self, message: str, section: str | None = None) -> None:
+        super().__init__(message)
+        self.section = section
+
+
+def reported_time(df: pd.DataFrame, reported_at: str | None) -> pd.Timestamp | None:
+    """``reported_at`` ("13:24", "1:24 PM" or a full date and time) as a time on the
+    capture's axis: a time of day is put on the day of the capture's first packet.
+
+    Examples
+    --------
+    >>> from incidentkit import read_tcpdump
+    >>> df = read_tcpdump("data/yummyrecipesforme_dns_icmp.log", date="2026-11-24")
+    >>> reported_time(df, "1:24 PM")
+    Timestamp('2026-11-24 13:24:00')
+    """
+    if not reported_at:
+        return None
+    try:
+        when = pd.Timestamp(reported_at)
+    except ValueError:
+        return None
+    times = df["time"].dropna()
+    if len(times) and not any(ch in reported_at for ch in "-/"):
+        first = times.min()
+        when = pd.Timestamp.combine(first.date(), when.time())
+        if first.tzinfo is not None:
+            when = when.tz_localize(first.tzinfo)
+    return when
+
+
+def notebook_parameters(notebook: Path = DEFAULT_NOTEBOOK) -> dict[str, Any]:
+    """The notebook's parameters with their default values, read from its ``parameters`` cell."""
+    import papermill
+
+    found = papermill.inspect_notebook(str(notebook))
+    return {name: info["default"] for name, info in found.items()}
+
+
+def _coerce(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn command-line strings into the types of the notebook's defaults."""
+    import papermill
+
+    known = papermill.inspect_notebook(str(notebook))
+    out: dict[str, Any] = {}
+    for name, value in parameters.items():
+        if name not in known:
+            raise ReportError(
+                f"the notebook has no parameter {name!r}; it has: {', '.join(sorted(known))}"
+            )
+        kind = known[name].get("inferred_type_name", "None")
+        if isinstance(value, str) and kind in ("float", "int"):
+            try:
+                value = float(value) if kind == "float" else int(value)
+            except ValueError:
+                raise ReportError(f"parameter {name} takes a number, not {value!r}") from None
+        out[name] = value
+    return out
+
+
+def _section_of(nb: Any, cell_index: int) -> str:
+    """The heading of the markdown cell above ``cell_index``."""
+    for cell in reversed(nb.cells[: cell_index + 1]):
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return "the start of the notebook"
+
+
+def export_html(executed: Path, output: Path) -> Path:
+    """Export an executed notebook to one HTML file with no code cells.
+
+    Written to a temporary file first and moved into place, so ``output`` is either
+    the complete report or not there.
+    """
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(str(executed), as_version=4)
+    exporter = HTMLExporter(
+        template_name="incidentkit",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nb)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=output.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(body)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, output)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return output
+
+
+def run_report(
+    log: str | os.PathLike[str],
+    output: str | os.PathLike[str] = "report.html",
+    *,
+    parameters: Mapping[str, Any] | None = None,
+    notebook: str | os.PathLike[str] | None = None,
+    timeout: int = 600,
+) -> Path:
+    """Execute the report notebook on ``log`` and export it to ``output`` (HTML).
+
+    The executed notebook is kept beside the HTML (same name, ``.ipynb``). When a cell
+    fails, :class:`ReportError` names the section it belongs to, the executed notebook
+    is kept as ``NAME.failed.ipynb`` for inspection, and no HTML is left at ``output``.
+
+    Parameters
+    ----------
+    log : path
+        The tcpdump log to report on.
+    output : path, default "report.html"
+        Where to write the HTML report.
+    parameters : mapping, optional
+        Values for the notebook's ``parameters`` cell (strings are converted to the
+        type of the notebook's default).
+    notebook : path, optional
+        Another report notebook; the repository's ``notebooks/dns_incident_report.ipynb``
+        by default.
+    timeout : int, default 600
+        Seconds any one cell may run.
+
+    Returns
+    -------
+    pathlib.Path
+        The HTML file.
+    """
+    import papermill
+
+    source = Path(notebook) if notebook is not None else DEFAULT_NOTEBOOK
+    if not source.exists():
+        raise ReportError(f"{source}: no such notebook")
+    log_path = Path(log)
+    if not log_path.exists():
+        raise ReportError(f"{log_path}: no such file")
+    out = Path(output)
+    executed = out.with_suffix(".ipynb")
+    failed = out.with_suffix(".failed.ipynb")
+    values = _coerce(source, dict(parameters or {}))
+    values["log_path"] = str(log_path.resolve())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (out, failed):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(executed),
+            parameters=values,
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
+        )
+    except papermill.PapermillExecutionError as exc:
+        os.replace(executed, failed)
+        nb = nbformat.read(str(failed), as_version=4)
+        section = _section_of(nb, exc.cell_index)
+        raise ReportError(
+            f"the report failed in section '{section}': {exc.ename}: {exc.evalue} "
+            f"(the executed notebook is {failed}; no HTML was written)",
+            section,
+        ) from None
+    return export_html(executed, out)

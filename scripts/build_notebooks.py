@@ -1,0 +1,210 @@
+"""Write the notebooks in notebooks/ and execute them on the seed's log.
+
+The notebooks are committed executed, so nbval can re-run them and compare outputs;
+this script is how they are made (``make notebooks``). Volatile metadata (papermill's
+timings and paths) is stripped so the files hold nothing of the machine that ran them.
+
+Usage: python scripts/build_notebooks.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+
+PARAMETERS = """\
+log_path: str = "../data/yummyrecipesforme_dns_icmp.log"  # tcpdump text log (plain or .gz)
+capture_date: str = ""  # day of the capture, YYYY-MM-DD; "" when the log does not say
+site_domain: str = "yummyrecipesforme.com"  # the site users could not reach
+expected_address: str = ""  # the address the site should resolve to; "" when unknown
+dns_server: str = ""  # the DNS server to judge; "" finds every one in the capture
+reported_at: str = "13:24"  # when the incident was reported (a time of day, or date and time)
+symptom: str = "destination port unreachable"  # the error users reported
+analyst: str = "Security analyst"  # who writes this report
+organisation: str = "IT consulting services"  # on whose behalf
+dos_threshold: float = 0.0  # queries per second that make a flood; 0 derives it from the capture
+dos_min_sources: int = 10  # a flood comes from at least this many addresses
+"""
+
+SETUP = """\
+import matplotlib.pyplot as plt
+from pathlib import Path
+
+import incidentkit as ik
+
+df = ik.read_tcpdump(log_path, date=capture_date or None)
+diagnosis = ik.diagnose(df, server=dns_server or None, domain=site_domain or None,
+                        expected_address=expected_address or None,
+                        dos_threshold=dos_threshold or None, dos_min_sources=dos_min_sources)
+transactions = ik.dns_transactions(df)
+story = ik.Story(df, diagnosis, transactions, reported_at=reported_at, symptom=symptom,
+                 site=site_domain)
+story.header(analyst, organisation, Path(log_path).name)"""
+
+
+def figure(call: str) -> str:
+    return f'fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")\n{call}\nplt.show()'
+
+
+def report() -> nbformat.NotebookNode:
+    md, code = new_markdown_cell, new_code_cell
+    cells = [
+        md(
+            "# Follow-up report: a network incident\n\n"
+            "This report follows the incident from the users' complaint to its cause. "
+            "Every statement about the incident below is computed from the packet capture "
+            "named in the parameters and cites the log lines it rests on."
+        ),
+        code(PARAMETERS, metadata={"tags": ["parameters"]}),
+        md("## The incident at a glance"),
+        code(SETUP),
+        md("## Part 1: problem summary\n\nWhat was reported, and what the capture shows of it."),
+        md(
+            "### 1. When the incident was reported\n\nWhen did users report the problem, "
+            "and when does the capture first show it?"
+        ),
+        code("story.reported()"),
+        md(
+            "### 2. What users saw\n\nThe error users reported, and what in the capture matches it."
+        ),
+        code("story.symptom_seen()"),
+        md(
+            "### 3. Which protocol carried the failing traffic\n\nThe transport protocol "
+            "and service of the packets that failed."
+        ),
+        code("story.protocol()"),
+        md(
+            "### 4. The ICMP error messages\n\nEach ICMP error, who sent it, what it is "
+            "about and what it means; then every DNS query and what came of it on one "
+            "time axis."
+        ),
+        code("story.icmp()"),
+        code(figure("ik.plot_timeline(df, ax=ax, reported_at=ik.reported_time(df, reported_at))")),
+        md(
+            "### 5. The port and its service\n\nWhich port the failing traffic went to, "
+            "and which service listens there."
+        ),
+        code("story.port()"),
+        md(
+            "## Part 2: analysis and solution summary\n\nThe capture's evidence, then each "
+            "possible cause in turn: the server is down or a firewall blocks the port; a "
+            "flood of traffic; a misconfigured server."
+        ),
+        md(
+            "### 1. The capture's evidence\n\nEvery DNS query, the attempt it was, and "
+            "what came of it."
+        ),
+        code("story.evidence()"),
+        code("story.transactions_table()"),
+        code(figure("ik.plot_latency(transactions, ax=ax)")),
+        md(
+            "### 2. Is the DNS server down, or is its port blocked by a firewall?\n\n"
+            "An error sent by the server itself shows the host is up; errors from a router, "
+            "administrative-prohibition codes, or silence while the server answers other "
+            "traffic point at a filter; host-unreachable errors point at a host that is "
+            "gone."
+        ),
+        code('story.hypotheses("service_down", "host_down", "firewall")'),
+        code(figure("ik.plot_icmp_errors(df, ax=ax)")),
+        md(
+            "### 3. Is there a flood of traffic to the DNS port?\n\nA denial of service "
+            "shows as a query rate far above the capture's own baseline, from many "
+            "sources."
+        ),
+        code('story.hypotheses("dos")'),
+        code(
+            figure(
+                "ik.plot_rate(df, ax=ax, port=diagnosis.port or 53, server=diagnosis.server,\n"
+                '             threshold=diagnosis.facts.get("dos_threshold"))'
+            )
+        ),
+        md(
+            "### 4. Is the DNS server misconfigured?\n\nIf the server answers, its answers "
+            "show a misconfiguration: refusals, server failures, a missing name, or an "
+            "address other than the expected one."
+        ),
+        code('story.hypotheses("misconfiguration", "none")'),
+        md(
+            "### 5. Conclusion\n\nThe cause, how sure the capture makes it, and what rules "
+            "out the others."
+        ),
+        code("story.conclusion()"),
+        md("## Next steps for the engineers"),
+        code("story.next_steps()"),
+        md("## Evidence\n\nThe log lines behind the conclusion, exactly as captured."),
+        code("story.evidence_lines()"),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["title"] = "DNS incident follow-up report"
+    return nb
+
+
+def explore() -> nbformat.NotebookNode:
+    md, code = new_markdown_cell, new_code_cell
+    cells = [
+        md(
+            "# Explore a capture\n\nLoad a tcpdump log, filter it with the explorer, and "
+            "draw the figures. For open-ended work in JupyterLab; the follow-up report is "
+            "`dns_incident_report.ipynb`."
+        ),
+        code(
+            'log_path: str = "../data/yummyrecipesforme_dns_icmp.log"  # tcpdump text log\n'
+            'capture_date: str = ""  # YYYY-MM-DD, for logs that print only times',
+            metadata={"tags": ["parameters"]},
+        ),
+        code(
+            "import matplotlib.pyplot as plt\n\nimport incidentkit as ik\n"
+            "import incidentkit.cli\n\n"
+            "df = ik.read_tcpdump(log_path, date=capture_date or None)\n"
+            "print(ik.cli.summarize(df))"
+        ),
+        md(
+            "## The explorer\n\nFilters for protocol, host, port, DNS name, outcome and time; "
+            "the timeline and the table follow them."
+        ),
+        code("# NBVAL_IGNORE_OUTPUT\nik.explore(df)"),
+        md("## What the diagnosis says"),
+        code("print(ik.cli.describe(ik.diagnose(df), df))"),
+        md("## Figures"),
+        code(figure("ik.plot_timeline(df, ax=ax)")),
+        code(figure("ik.plot_rate(df, ax=ax)")),
+    ]
+    nb = new_notebook(cells=cells)
+    nb.metadata["title"] = "Explore a capture"
+    return nb
+
+
+def strip(path: Path) -> None:
+    """Drop papermill's timings and paths; keep outputs."""
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    nbformat.write(nb, str(path))
+
+
+def main() -> None:
+    for name, build in (("dns_incident_report.ipynb", report), ("explore.ipynb", explore)):
+        path = NOTEBOOKS / name
+        nbformat.write(build(), str(path))
+        papermill.execute_notebook(
+            str(path), str(path), kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False
+        )
+        strip(path)
+        print(path.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,193 @@
+"""The follow-up report: papermill on every scenario, the HTML in a real Chromium, and
+hostile DNS names that must stay text."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, SEED_LOG, rendering_path, scenario_manifest, tcpdump
+from pcapgen import dns_query, udp_frame, write_pcap
+
+import incidentkit as ik
+from incidentkit.browser import open_report
+
+CAUSE_WORDS = {
+    "service_down": "service down",
+    "host_down": "host down",
+    "firewall": "firewall",
+    "dos": "dos",
+    "misconfiguration": "misconfiguration",
+    "none": "none",
+}
+SECTIONS = [
+    "Follow-up report: a network incident",
+    "The incident at a glance",
+    "Part 1: problem summary",
+    "1. When the incident was reported",
+    "2. What users saw",
+    "3. Which protocol carried the failing traffic",
+    "4. The ICMP error messages",
+    "5. The port and its service",
+    "Part 2: analysis and solution summary",
+    "1. The capture's evidence",
+    "2. Is the DNS server down, or is its port blocked by a firewall?",
+    "3. Is there a flood of traffic to the DNS port?",
+    "4. Is the DNS server misconfigured?",
+    "5. Conclusion",
+    "Next steps for the engineers",
+    "Evidence",
+]
+SHOTS = ROOT / "reports" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def seed_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "seed.html"
+    return ik.run_report(SEED_LOG, out, parameters={"capture_date": "2026-11-24"})
+
+
+def test_seed_report_files(seed_report):
+    html = seed_report.read_text()
+    assert seed_report.with_suffix(".ipynb").exists()
+    assert "Cause: <b>service down</b>" in html
+    assert "<title>DNS incident follow-up report</title>" in html
+    # no code, nothing fetched from a network, figures embedded
+    assert "hl-ipython3" not in html and "import incidentkit" not in html
+    assert not re.search(r"""(?:src|href)=["']https?://""", html)
+    assert html.count('src="data:image/png;base64,') == 4  # timeline, latency, ICMP, rate
+    executed = nbformat.read(str(seed_report.with_suffix(".ipynb")), as_version=4)
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+
+
+@pytest.mark.parametrize("row", scenario_manifest(), ids=lambda r: r["scenario"])
+def test_report_names_each_scenarios_cause(row, tmp_path):
+    params = {"expected_address": "203.0.113.80", "reported_at": ""}
+    out = ik.run_report(
+        rendering_path(row["scenario"], "n"), tmp_path / "r.html", parameters=params
+    )
+    html = out.read_text()
+    assert f"Cause: <b>{CAUSE_WORDS[row['expected_cause']]}</b>" in html
+    assert "Finding: <b>" in html
+
+
+def test_failure_names_the_section_and_leaves_no_html(tmp_path):
+    broken = tmp_path / "broken.ipynb"
+    nb = nbformat.read(str(ik.report.DEFAULT_NOTEBOOK), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source == "story.port()":
+            cell.source = "raise RuntimeError('the port step broke')"
+    nbformat.write(nb, str(broken))
+    out = tmp_path / "r.html"
+    out.write_text("an old report")
+    with pytest.raises(ik.ReportError) as info:
+        ik.run_report(SEED_LOG, out, notebook=broken)
+    assert info.value.section == "5. The port and its service"
+    assert "RuntimeError: the port step broke" in str(info.value)
+    assert not out.exists()
+    assert (tmp_path / "r.failed.ipynb").exists()
+
+
+def test_unknown_parameter_and_missing_log(tmp_path):
+    with pytest.raises(ik.ReportError, match="no parameter 'colour'"):
+        ik.run_report(SEED_LOG, tmp_path / "r.html", parameters={"colour": "red"})
+    with pytest.raises(ik.ReportError, match="no such file"):
+        ik.run_report(tmp_path / "missing.log", tmp_path / "r.html")
+
+
+def test_cli_report(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "cli.html"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "incidentkit.cli",
+            "report",
+            str(SEED_LOG),
+            "-o",
+            str(out),
+            "-p",
+            "dos_threshold",
+            "50",
+            "-p",
+            "analyst",
+            "A. Analyst",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "A. Analyst" in out.read_text()
+    assert "flood needs 50 from" in out.read_text()
+
+
+# ------------------------------------------------------------------ the real browser
+def open_in_browser(html_path: Path, shot: Path):
+    if shutil.which("chromium") is None:
+        pytest.fail("Debian's chromium is not installed: .ci/run installs it")
+    seen = open_report(html_path, shot)
+    return seen.facts, seen.dialogs, seen.console_errors, seen.requests
+
+
+def test_report_in_chromium(seed_report):
+    facts, dialogs, errors, requests = open_in_browser(seed_report, SHOTS / "seed-report.png")
+    assert facts["title"] == "DNS incident follow-up report"
+    assert facts["headings"] == SECTIONS
+    assert len(facts["images"]) == 4
+    assert all(img["w"] > 0 and img["complete"] for img in facts["images"])
+    assert facts["code"] == 0
+    assert dialogs == [] and errors == []
+    assert all(url.startswith(("file:", "data:")) for url in requests)
+    assert "Cause: service down" in facts["text"]
+    assert (SHOTS / "seed-report.png").stat().st_size > 50_000
+
+
+HOSTILE = [
+    [b"<img src=x onerror=alert(1)>", b"example"],
+    [b"<script>alert(1)<", b"script>", b"example"],
+    [b'"><svg onload=alert(1)>', b"example"],
+]
+
+
+def test_hostile_dns_names_stay_text(tmp_path):
+    frames = []
+    for i, labels in enumerate(HOSTILE):
+        query = dns_query(100 + i, labels)
+        frames.append(
+            (1795532000.0 + i, udp_frame("198.51.100.15", "203.0.113.2", 40000 + i, 53, query))
+        )
+    pcap = write_pcap(tmp_path / "hostile.pcap", frames)
+    log = tmp_path / "hostile.txt"
+    log.write_text(tcpdump(pcap, "-nn"))
+    assert "<img src=x onerror=alert(1)>.example." in log.read_text()  # tcpdump prints it raw
+    out = ik.run_report(log, tmp_path / "hostile.html")
+    html = out.read_text()
+    assert "<img src=x" not in html and "<script>alert" not in html and "<svg" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    facts, dialogs, errors, _ = open_in_browser(out, SHOTS / "hostile-report.png")
+    assert dialogs == []
+    assert facts["imgX"] == 0 and facts["onerror"] == 0 and facts["scripts"] == 0
+    assert "<img src=x onerror=alert(1)>" in facts["text"]  # shown, as text
+    assert errors == []
+
+
+def test_make_report_target_writes_the_seed_report():
+    # what `make report` runs, on the same files
+    out = ROOT / "reports" / "yummyrecipesforme.html"
+    if os.environ.get("CI") is None and out.exists():
+        out.unlink()
+    import subprocess
+
+    result = subprocess.run(
+        ["make", "-s", "report"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.exists() and "Cause: <b>service down</b>" in out.read_text()
