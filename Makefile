@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env test lint typecheck unit report notebooks captures figures screenshot clean
+.PHONY: env test lint typecheck unit report notebooks bench captures figures screenshot clean
 
 env: $(STAMP)
 
@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check incidentkit tests scripts
-	$(BIN)/ruff format --check incidentkit tests scripts
+	$(BIN)/ruff check incidentkit tests scripts benchmarks
+	$(BIN)/ruff format --check incidentkit tests scripts benchmarks
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -34,6 +34,10 @@ report: $(STAMP)
 # Rewrite the notebooks in notebooks/ and execute them on the seed's log (for nbval).
 notebooks: $(STAMP)
 	$(BIN)/python scripts/build_notebooks.py
+
+# Reading speed, side by side in one run; writes docs/performance.md (not part of `make test`).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_parse.py
 
 # The README's figures, drawn from the seed's log.
 figures: $(STAMP)

@@ -15,6 +15,40 @@ from .diagnose import Diagnosis, diagnose
 from .errors import IncidentkitError, ParseWarning
 from .parse import read_tcpdump
 
+#: inputs larger than this get a progress bar on stderr
+PROGRESS_ABOVE = 4 * 2**20
+
+
+def _big(path: Path) -> bool:
+    try:
+        return path.stat().st_size > PROGRESS_ABOVE
+    except OSError:
+        return False
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr: bytes read, then the parse."""
+
+    def __init__(self, name: str, width: int = 30) -> None:
+        self.name, self.width, self.shown = name, width, -1
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        percent = int(share * 100)
+        if percent == self.shown:
+            return
+        self.shown = percent
+        filled = int(share * self.width)
+        bar = "#" * filled + "-" * (self.width - filled)
+        sys.stderr.write(f"\rincidentkit: reading {self.name} [{bar}] {percent:3d}%")
+        if percent == 100:
+            sys.stderr.write(f"\nincidentkit: parsing {self.name} ...")
+        sys.stderr.flush()
+
+    def done(self, rows: int) -> None:
+        sys.stderr.write(f" {rows} rows\n")
+        sys.stderr.flush()
+
 
 def summarize(df: pd.DataFrame) -> str:
     """Return the text of ``incidentkit parse --summary`` for a parsed log.
@@ -128,7 +162,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ParseWarning)
             strict = getattr(args, "strict", False)
-            df = read_tcpdump(Path(args.log), date=args.date, tz=args.tz, strict=strict)
+            path = Path(args.log)
+            bar = _ProgressBar(path.name) if _big(path) else None
+            df = read_tcpdump(path, date=args.date, tz=args.tz, strict=strict, progress=bar)
+            if bar is not None:
+                bar.done(len(df))
         for warning in caught:
             print(f"incidentkit: warning: {warning.message}", file=sys.stderr)
         if args.command == "diagnose":

@@ -9,6 +9,8 @@ import sys
 import pandas as pd
 from conftest import SEED_LOG, rendering_path
 
+import incidentkit as ik
+
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -98,3 +100,24 @@ def test_diagnose_json_is_the_only_output():
     data = json.loads(result.stdout)
     assert data["cause"] == "misconfiguration"
     assert data["server"] == "203.0.113.2"
+
+
+def test_progress_bar_for_big_inputs(tmp_path):
+    import gzip
+
+    big = tmp_path / "big.log.gz"
+    text = SEED_LOG.read_text() * 20_000  # 60,000 lines, about 13 MB of text
+    big.write_bytes(gzip.compress(text.encode(), compresslevel=1))
+    assert big.stat().st_size > 0
+    plain = tmp_path / "big.log"
+    plain.write_text(text)
+    for path in (plain,):
+        result = run("parse", str(path), "--summary")
+        assert result.returncode == 0, result.stderr
+        assert "incidentkit: reading big.log [" in result.stderr
+        assert "100%" in result.stderr and "120000 rows" in result.stderr
+        assert result.stdout.splitlines()[0] == "records: 120000"
+    quiet = run("parse", str(SEED_LOG), "--summary")
+    assert quiet.stderr == ""
+    # the gzipped log streams through the same reader
+    assert ik.read_tcpdump(big)["dns_qname"].notna().sum() == 60_000

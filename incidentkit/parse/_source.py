@@ -5,8 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Union
+from typing import IO, Any, Union
 
 from ..errors import InputError
 
@@ -23,8 +24,17 @@ _CAPTURE_MAGIC = {
 }
 
 
-def read_source(source: Source) -> tuple[bytes, str]:
-    """Return the bytes of ``source`` (decompressed if gzip) and a name for messages."""
+#: read this much at a time (progress is reported after each chunk)
+CHUNK = 8 * 2**20
+Progress = Callable[[int, int], None]
+
+
+def read_source(source: Source, progress: Progress | None = None) -> tuple[bytes, str]:
+    """Return the bytes of ``source`` (decompressed if gzip) and a name for messages.
+
+    ``progress(done, total)`` is called as a path is read, in bytes of the file on disk
+    (a ``.gz`` file is decompressed as it streams in, never to disk).
+    """
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = str(path)
@@ -32,8 +42,7 @@ def read_source(source: Source) -> tuple[bytes, str]:
             raise InputError(f"{name}: no such file")
         if path.is_dir():
             raise InputError(f"{name}: is a directory, not a tcpdump log")
-        with open(path, "rb") as handle:
-            data = _maybe_gunzip(handle.read(), name)
+        data = _read_path(path, name, progress)
     elif hasattr(source, "read"):
         name = getattr(source, "name", "<stream>")
         content = source.read()
@@ -48,6 +57,25 @@ def read_source(source: Source) -> tuple[bytes, str]:
         )
     check_text(data, str(name))
     return data, str(name)
+
+
+def _read_path(path: Path, name: str, progress: Progress | None) -> bytes:
+    with open(path, "rb") as raw:
+        total = os.fstat(raw.fileno()).st_size
+        compressed = raw.read(2) == _GZIP
+        raw.seek(0)
+        stream: Any = gzip.GzipFile(fileobj=raw) if compressed else raw
+        chunks = []
+        try:
+            while chunk := stream.read(CHUNK):
+                chunks.append(chunk)
+                if progress is not None:
+                    progress(raw.tell(), total)
+        except (OSError, EOFError) as exc:
+            raise InputError(
+                f"{name}: looks gzip-compressed but cannot be decompressed: {exc}"
+            ) from None
+    return b"".join(chunks)
 
 
 def encode_text(text: str) -> bytes:

@@ -16,6 +16,7 @@ import datetime as _dt
 import itertools
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +48,7 @@ def read_tcpdump(
     tz: str | None = None,
     strict: bool = False,
     time_format: TimeFormat = "auto",
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Read a tcpdump text log into a DataFrame with the schema of :mod:`incidentkit.schema`.
 
@@ -72,6 +74,8 @@ def read_tcpdump(
         Delta timestamps look the same for ``-ttt`` (since the previous packet) and
         ``-ttttt`` (since the first). "auto" reads them as ``-ttt`` when they ever run
         backwards or carry a minus sign, else as ``-ttttt``.
+    progress : callable, optional
+        Called as ``progress(bytes_read, file_size)`` while a path is read.
 
     Returns
     -------
@@ -92,7 +96,7 @@ def read_tcpdump(
     0 2026-11-24 13:24:32.192571   udp  192.51.100.15    203.0.113.2     53              <NA>
     1 2026-11-24 13:24:36.098564  icmp    203.0.113.2  192.51.100.15   <NA>  port unreachable
     """
-    data, name = read_source(source)
+    data, name = read_source(source, progress)
     return _parse_bytes(data, name, date=date, tz=tz, strict=strict, time_format=time_format)
 
 
