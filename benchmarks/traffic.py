@@ -14,38 +14,17 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-ETH_CLIENT = bytes.fromhex("020000000015")
-ETH_ROUTER = bytes.fromhex("020000000101")
+from incidentkit import testing
+
+ETH_CLIENT = testing.CLIENT_MAC
 SERVER = "203.0.113.2"
 SERVER6 = "2001:db8:2::2"
 NAMES = [f"host{i}.example.com" for i in range(200)] + ["yummyrecipesforme.com"]
 QTYPES = {"A": 1, "AAAA": 28, "MX": 15, "TXT": 16}
 
 
-def _csum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
 def _ip4(src: str, dst: str, proto: int, payload: bytes, ident: int) -> bytes:
-    head = struct.pack(
-        "!BBHHHBBH4s4s",
-        0x45,
-        0,
-        20 + len(payload),
-        ident & 0xFFFF,
-        0,
-        64,
-        proto,
-        0,
-        bytes(map(int, src.split("."))),
-        bytes(map(int, dst.split("."))),
-    )
-    return head[:10] + struct.pack("!H", _csum(head)) + head[12:] + payload
+    return testing.ipv4(src, dst, proto, payload, ident)
 
 
 def _ip6(src: bytes, dst: bytes, nh: int, payload: bytes) -> bytes:
@@ -59,7 +38,7 @@ def _v6(addr: str) -> bytes:
 
 
 def _name(name: str) -> bytes:
-    return b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    return testing.dns_name(p.encode() for p in name.split("."))
 
 
 def _dns(
@@ -92,8 +71,7 @@ def _answer(qtype: str, rng: random.Random) -> bytes:
     return ptr + struct.pack("!HHIH", QTYPES[qtype], 1, 300, len(data)) + data
 
 
-def _udp(sport: int, dport: int, payload: bytes) -> bytes:
-    return struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+_udp = testing.udp
 
 
 def _tcp(sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes = b"") -> bytes:
@@ -101,8 +79,7 @@ def _tcp(sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes 
 
 
 def _eth(frame: bytes, ethertype: int = 0x0800, out: bool = True) -> bytes:
-    src, dst = (ETH_CLIENT, ETH_ROUTER) if out else (ETH_ROUTER, ETH_CLIENT)
-    return dst + src + struct.pack("!H", ethertype) + frame
+    return testing.ethernet(frame, ethertype, outbound=out)
 
 
 def packets(count: int, seed: int = 53) -> Iterator[bytes]:
@@ -136,7 +113,7 @@ def packets(count: int, seed: int = 53) -> Iterator[bytes]:
             yield _eth(sent)
             code, sender = (3, SERVER) if rng.random() < 0.7 else (13, "198.51.100.1")
             icmp = struct.pack("!BBHI", 3, code, 0, 0) + sent  # the whole query, as Linux does
-            icmp = icmp[:2] + struct.pack("!H", _csum(icmp)) + icmp[4:]
+            icmp = icmp[:2] + struct.pack("!H", testing.checksum(icmp)) + icmp[4:]
             yield _eth(_ip4(sender, client, 1, icmp, ident + 7), out=False)
             made += 2
         elif roll < 0.95:  # a short TCP session to port 443
@@ -176,10 +153,6 @@ def packets(count: int, seed: int = 53) -> Iterator[bytes]:
 
 def write_pcap(path: Path, count: int, seed: int = 53) -> Path:
     """Write ``count`` records (at least; a session is not cut) one millisecond apart."""
-    with open(path, "wb") as out:
-        out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        start = 1795532000  # 2026-11-24 12:53:20 UTC
-        for i, frame in enumerate(packets(count, seed)):
-            sec, usec = start + i // 1000, (i % 1000) * 1000
-            out.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)
-    return path
+    start = 1795532000  # 2026-11-24 12:53:20 UTC
+    frames = ((start + i / 1000, f) for i, f in enumerate(packets(count, seed)))
+    return testing.write_pcap(path, frames)

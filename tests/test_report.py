@@ -11,10 +11,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, SEED_LOG, rendering_path, scenario_manifest, tcpdump
-from pcapgen import dns_query, udp_frame, write_pcap
 
 import incidentkit as ik
 from incidentkit.browser import open_report
+from incidentkit.testing import dns_query, udp_frame, write_pcap
 
 CAUSE_WORDS = {
     "service_down": "service down",
