@@ -603,9 +603,13 @@ def _failure_words(j: ServerJudgement, tx: pd.DataFrame) -> str:
 def _retries(tx: pd.DataFrame) -> str:
     """The retries in words: 'the client asked 3 times for x A, 120 s and 120 s apart'."""
     parts = []
-    for _, group in tx.sort_values("query_record").groupby("question", sort=False):
-        if len(group) < 2:
-            continue
+    sizes = tx["question"].value_counts()
+    repeated = sizes.index[sizes >= 2]
+    # only the first six repeated questions are told, so only they are looked at
+    first_seen = tx.loc[tx["question"].isin(repeated)].sort_values("query_record")
+    shown = list(dict.fromkeys(first_seen["question"]))[:6]
+    subset = first_seen.loc[first_seen["question"].isin(shown)]
+    for _, group in subset.groupby("question", sort=False):
         gaps = [f"{g.total_seconds():g} s" for g in group["time"].diff().dropna()]
         spacing = (
             f", {' and '.join(gaps) if len(gaps) < 4 else ', '.join(gaps[:3]) + ', ...'} apart"
@@ -615,7 +619,7 @@ def _retries(tx: pd.DataFrame) -> str:
             f"{first['client']} asked {len(group)} times for {first['qname']} "
             f"{first['qtype']}" + (spacing if gaps else "")
         )
-    return "; ".join(parts[:5]) + ("; ..." if len(parts) > 5 else "")
+    return "; ".join(parts[:5]) + ("; ..." if len(repeated) > 5 else "")
 
 
 def _diagnosis(
@@ -634,11 +638,14 @@ def _diagnosis(
         "first_query": tx["time"].min(),
         "first_query_record": int(tx["query_record"].min()),
         "first_failure": tx.loc[tx["outcome"] != "answered", "time"].min(),
-        "latencies_s": [None if pd.isna(v) else round(v.total_seconds(), 6) for v in tx["latency"]],
+        # the first queries' latencies (a flood has a million; a report quotes a few)
+        "latencies_s": [
+            None if pd.isna(v) else round(v.total_seconds(), 6) for v in tx["latency"].head(50)
+        ],
         "retries": _retries(tx),
         **j.rate,
-        "clients": sorted(set(tx["client"].dropna())),
-        "names": sorted(set(tx["qname"].dropna())),
+        "clients": sorted(set(tx["client"].dropna()))[:50],
+        "names": sorted(set(tx["qname"].dropna()))[:50],
     }
     top = j.hypotheses[0]
     if j.cause == "inconclusive":

@@ -116,22 +116,37 @@ def _pair_icmp(
         strict=True,
     ):
         exact_index[(client, cport, server, sport, qid)].append(int(rec))
-        loose_index[(client, server)].append(int(rec))
-    server_port = dict(zip(q["query_record"], q["server_port"], strict=True))
+        loose_index[(client, server, sport)].append(int(rec))
+        loose_index[(client, server, None)].append(int(rec))
+    heads: dict[tuple[object, ...], int] = {}
     paired: dict[int, int] = {}
     taken: set[int] = set()
+
+    def gone(rec: int, e_rec: int, e_time: Any) -> bool:
+        """Unusable for this error and, errors coming in order, for every later one."""
+        if rec in taken or (rec in answered_at and answered_at[rec] < e_rec):
+            return True
+        delta = e_time - times[rec]
+        return bool(not pd.isna(delta) and delta > window)
+
+    def oldest(key: tuple[object, ...], e_rec: int, e_time: Any) -> int | None:
+        recs = loose_index.get(key)
+        if not recs:
+            return None
+        i = heads.get(key, 0)
+        while i < len(recs) and gone(recs[i], e_rec, e_time):
+            i += 1  # dropped for good: the queue only moves forward
+        heads[key] = i
+        for rec in recs[i:]:
+            if rec >= e_rec:
+                return None
+            if not gone(rec, e_rec, e_time):
+                return rec
+        return None
+
     err: Any
     for err in errors.itertuples(index=False):
         e_rec, e_time = int(err.record), err.time
-
-        def usable(rec: int, e_rec: int = e_rec, e_time: object = e_time) -> bool:
-            if rec >= e_rec or rec in taken:
-                return False
-            if rec in answered_at and answered_at[rec] < e_rec:
-                return False
-            delta = e_time - times[rec]  # type: ignore[operator]
-            return bool(pd.isna(delta) or pd.Timedelta(0) <= delta <= window)
-
         choice = None
         if pd.notna(err.icmp_orig_src) and pd.notna(err.icmp_orig_dns_id):
             key = (
@@ -141,14 +156,15 @@ def _pair_icmp(
                 err.icmp_orig_dport,
                 err.icmp_orig_dns_id,
             )
-            candidates = [rec for rec in exact_index.get(key, []) if usable(rec)]
+            candidates = [
+                rec
+                for rec in exact_index.get(key, [])
+                if rec < e_rec and not gone(rec, e_rec, e_time)
+            ]
             choice = candidates[-1] if candidates else None
         else:
-            for rec in loose_index.get((err.dst, err.icmp_orig_dst), []):
-                port_ok = pd.isna(err.icmp_orig_dport) or server_port[rec] == err.icmp_orig_dport
-                if port_ok and usable(rec):
-                    choice = rec
-                    break
+            port = None if pd.isna(err.icmp_orig_dport) else err.icmp_orig_dport
+            choice = oldest((err.dst, err.icmp_orig_dst, port), e_rec, e_time)
         if choice is not None:
             paired[choice] = e_rec
             taken.add(choice)
