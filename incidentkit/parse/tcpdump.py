@@ -17,7 +17,7 @@ import itertools
 import re
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -32,7 +32,6 @@ from . import _grammar as g
 from ._source import Source, check_text, encode_text, read_source
 
 TimeFormat = Literal["auto", "-ttt", "-ttttt"]
-DateLike = "str | _dt.date | pd.Timestamp | None"
 
 _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
@@ -305,10 +304,6 @@ def _first(*arrays: pa.Array) -> pa.Array:
     return pc.coalesce(*arrays)
 
 
-def _starts(arr: pa.Array, pattern: str) -> np.ndarray:
-    return _match(arr, pattern)
-
-
 # --------------------------------------------------------------------------- times
 @dataclass
 class _TimeInfo:
@@ -316,7 +311,6 @@ class _TimeInfo:
     date: str | None = None
     date_assumed: bool = False
     rollovers: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 def _times(
@@ -402,7 +396,6 @@ def _records(lines: _Lines, kinds: _Kinds) -> tuple[pa.Array, np.ndarray, np.nda
 
 def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     """Every column that comes from a record's text (rows that are not records stay null)."""
-    len(texts)
     rec = (
         texts
         if is_record.all()
@@ -429,10 +422,10 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     ether = pc.fill_null(link["ethertype"], "")
     l4 = pc.fill_null(iph["l4"], "")
 
-    is_icmp6 = _starts(core, g.ICMP6_START) & has_addr
-    is_icmp = _starts(core, r"^ICMP ") & has_addr & ~is_icmp6
+    is_icmp6 = _match(core, g.ICMP6_START) & has_addr
+    is_icmp = _match(core, r"^ICMP ") & has_addr & ~is_icmp6
     is_tcp = (
-        (_starts(core, r"^(?:Flags \[|tcp \d)") | _np(pc.equal(l4, "TCP")))
+        (_match(core, r"^(?:Flags \[|tcp \d)") | _np(pc.equal(l4, "TCP")))
         & has_addr
         & ~is_icmp
         & ~is_icmp6
