@@ -100,14 +100,23 @@ def timed(fn: Any, path: Path) -> float:
 
 
 PEAK = """
-import resource, sys
+import sys
 sys.path.insert(0, {here!r})
 import bench_parse as b
 from pathlib import Path
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = b.high_water()
 b.METHODS[{method!r}](Path({path!r}))
-print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(before, b.high_water())
 """
+
+
+def high_water() -> int:
+    """This process's peak resident memory in kB (VmHWM: unlike ru_maxrss it does not
+    carry over the parent's peak across fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def peak_memory(method: str, path: Path) -> tuple[float, float]:
