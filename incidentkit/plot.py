@@ -7,7 +7,7 @@ Every series is a matplotlib artist with a ``label`` and a ``gid`` of the form
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -62,6 +62,18 @@ def _time_axis(ax: Axes, times: pd.Series) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=dated))
     tz = getattr(times.dt, "tz", None) if len(times) else None
     ax.set_xlabel(f"time ({tz})" if tz is not None else "time (as the log prints it)")
+
+
+def _finish(
+    ax: Axes, title: str, ylabel: str, times: pd.Series, grid: Literal["both", "x", "y"] = "both"
+) -> Axes:
+    """Title, y label, time axis, legend and grid: how every time-axis figure ends."""
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    _time_axis(ax, times)
+    ax.legend(loc="upper left", fontsize="small")
+    ax.grid(axis=grid, alpha=0.3)
+    return ax
 
 
 def _nothing(ax: Axes, title: str, what: str, xlabel: str, ylabel: str) -> Axes:
@@ -465,13 +477,8 @@ def plot_latency(
             label=f"{_OUTCOME_WORDS[outcome]} ({len(part)})",
             gid=f"incidentkit:latency:{outcome}",
         )
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
-    _time_axis(ax, transactions["time"].dropna())
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(alpha=0.3)
-    return ax
+    return _finish(ax, title, ylabel, transactions["time"].dropna())
 
 
 def plot_icmp_errors(
@@ -514,9 +521,4 @@ def plot_icmp_errors(
         )
     ax.set_yticks(range(len(reasons)), reasons)
     ax.set_ylim(-0.5, len(reasons) - 0.5)
-    ax.set_title(title)
-    ax.set_ylabel("reason")
-    _time_axis(ax, errors["time"])
-    ax.legend(loc="upper left", fontsize="small")
-    ax.grid(axis="x", alpha=0.3)
-    return ax
+    return _finish(ax, title, "reason", errors["time"], grid="x")
