@@ -10,7 +10,7 @@ from .errors import IncidentkitError, InputError, ParseError, ParseWarning
 from .icmp import icmp_errors
 from .parse import parse_tcpdump, read_tcpdump
 from .plot import plot_icmp_errors, plot_latency, plot_rate, plot_timeline
-from .report import ReportError, reported_time, run_report
+from .report import ReportError, reported_time, run_report, show
 from .schema import COLUMNS, PROTOCOLS
 from .story import Story
 from .traffic import traffic_rate
@@ -41,6 +41,7 @@ __all__ = [
     "read_tcpdump",
     "reported_time",
     "run_report",
+    "show",
     "traffic_rate",
 ]
 __version__ = "0.1.0"

@@ -56,6 +56,21 @@ def reported_time(df: pd.DataFrame, reported_at: str | None) -> pd.Timestamp | N
     return when
 
 
+def show(fig: Any) -> None:
+    """Show a matplotlib figure in the notebook as a PNG whose alt text is its titles,
+    then close it, so the exported report describes every figure it holds."""
+    import io
+
+    import matplotlib.pyplot as plt
+    from IPython.display import Image, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    alt = "; ".join(ax.get_title() for ax in fig.axes if ax.get_title()) or "figure"
+    display(Image(data=buffer.getvalue(), format="png"), metadata={"image/png": {"alt": alt}})
+    plt.close(fig)
+
+
 def notebook_parameters(notebook: Path = DEFAULT_NOTEBOOK) -> dict[str, Any]:
     """The notebook's parameters with their default values, read from its ``parameters`` cell."""
     import papermill

@@ -49,7 +49,7 @@ story.header(analyst, organisation, Path(log_path).name)"""
 
 
 def figure(call: str) -> str:
-    return f'fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")\n{call}\nplt.show()'
+    return f'fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")\n{call}\nik.show(fig)'
 
 
 def report() -> nbformat.NotebookNode:

@@ -60,6 +60,13 @@ def test_seed_report_files(seed_report):
     assert "hl-ipython3" not in html and "import incidentkit" not in html
     assert not re.search(r"""(?:src|href)=["']https?://""", html)
     assert html.count('src="data:image/png;base64,') == 4  # timeline, latency, ICMP, rate
+    # every figure is described by its titles
+    assert re.findall(r'<img[^>]*alt="([^"]*)"', html) == [
+        "DNS queries and what came of them",
+        "Time from each query to its outcome",
+        "ICMP errors over time",
+        "Traffic to port 53",
+    ]
     executed = nbformat.read(str(seed_report.with_suffix(".ipynb")), as_version=4)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
 
