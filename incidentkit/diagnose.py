@@ -359,32 +359,23 @@ def _judge(
             else max(float(cfg["dos_min_rate"]), float(cfg["dos_factor"]) * max(baseline, 1.0))
         )
         spike = rate["packets"] >= threshold
-        sources = (
-            int(
-                df.loc[
-                    (df["dst"] == server).fillna(False)
-                    & (df["dport"] == port).fillna(False)
-                    & df["time"].dt.floor(str(cfg["dos_freq"])).isin(rate.index[spike]),
-                    "src",
-                ].nunique()
-            )
-            if spike.any()
-            else 0
+        in_spike = (
+            (df["dst"] == server).fillna(False)
+            & (df["dport"] == port).fillna(False)
+            & df["time"].dt.floor(str(cfg["dos_freq"])).isin(rate.index[spike])
         )
+        flood = df.loc[in_spike, ["record", "src"]]
+        sources = int(flood["src"].nunique())
     else:
-        baseline, peak, threshold, sources, spike = 0.0, 0, float("nan"), 0, pd.Series(dtype=bool)
+        baseline, peak, threshold, spike = 0.0, 0, float("nan"), pd.Series(dtype=bool)
+        flood, sources = df.loc[[], ["record", "src"]], 0
     unit = f"per {cfg['dos_freq']}"
     if spike.any() and sources >= int(cfg["dos_min_sources"]):
-        in_spike = df["time"].dt.floor(str(cfg["dos_freq"])).isin(rate.index[spike])
-        flood = df.loc[
-            in_spike & (df["dst"] == server).fillna(False) & (df["dport"] == port).fillna(False),
-            "record",
-        ]
         add(
             "dos",
             "supported",
             min(1.0, peak / threshold) * 0.95,
-            _recs(flood, limit),
+            _recs(flood["record"], limit),
             f"{int(rate.loc[spike, 'packets'].sum())} packets to {where} arrived in "
             f"{_plural(int(spike.sum()), 'interval')} of {cfg['dos_freq']} from {sources} "
             f"addresses, peaking at {peak} {unit} against a baseline of {baseline:g}: a flood.",

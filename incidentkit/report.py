@@ -71,14 +71,6 @@ def show(fig: Any) -> None:
     plt.close(fig)
 
 
-def notebook_parameters(notebook: Path = DEFAULT_NOTEBOOK) -> dict[str, Any]:
-    """The notebook's parameters with their default values, read from its ``parameters`` cell."""
-    import papermill
-
-    found = papermill.inspect_notebook(str(notebook))
-    return {name: info["default"] for name, info in found.items()}
-
-
 def _coerce(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """Turn command-line strings into the types of the notebook's defaults."""
     import papermill

@@ -221,9 +221,9 @@ class _Kinds:
     ascii_payload: bool = False
 
 
-def _classify(lines: _Lines) -> _Kinds:
+def _classify(lines: _Lines, start: np.ndarray) -> _Kinds:
+    """Each line's kind; ``start`` marks the lines that begin a record."""
     text = lines.text
-    start = _match(text, g.RECORD_START)
     blank = _match(text, g.BLANK) & ~start
     meta = _match(text, g.META) & ~start & ~blank
     indented = _match(text, g.INDENTED) & ~start & ~blank & ~meta
@@ -671,9 +671,10 @@ def _parse_bytes(
     input_lines = len(lines.numbers)
     start = _match(lines.text, g.RECORD_START)
     split = _split_embedded(lines, start) if start.any() else None
-    if split is not None:
+    if split is not None:  # the lines changed: find their record starts again
         lines = split
-    kinds = _classify(lines)
+        start = _match(lines.text, g.RECORD_START)
+    kinds = _classify(lines, start)
     capture = _capture_meta(lines, kinds, name)
     capture["lines"] = input_lines
     capture["non_utf8_lines"] = non_utf8
