@@ -13,6 +13,7 @@ unparsed) -> records (a record and its continuation lines are one slice of the b
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import itertools
 import re
 import warnings
@@ -27,11 +28,17 @@ import pyarrow.compute as pc
 
 from .. import schema
 from ..errors import InputError, ParseError, ParseWarning
-from ..services import port_number
+from ..services import WELL_KNOWN, port_number
 from . import _grammar as g
 from ._source import Source, check_text, encode_text, read_source
 
+try:
+    from . import _fastscan  # type: ignore[attr-defined]
+except ImportError:  # built without a C compiler: the patterns read everything
+    _fastscan = None
+
 TimeFormat = Literal["auto", "-ttt", "-ttttt"]
+Engine = Literal["auto", "c", "python"]
 
 _NS = 1_000_000_000
 _DAY_NS = 86_400 * _NS
@@ -48,6 +55,7 @@ def read_tcpdump(
     strict: bool = False,
     time_format: TimeFormat = "auto",
     progress: Callable[[int, int], None] | None = None,
+    engine: Engine = "auto",
 ) -> pd.DataFrame:
     """Read a tcpdump text log into a DataFrame with the schema of :mod:`incidentkit.schema`.
 
@@ -75,6 +83,11 @@ def read_tcpdump(
         backwards or carry a minus sign, else as ``-ttttt``.
     progress : callable, optional
         Called as ``progress(bytes_read, file_size)`` while a path is read.
+    engine : {"auto", "c", "python"}
+        "c" reads the common record layouts in one compiled pass and hands every other
+        line to the patterns of the pure-Python path; "python" uses the patterns alone.
+        Both give the same frame. "auto" takes "c" when it is built (it needs a C
+        compiler at install time), else "python".
 
     Returns
     -------
@@ -96,7 +109,9 @@ def read_tcpdump(
     1 2026-11-24 13:24:36.098564  icmp    203.0.113.2  192.51.100.15   <NA>  port unreachable
     """
     data, name = read_source(source, progress)
-    return _parse_bytes(data, name, date=date, tz=tz, strict=strict, time_format=time_format)
+    return _parse_bytes(
+        data, name, date=date, tz=tz, strict=strict, time_format=time_format, engine=engine
+    )
 
 
 def parse_tcpdump(
@@ -106,6 +121,7 @@ def parse_tcpdump(
     tz: str | None = None,
     strict: bool = False,
     time_format: TimeFormat = "auto",
+    engine: Engine = "auto",
 ) -> pd.DataFrame:
     """Parse tcpdump output given as a string; see :func:`read_tcpdump` for the options.
 
@@ -124,7 +140,9 @@ def parse_tcpdump(
     else:
         raise InputError(f"parse_tcpdump takes str or bytes, not {type(text).__name__}")
     check_text(data, "<text>")
-    return _parse_bytes(data, "<text>", date=date, tz=tz, strict=strict, time_format=time_format)
+    return _parse_bytes(
+        data, "<text>", date=date, tz=tz, strict=strict, time_format=time_format, engine=engine
+    )
 
 
 # --------------------------------------------------------------------------- lines
@@ -132,25 +150,46 @@ def parse_tcpdump(
 class _Lines:
     data: bytes
     offsets: np.ndarray  # int64, len n+1: line i is data[offsets[i]:offsets[i+1]]
-    text: pa.Array  # the lines without their line ends
     numbers: np.ndarray  # 1-based input line number of each line
-    non_utf8: int = 0
+    _text: pa.Array | None = None
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    @property
+    def text(self) -> pa.Array:
+        """Every line without its line end (made on first use)."""
+        if self._text is None:
+            self._text = pc.utf8_rtrim(self._raw(), characters="\n")
+        return self._text
+
+    def take(self, idx: np.ndarray) -> pa.Array:
+        """The lines at ``idx`` without their line ends."""
+        if self._text is not None:
+            return pc.take(self._text, pa.array(idx, pa.int64()))
+        return pc.utf8_rtrim(pc.take(self._raw(), pa.array(idx, pa.int64())), characters="\n")
+
+    def _raw(self) -> pa.Array:
+        return pa.LargeStringArray.from_buffers(
+            len(self), pa.py_buffer(self.offsets), pa.py_buffer(self.data)
+        )
 
 
-def _split_lines(data: bytes, numbers: np.ndarray | None = None) -> _Lines:
-    if data and not data.endswith(b"\n"):
-        data += b"\n"
-    buf = np.frombuffer(data, dtype=np.uint8)
-    ends = np.flatnonzero(buf == 10)
-    offsets = np.empty(len(ends) + 1, dtype=np.int64)
-    offsets[0] = 0
-    offsets[1:] = ends + 1
-    n = len(ends)
-    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
-    text = pc.utf8_rtrim(arr, characters="\n")
+def _split_lines(
+    data: bytes, numbers: np.ndarray | None = None, offsets: np.ndarray | None = None
+) -> _Lines:
+    if offsets is None:
+        if data and not data.endswith(b"\n"):
+            data += b"\n"
+        buf = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero(buf == 10)
+        offsets = np.empty(len(ends) + 1, dtype=np.int64)
+        offsets[0] = 0
+        offsets[1:] = ends + 1
+    n = len(offsets) - 1
     if numbers is None:
         numbers = np.arange(1, n + 1, dtype=np.int64)
-    return _Lines(data, offsets, text, numbers)
+    return _Lines(data, offsets, numbers)
 
 
 def _normalise(data: bytes) -> tuple[bytes, int]:
@@ -176,12 +215,14 @@ def _normalise(data: bytes) -> tuple[bytes, int]:
     return b"\n".join(out), bad
 
 
-def _split_embedded(lines: _Lines, starts: np.ndarray) -> _Lines | None:
-    """Cut lines holding two records ("... (24) 13:24:36.098564 IP ...") in two."""
-    candidates = pc.match_substring_regex(lines.text, g.EMBEDDED_RECORD).to_numpy(
-        zero_copy_only=False
-    )
-    hits = np.flatnonzero(candidates & starts)
+def _split_embedded(lines: _Lines, candidates: np.ndarray) -> _Lines | None:
+    """Cut lines holding two records ("... (24) 13:24:36.098564 IP ...") in two.
+
+    ``candidates`` are the indexes of the record starts that may hold a second record.
+    """
+    if len(candidates) == 0:
+        return None
+    hits = candidates[_match(lines.take(candidates), g.EMBEDDED_RECORD)]
     if len(hits) == 0:
         return None
     cutter = re.compile(g.EMBEDDED_RECORD_SPLIT)
@@ -221,12 +262,39 @@ class _Kinds:
     ascii_payload: bool = False
 
 
-def _classify(lines: _Lines, start: np.ndarray) -> _Kinds:
-    """Each line's kind; ``start`` marks the lines that begin a record."""
-    text = lines.text
-    blank = _match(text, g.BLANK) & ~start
-    meta = _match(text, g.META) & ~start & ~blank
-    indented = _match(text, g.INDENTED) & ~start & ~blank & ~meta
+def _line_masks(lines: _Lines, codes: np.ndarray | None) -> dict[str, np.ndarray]:
+    """Which lines start a record, are blank, banner/summary, or indented.
+
+    ``codes`` are the C scanner's sure answers (1 start, 2 indented, 3 blank, 0 unsure);
+    the patterns decide the unsure lines, or every line when there are no codes.
+    """
+    n = len(lines)
+    if codes is None:
+        idx = np.arange(n)
+        masks = {k: np.zeros(n, dtype=bool) for k in ("start", "blank", "meta", "indented")}
+    else:
+        idx = np.flatnonzero(codes == 0)
+        masks = {
+            "start": codes == 1,
+            "blank": codes == 3,
+            "meta": np.zeros(n, dtype=bool),
+            "indented": codes == 2,
+        }
+    if len(idx):
+        text = lines.text if len(idx) == n else lines.take(idx)
+        start = _match(text, g.RECORD_START)
+        blank = _match(text, g.BLANK) & ~start
+        meta = _match(text, g.META) & ~start & ~blank
+        indented = _match(text, g.INDENTED) & ~start & ~blank & ~meta
+        for key, value in (("start", start), ("blank", blank), ("meta", meta)):
+            masks[key][idx] = value
+        masks["indented"][idx] = indented
+    return masks
+
+
+def _classify(lines: _Lines, masks: dict[str, np.ndarray]) -> _Kinds:
+    """Each line's kind, from :func:`_line_masks`."""
+    start, blank, meta, indented = (masks[k] for k in ("start", "blank", "meta", "indented"))
     loose = ~(start | blank | meta | indented)
     seen_record = np.cumsum(start) > 0
     # -A / -AA print the payload as unindented text after each record, non-printable
@@ -236,7 +304,7 @@ def _classify(lines: _Lines, start: np.ndarray) -> _Kinds:
     if loose.any() and start.any():
         after = np.flatnonzero(start[:-1] & loose[1:]) + 1
         if len(after) * 2 >= start.sum():
-            dotted = _match(pc.take(text, pa.array(after)), r"\.\.")
+            dotted = _match(lines.take(after), r"\.\.")
             ascii_payload = bool(dotted.sum() * 2 >= len(after))
     continuation = ~start & seen_record & (indented | (ascii_payload & (loose | blank)))
     unparsed = ~(start | continuation | meta | blank)
@@ -313,14 +381,17 @@ class _TimeInfo:
     rollovers: int = 0
 
 
-def _times(
-    h: dict[str, pa.Array],
-    date: str | _dt.date | pd.Timestamp | None,
-    tz: str | None,
-    time_format: TimeFormat,
-) -> tuple[np.ndarray, _TimeInfo]:
+# Time kinds: how a record's timestamp reads (see _time_parts)
+_T_NONE, _T_CLOCK, _T_DATED, _T_EPOCH, _T_DELTA, _T_BAD_DATE = range(6)
+
+
+def _time_parts(h: dict[str, pa.Array]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The header groups as (kind, value, negative) per row.
+
+    ``value`` is nanoseconds: since midnight for clock times and deltas, since the epoch
+    for dated and epoch times.
+    """
     n = len(h["frac"])
-    info = _TimeInfo()
     frac = pc.fill_null(h["frac"], "")
     efrac = pc.fill_null(h["efrac"], "")
     fr = pc.if_else(pc.greater(pc.utf8_length(frac), 0), frac, efrac)
@@ -338,11 +409,10 @@ def _times(
     has_date = _np(pc.is_valid(h["date"])) & has_hms
     signed = _np(pc.is_valid(h["sign"])) & has_hms
     tod = (ints("hh") * 3600 + ints("mm") * 60 + ints("ss")) * _NS + frac_ns
-    out = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
-
-    if has_epoch.any():
-        out[has_epoch] = ints("epoch")[has_epoch] * _NS + frac_ns[has_epoch]
-        info.style = "-tt"
+    kind = np.full(n, _T_NONE, dtype=np.int8)
+    value = np.zeros(n, dtype=np.int64)
+    kind[has_epoch] = _T_EPOCH
+    value[has_epoch] = ints("epoch")[has_epoch] * _NS + frac_ns[has_epoch]
     if has_date.any():
         days = pd.to_datetime(
             pd.Series(h["date"].to_pandas())[has_date], format="%Y-%m-%d", errors="coerce"
@@ -350,22 +420,50 @@ def _times(
         day_ns = days.to_numpy(dtype="datetime64[ns]").astype(np.int64)
         ok = ~np.isnat(days.to_numpy(dtype="datetime64[ns]"))
         idx = np.flatnonzero(has_date)
-        out[idx[ok]] = day_ns[ok] + tod[idx[ok]]
-        info.style = "-tttt"
+        kind[idx] = np.where(ok, _T_DATED, _T_BAD_DATE)
+        value[idx[ok]] = day_ns[ok] + tod[idx[ok]]
     rest = has_hms & ~has_date
+    kind[rest & ~signed] = _T_CLOCK
+    kind[rest & signed] = _T_DELTA
+    value[rest] = tod[rest]
+    negative = _np(pc.equal(pc.fill_null(h["sign"], ""), "-")) & rest
+    return kind, value, negative
+
+
+def _times(
+    kind: np.ndarray,
+    value: np.ndarray,
+    negative: np.ndarray,
+    date: str | _dt.date | pd.Timestamp | None,
+    time_format: TimeFormat,
+) -> tuple[np.ndarray, _TimeInfo]:
+    """Packet times (datetime64[ns]) from :func:`_time_parts`, dated and anchored."""
+    n = len(kind)
+    info = _TimeInfo()
+    out = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    epoch = kind == _T_EPOCH
+    if epoch.any():
+        out[epoch] = value[epoch]
+        info.style = "-tt"
+    dated = (kind == _T_DATED) | (kind == _T_BAD_DATE)
+    if dated.any():
+        good = kind == _T_DATED
+        out[good] = value[good]
+        info.style = "-tttt"
+    rest = (kind == _T_CLOCK) | (kind == _T_DELTA)
     if rest.any():
         anchor_date = DEFAULT_DATE if date is None else pd.Timestamp(date).date()
         info.date = anchor_date.isoformat()
         info.date_assumed = date is None
         anchor = pd.Timestamp(anchor_date).value
         idx = np.flatnonzero(rest)
-        values = tod[idx]
-        if signed[idx].any():
-            negative = _np(pc.equal(pc.fill_null(h["sign"], ""), "-"))[idx]
-            deltas = np.where(negative, -values, values)
+        values = value[idx]
+        if (kind[idx] == _T_DELTA).any():
+            neg = negative[idx]
+            deltas = np.where(neg, -values, values)
             mode = time_format
             if mode == "auto":
-                mode = "-ttt" if (negative.any() or (np.diff(deltas) < 0).any()) else "-ttttt"
+                mode = "-ttt" if (neg.any() or (np.diff(deltas) < 0).any()) else "-ttttt"
             out[idx] = anchor + (np.cumsum(deltas) if mode == "-ttt" else deltas)
             info.style = mode
         else:
@@ -379,9 +477,27 @@ def _times(
 
 
 # --------------------------------------------------------------------------- records
-def _records(lines: _Lines, kinds: _Kinds) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """Slices of the buffer, one per row: a record with its continuation lines, or an
-    unparsed line. Returns the texts, their start-line indexes and an is-record mask."""
+@dataclass
+class _Records:
+    """One row per record (a record line and its continuation lines) or unparsed line."""
+
+    rows: np.ndarray  # index of each row's first line
+    is_record: np.ndarray
+    single: np.ndarray  # the row is one line
+    segments: pa.Array  # every segment of the buffer, line ends included
+    position: np.ndarray  # each row's index in ``segments``
+
+    def texts(self, which: np.ndarray | None = None) -> pa.Array:
+        """The rows' texts (of the rows ``which`` selects), without the last line end."""
+        pos = self.position if which is None else self.position[which]
+        if len(pos) == len(self.segments):
+            picked = self.segments
+        else:
+            picked = pc.take(self.segments, pa.array(pos, pa.int64()))
+        return pc.utf8_rtrim(picked, characters="\n")
+
+
+def _records(lines: _Lines, kinds: _Kinds) -> _Records:
     seg_start = kinds.start | kinds.unparsed | kinds.meta | kinds.blank
     idx = np.flatnonzero(seg_start)
     offsets = np.append(lines.offsets[idx], lines.offsets[-1]).astype(np.int64)
@@ -389,9 +505,10 @@ def _records(lines: _Lines, kinds: _Kinds) -> tuple[pa.Array, np.ndarray, np.nda
         len(idx), pa.py_buffer(offsets), pa.py_buffer(lines.data)
     )
     keep = kinds.start[idx] | kinds.unparsed[idx]
+    position = np.flatnonzero(keep)
     rows = idx[keep]
-    texts = pc.utf8_rtrim(pc.filter(segs, pa.array(keep)), characters="\n")
-    return texts, rows, kinds.start[rows]
+    next_start = np.append(idx[1:], len(lines))[keep]
+    return _Records(rows, kinds.start[rows], next_start - rows == 1, segs, position)
 
 
 def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
@@ -658,23 +775,37 @@ def _parse_bytes(
     tz: str | None,
     strict: bool,
     time_format: TimeFormat,
+    engine: Engine = "auto",
 ) -> pd.DataFrame:
     if time_format not in ("auto", "-ttt", "-ttttt"):
         raise ValueError(f"time_format must be 'auto', '-ttt' or '-ttttt', not {time_format!r}")
+    if engine not in ("auto", "c", "python"):
+        raise ValueError(f"engine must be 'auto', 'c' or 'python', not {engine!r}")
+    if engine == "c" and _fastscan is None:
+        raise ImportError(
+            "engine='c': the C reader of incidentkit is not built (it needs a C compiler "
+            "when the package is installed); engine='python' reads the same log"
+        )
     if date is not None:
         try:
             pd.Timestamp(date)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"date={date!r} is not a date: {exc}") from None
+    use_c = engine != "python" and _fastscan is not None and len(data) < _C_LIMIT
     data, non_utf8 = _normalise(data)
-    lines = _split_lines(data)
-    input_lines = len(lines.numbers)
-    start = _match(lines.text, g.RECORD_START)
-    split = _split_embedded(lines, start) if start.any() else None
-    if split is not None:  # the lines changed: find their record starts again
-        lines = split
-        start = _match(lines.text, g.RECORD_START)
-    kinds = _classify(lines, start)
+    scan = _fastscan.scan(data, _port_table()) if use_c else None
+    lines = _line_array(data, scan)
+    input_lines = len(lines)
+    codes = None if scan is None else _buffer(scan["code"], np.uint8)
+    masks = _line_masks(lines, codes)
+    maybe_two = np.flatnonzero(masks["start"] & (codes == 0 if codes is not None else True))
+    split = _split_embedded(lines, maybe_two)
+    if split is not None:  # the lines changed: scan them again
+        scan = _fastscan.scan(split.data, _port_table()) if use_c else None
+        lines = _line_array(split.data, scan, split.numbers)
+        codes = None if scan is None else _buffer(scan["code"], np.uint8)
+        masks = _line_masks(lines, codes)
+    kinds = _classify(lines, masks)
     capture = _capture_meta(lines, kinds, name)
     capture["lines"] = input_lines
     capture["non_utf8_lines"] = non_utf8
@@ -683,42 +814,41 @@ def _parse_bytes(
     unparsed_idx = np.flatnonzero(kinds.unparsed)
     if strict and len(unparsed_idx):
         i = int(unparsed_idx[0])
-        raise ParseError(int(lines.numbers[i]), lines.text[i].as_py(), str(kinds.reasons[i]))
+        text = lines.take(np.array([i]))[0].as_py()
+        raise ParseError(int(lines.numbers[i]), text, str(kinds.reasons[i]))
 
-    texts, rows, is_record = _records(lines, kinds)
-    if len(rows) == 0:
+    recs = _records(lines, kinds)
+    n = len(recs.rows)
+    if n == 0:
         df = schema.empty_frame()
         df.attrs["capture"] = capture
         return df
-    cols = _fields(texts, is_record)
-    header = {k[3:]: cols.pop(k) for k in list(cols) if k.startswith("_h_")}
-    times, tinfo = _times(header, date, tz, time_format)
+    if scan is None:
+        fast = np.zeros(n, dtype=bool)
+    else:
+        fast = recs.is_record & recs.single & _buffer(scan["ok"], np.uint8)[recs.rows].astype(bool)
+    columns = _Columns(n, fast)
+    if fast.any():
+        assert scan is not None
+        _fast_fields(columns, scan, recs.rows[fast])
+    if not fast.all():
+        slow = ~fast
+        texts = recs.texts(slow)
+        cols = _fields(texts, recs.is_record[slow])
+        cols["raw"] = texts
+        cols["error"] = pa.array(
+            np.where(recs.is_record[slow], None, kinds.reasons[recs.rows[slow]]), pa.large_string()
+        )
+        header = {k[3:]: cols.pop(k) for k in list(cols) if k.startswith("_h_")}
+        columns.add_slow(cols, _time_parts(header))
+    times, tinfo = _times(*columns.time_parts(), date, time_format)
     capture.update(
         time_format=tinfo.style,
         date=tinfo.date,
         date_assumed=tinfo.date_assumed,
         midnight_rollovers=tinfo.rollovers,
     )
-    error = np.where(is_record, None, kinds.reasons[rows])
-    arrays: dict[str, Any] = {
-        "record": pa.array(np.arange(1, len(rows) + 1, dtype=np.int64)),
-        "line": pa.array(lines.numbers[rows]),
-    }
-    for col in schema.COLUMN_NAMES:
-        if col in ("record", "line", "time"):
-            continue
-        if col == "raw":
-            arrays[col] = texts
-        elif col == "error":
-            arrays[col] = pa.array(error, pa.large_string())
-        else:
-            value = cols.get(col)
-            if value is None:
-                value = pa.nulls(len(rows), pa.large_string())
-            target = _ARROW_TYPES.get(col)
-            arrays[col] = pc.cast(value, target) if target is not None else value
-    table = pa.table({k: v for k, v in arrays.items()})
-    df = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    df = columns.frame(lines.numbers[recs.rows])
     time = pd.Series(times, name="time")
     if tz is not None:
         time = time.dt.tz_localize("UTC" if tinfo.style == "-tt" else tz)
@@ -738,6 +868,226 @@ def _parse_bytes(
     return df
 
 
+# --------------------------------------------------------------------------- C fast path
+#: The C scanner takes less than 2 GiB at a time (its string offsets are 32-bit).
+_C_LIMIT = 2**31 - 1
+_FAST_NUMBERS: dict[str, pa.DataType] = {
+    "packet": pa.uint32(),
+    "_tkind": pa.uint8(),
+    "_tval": pa.int64(),
+    "proto": pa.uint8(),
+    "sport": pa.uint16(),
+    "dport": pa.uint16(),
+    "length": pa.uint32(),
+    "dns_id": pa.uint16(),
+    "dns_qr": pa.uint8(),
+    "dns_ancount": pa.uint16(),
+    "tcp_ack": pa.uint32(),
+    "tcp_win": pa.uint32(),
+}
+_FAST_STRINGS = (
+    "src",
+    "dst",
+    "dns_flags",
+    "dns_qtype",
+    "dns_qname",
+    "dns_rcode",
+    "dns_answers",
+    "tcp_flags",
+    "tcp_seq",
+    "info",
+    "_icmp_text",
+    "raw",
+)
+_ICMP_FROM_TEXT = (
+    "icmp_type",
+    "icmp_code",
+    "icmp_reason",
+    "icmp_orig_proto",
+    "icmp_orig_src",
+    "icmp_orig_sport",
+    "icmp_orig_dst",
+    "icmp_orig_dport",
+    "icmp_orig_dns_id",
+)
+_QR = ("query", "response")
+
+
+@functools.cache
+def _port_table() -> dict[str, int]:
+    """Service names the C scanner may turn into numbers: the kit's table and the names
+    of the system's services database, each looked up with :func:`port_number` (the
+    function the patterns use), so both paths give the same number. Any other name
+    sends its line to the patterns."""
+    names = set(WELL_KNOWN)
+    try:
+        with open("/etc/services", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                words = line.split("#", 1)[0].split()
+                if len(words) >= 2:
+                    names.update(w for w in [words[0], *words[2:]] if w.isascii())
+    except OSError:
+        pass
+    table = {}
+    for name in names:
+        number = port_number(name)
+        if number is not None:
+            table[name] = number
+    return table
+
+
+def _buffer(buf: bytearray, dtype: Any) -> np.ndarray:
+    return np.frombuffer(buf, dtype=dtype)
+
+
+def _line_array(data: bytes, scan: dict[str, Any] | None, numbers: Any = None) -> _Lines:
+    if scan is None:
+        return _split_lines(data, numbers)
+    offsets = _buffer(scan["offsets"], np.int64)
+    return _split_lines(data, numbers, offsets)
+
+
+def _scanned(scan: dict[str, Any], name: str) -> pa.Array:
+    n = scan["n"]
+    if name in _FAST_NUMBERS:
+        values, valid = scan[name]
+        return pa.Array.from_buffers(
+            _FAST_NUMBERS[name], n, [pa.py_buffer(valid), pa.py_buffer(values)]
+        )
+    offsets, data, valid = scan[name]
+    return pa.StringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid)
+    )
+
+
+class _Columns:
+    """The frame's columns, from the C scanner's rows and the patterns' rows."""
+
+    def __init__(self, n: int, fast: np.ndarray) -> None:
+        self.n = n
+        self.fast = fast
+        self.fast_pos = np.flatnonzero(fast)
+        self.slow_pos = np.flatnonzero(~fast)
+        self.arrays: dict[str, pa.Array] = {}
+        self.proto = np.zeros(n, dtype=np.int8)
+        self.qr = np.full(n, -1, dtype=np.int8)
+        self.kind = np.zeros(n, dtype=np.int8)
+        self.value = np.zeros(n, dtype=np.int64)
+        self.negative = np.zeros(n, dtype=bool)
+        self._fast: dict[str, pa.Array] = {}
+
+    def add_fast(self, name: str, arr: pa.Array) -> None:
+        self._fast[name] = arr
+
+    def add_slow(
+        self, cols: dict[str, pa.Array], parts: tuple[np.ndarray, np.ndarray, np.ndarray]
+    ) -> None:
+        pos = self.slow_pos
+        proto = pd.Categorical(
+            np.asarray(cols.pop("proto").to_numpy(zero_copy_only=False), dtype=object),
+            categories=list(schema.PROTOCOLS),
+        )
+        self.proto[pos] = proto.codes
+        qr = pd.Categorical(
+            np.asarray(cols.pop("dns_qr").to_numpy(zero_copy_only=False), dtype=object),
+            categories=list(_QR),
+        )
+        self.qr[pos] = qr.codes
+        self.kind[pos], self.value[pos], self.negative[pos] = parts
+        for name in schema.COLUMN_NAMES:
+            if name in ("record", "line", "time", "proto", "dns_qr"):
+                continue
+            self.arrays[name] = self._merge(name, cols.get(name))
+
+    def _merge(self, name: str, slow: pa.Array | None) -> pa.Array:
+        target = _ARROW_TYPES.get(name, pa.string() if len(self.fast_pos) else pa.large_string())
+        if slow is None:
+            slow = pa.nulls(len(self.slow_pos), target)
+        elif slow.type != target:
+            slow = pc.cast(slow, target)
+        if not len(self.fast_pos):
+            return slow
+        fast = self._fast.get(name)
+        if fast is None:
+            fast = pa.nulls(len(self.fast_pos), target)
+        elif fast.type != target:
+            fast = pc.cast(fast, target)
+        merged = pa.concat_arrays([fast, slow])
+        order = np.empty(self.n, dtype=np.int64)
+        order[np.concatenate([self.fast_pos, self.slow_pos])] = np.arange(self.n)
+        return merged.take(pa.array(order))
+
+    def time_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.kind, self.value, self.negative
+
+    def frame(self, lines: np.ndarray) -> pd.DataFrame:
+        if not len(self.slow_pos):  # every row came from the C scanner
+            for name in schema.COLUMN_NAMES:
+                if name in ("record", "line", "time", "proto", "dns_qr"):
+                    continue
+                fast = self._fast.get(name)
+                target = _ARROW_TYPES.get(name, pa.string())
+                if fast is None:
+                    fast = pa.nulls(self.n, target)
+                elif fast.type != target:
+                    fast = pc.cast(fast, target)
+                self.arrays[name] = fast
+        arrays: dict[str, Any] = {
+            "record": pa.array(np.arange(1, self.n + 1, dtype=np.int64)),
+            "line": pa.array(lines),
+        }
+        for name in schema.COLUMN_NAMES:
+            if name in self.arrays:
+                arrays[name] = self.arrays[name]
+        df = pa.table(arrays).to_pandas(types_mapper=_PANDAS_TYPES.get)
+        dtypes = schema.dtypes()
+        df.insert(
+            4,
+            "proto",
+            pd.Categorical.from_codes(self.proto, dtype=dtypes["proto"]),  # type: ignore[arg-type]
+        )
+        df.insert(
+            df.columns.get_loc("dns_flags"),
+            "dns_qr",
+            pd.Categorical.from_codes(self.qr, dtype=dtypes["dns_qr"]),  # type: ignore[arg-type]
+        )
+        return df
+
+
+def _fast_fields(columns: _Columns, scan: dict[str, Any], lines: np.ndarray) -> None:
+    """The C scanner's columns for the rows it read (``lines``: their line indexes)."""
+    pos = columns.fast_pos
+    everything = len(lines) == scan["n"]
+    take = None if everything else pa.array(lines, pa.int64())
+
+    def get(name: str) -> pa.Array:
+        arr = _scanned(scan, name)
+        return arr if take is None else arr.take(take)
+
+    for name in (*_FAST_NUMBERS, *_FAST_STRINGS):
+        if name in ("_tkind", "_tval", "proto", "dns_qr"):
+            continue
+        columns.add_fast(name, get(name))
+    columns.proto[pos] = _buffer(scan["proto"][0], np.uint8)[lines]
+    qr_valid = np.unpackbits(_buffer(scan["dns_qr"][1], np.uint8), bitorder="little")
+    qr = _buffer(scan["dns_qr"][0], np.uint8).astype(np.int8)
+    columns.qr[pos] = np.where(qr_valid[: scan["n"]][lines] == 1, qr[lines], -1)
+    columns.kind[pos] = _buffer(scan["_tkind"][0], np.uint8)[lines]
+    columns.value[pos] = _buffer(scan["_tval"][0], np.int64)[lines]
+    # ICMP: the text's meaning, worked out once per distinct text with the patterns
+    text = columns._fast.pop("_icmp_text")
+    if text.null_count < len(text):
+        encoded = pc.dictionary_encode(text)
+        words = encoded.dictionary
+        k = len(words)
+        decoded: dict[str, pa.Array] = {}
+        _icmp_columns(
+            decoded, words, pa.nulls(k, words.type), np.ones(k, bool), np.zeros(k, bool), words
+        )
+        for name in _ICMP_FROM_TEXT:
+            columns.add_fast(name, decoded[name].take(encoded.indices))
+
+
 _BANNER = re.compile(g.BANNER_FIELDS)
 _COUNTS = re.compile(g.PACKET_COUNTS)
 
@@ -746,8 +1096,7 @@ def _capture_meta(lines: _Lines, kinds: _Kinds, name: str) -> dict[str, Any]:
     meta_idx = np.flatnonzero(kinds.meta)
     banner = []
     capture: dict[str, Any] = {"source": name, "lines": len(lines.numbers)}
-    for i in meta_idx:
-        text = lines.text[int(i)].as_py()
+    for i, text in zip(meta_idx, lines.take(meta_idx).to_pylist(), strict=True):
         banner.append({"line": int(lines.numbers[i]), "text": text})
         m = _BANNER.match(text)
         if m:

@@ -1,0 +1,976 @@
+/*
+ * One pass over tcpdump text in C: the fast path of incidentkit.parse.tcpdump.
+ *
+ * scan(data, ports) walks the lines of `data` once and, for every line, says what kind
+ * of line it surely is (a record start, an indented line, a blank line, or "unknown",
+ * which the Python reader decides with the patterns of _grammar.py). For the record
+ * layouts analysts meet most -- one line, "TIME IP src > dst: info" with UDP, DNS, TCP
+ * or ICMP, in the default, -n, -nn, -#, -tt and -tttt styles -- it also writes every
+ * column of the schema directly.
+ *
+ * The rule that keeps the two paths identical: at every point where the patterns of
+ * _grammar.py could choose between readings, this scanner takes the reading the
+ * pattern prefers, and when it cannot be sure of that reading it gives the line up
+ * (ok = 0) and the Python reader parses it with the patterns themselves. The tests
+ * compare both paths over tcpdump's regression outputs and the scenario library.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* --------------------------------------------------------------------- buffers */
+typedef struct {
+    PyObject *obj; /* bytearray */
+    Py_ssize_t len, cap;
+} Buf;
+
+static int buf_init(Buf *b, Py_ssize_t cap, int zero) {
+    if (cap < 64) cap = 64;
+    b->obj = PyByteArray_FromStringAndSize(NULL, cap);
+    if (!b->obj) return -1;
+    if (zero) memset(PyByteArray_AS_STRING(b->obj), 0, (size_t)cap);
+    b->len = 0;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_reserve(Buf *b, Py_ssize_t extra) {
+    if (b->len + extra <= b->cap) return 0;
+    Py_ssize_t cap = b->cap * 2;
+    while (cap < b->len + extra) cap *= 2;
+    if (PyByteArray_Resize(b->obj, cap) < 0) return -1;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_finish(Buf *b) { return PyByteArray_Resize(b->obj, b->len); }
+
+#define BUF_PTR(b) ((char *)PyByteArray_AS_STRING((b)->obj))
+
+/* A fixed-width column of n values, with a validity bitmap (Arrow layout). */
+typedef struct {
+    Buf values, valid;
+    int width;
+} Num;
+
+static int num_init(Num *c, Py_ssize_t n, int width) {
+    c->width = width;
+    if (buf_init(&c->values, n * width + 8, 1) < 0) return -1;
+    if (buf_init(&c->valid, n / 8 + 8, 1) < 0) return -1;
+    c->values.len = n * width;
+    c->valid.len = (n + 7) / 8;
+    return 0;
+}
+
+static inline void num_set(Num *c, Py_ssize_t i, uint64_t v) {
+    char *p = BUF_PTR(&c->values) + i * c->width;
+    switch (c->width) {
+    case 1: *(uint8_t *)p = (uint8_t)v; break;
+    case 2: *(uint16_t *)p = (uint16_t)v; break;
+    case 4: *(uint32_t *)p = (uint32_t)v; break;
+    default: *(int64_t *)p = (int64_t)v; break;
+    }
+    BUF_PTR(&c->valid)[i >> 3] |= (char)(1u << (i & 7));
+}
+
+/* A string column: int32 offsets (n + 1), the bytes, a validity bitmap. */
+typedef struct {
+    Buf offsets, data, valid;
+} Str;
+
+static int str_init(Str *c, Py_ssize_t n, Py_ssize_t guess) {
+    if (buf_init(&c->offsets, (n + 1) * 4 + 8, 1) < 0) return -1;
+    if (buf_init(&c->data, guess, 0) < 0) return -1;
+    if (buf_init(&c->valid, n / 8 + 8, 1) < 0) return -1;
+    c->offsets.len = (n + 1) * 4;
+    c->valid.len = (n + 7) / 8;
+    return 0;
+}
+
+/* Row i gets s[0:len] (valid) -- rows must be written in order; skipped rows stay null. */
+static inline int str_set(Str *c, Py_ssize_t i, const char *s, Py_ssize_t len) {
+    if (buf_reserve(&c->data, len) < 0) return -1;
+    memcpy(BUF_PTR(&c->data) + c->data.len, s, (size_t)len);
+    c->data.len += len;
+    BUF_PTR(&c->valid)[i >> 3] |= (char)(1u << (i & 7));
+    return 0;
+}
+
+/* Close row i: its end offset is where the data stands now. */
+static inline void str_close(Str *c, Py_ssize_t i) {
+    ((int32_t *)BUF_PTR(&c->offsets))[i + 1] = (int32_t)c->data.len;
+}
+
+/* --------------------------------------------------------------------- port names */
+#define PORT_SLOTS 1024
+typedef struct {
+    char name[40];
+    int len;
+    int port;
+} PortSlot;
+
+static uint32_t fnv(const char *s, Py_ssize_t n) {
+    uint32_t h = 2166136261u;
+    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+static int ports_load(PortSlot *table, PyObject *dict) {
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+    memset(table, 0, sizeof(PortSlot) * PORT_SLOTS);
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(key, &n);
+        if (!s) return -1;
+        long port = PyLong_AsLong(value);
+        if (port == -1 && PyErr_Occurred()) return -1;
+        if (n <= 0 || n >= 40) continue;
+        uint32_t h = fnv(s, n) & (PORT_SLOTS - 1);
+        for (int k = 0; k < PORT_SLOTS; k++, h = (h + 1) & (PORT_SLOTS - 1)) {
+            if (table[h].len == 0) {
+                memcpy(table[h].name, s, (size_t)n);
+                table[h].len = (int)n;
+                table[h].port = (int)port;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The port a service name stands for, or -1 when the table does not know it. */
+static int ports_find(const PortSlot *table, const char *s, Py_ssize_t n) {
+    if (n <= 0 || n >= 40) return -1;
+    uint32_t h = fnv(s, n) & (PORT_SLOTS - 1);
+    for (int k = 0; k < PORT_SLOTS; k++, h = (h + 1) & (PORT_SLOTS - 1)) {
+        if (table[h].len == 0) return -1;
+        if (table[h].len == n && memcmp(table[h].name, s, (size_t)n) == 0) return table[h].port;
+    }
+    return -1;
+}
+
+/* --------------------------------------------------------------------- helpers */
+#define ISDIG(c) ((c) >= '0' && (c) <= '9')
+#define ISHEX(c) (ISDIG(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
+#define ISALNUM(c) (ISDIG(c) || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
+
+static inline int starts(const char *s, Py_ssize_t n, const char *lit) {
+    size_t k = strlen(lit);
+    return (size_t)n >= k && memcmp(s, lit, k) == 0;
+}
+
+static inline Py_ssize_t digits(const char *s, Py_ssize_t n) {
+    Py_ssize_t k = 0;
+    while (k < n && ISDIG(s[k])) k++;
+    return k;
+}
+
+/* _to_int of the reader: 1 to 10 digits, at most `max`; -1 otherwise. */
+static inline int64_t to_int(const char *s, Py_ssize_t n, int64_t max) {
+    if (n <= 0 || n > 10) return -1;
+    int64_t v = 0;
+    for (Py_ssize_t k = 0; k < n; k++) v = v * 10 + (s[k] - '0');
+    return v <= max ? v : -1;
+}
+
+static const char *find(const char *s, Py_ssize_t n, const char *lit) {
+    size_t k = strlen(lit);
+    if ((size_t)n < k) return NULL;
+    return memmem(s, (size_t)n, lit, k);
+}
+
+/* days since 1970-01-01 of a valid proleptic Gregorian date (H. Hinnant's algorithm) */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int valid_date(int64_t y, int64_t m, int64_t d) {
+    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1678 || y > 2261 || m < 1 || m > 12 || d < 1) return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= dim[m - 1] + (m == 2 && leap);
+}
+
+/* --------------------------------------------------------------------- columns */
+enum { P_UDP, P_TCP, P_ICMP, P_ICMP6, P_ARP, P_IP, P_IP6, P_OTHER, P_UNPARSED };
+
+enum {
+    N_PKT, N_TKIND, N_TVAL, N_PROTO, N_SPORT, N_DPORT, N_LENGTH, N_DNS_ID, N_DNS_QR,
+    N_DNS_ANCOUNT, N_TCP_ACK, N_TCP_WIN, N_COUNT
+};
+static const char *NUM_NAMES[N_COUNT] = {
+    "packet", "_tkind", "_tval", "proto", "sport", "dport", "length", "dns_id", "dns_qr",
+    "dns_ancount", "tcp_ack", "tcp_win"};
+static const int NUM_WIDTH[N_COUNT] = {4, 1, 8, 1, 2, 2, 4, 2, 1, 2, 4, 4};
+
+enum {
+    S_SRC, S_DST, S_DNS_FLAGS, S_DNS_QTYPE, S_DNS_QNAME, S_DNS_RCODE, S_DNS_ANSWERS,
+    S_TCP_FLAGS, S_TCP_SEQ, S_INFO, S_ICMP_TEXT, S_RAW, S_COUNT
+};
+static const char *STR_NAMES[S_COUNT] = {
+    "src", "dst", "dns_flags", "dns_qtype", "dns_qname", "dns_rcode", "dns_answers",
+    "tcp_flags", "tcp_seq", "info", "_icmp_text", "raw"};
+
+typedef struct {
+    const char *p;
+    Py_ssize_t n; /* n < 0: null */
+} Span;
+
+#define NOSPAN ((Span){NULL, -1})
+#define SPAN(ptr, len) ((Span){(ptr), (len)})
+
+/* What one record line holds, before it is written out. */
+typedef struct {
+    int64_t num[N_COUNT];
+    int has[N_COUNT];
+    Span str[S_COUNT];
+} Row;
+
+/* --------------------------------------------------------------------- addresses */
+/*
+ * NUMERIC_ADDRESS / NAMED_ADDRESS of _grammar.py, for the shapes that are certain:
+ *   d.d.d.d  d.d.d.d.PORT  (IPv4)   hex:hex...  hex:hex....PORT  (IPv6, one dot at most)
+ * Returns 1 and the host length and port (-1: none or not a number) or 0 when unsure.
+ */
+static int split_address(const char *t, Py_ssize_t n, int ported, const PortSlot *ports,
+                         Py_ssize_t *host_len, int *port) {
+    Py_ssize_t colon = 0, dots = 0, last_dot = -1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        if (t[k] == ':') colon++;
+        else if (t[k] == '.') { dots++; last_dot = k; }
+    }
+    Py_ssize_t hl;
+    if (colon) {
+        if (dots > 1) return 0;
+        hl = dots ? last_dot : n;
+        int seen_colon = 0;
+        for (Py_ssize_t k = 0; k < hl; k++) {
+            if (t[k] == ':') seen_colon = 1;
+            else if (!ISHEX(t[k])) return 0;
+        }
+        if (!seen_colon) return 0;
+    } else {
+        Py_ssize_t k = 0;
+        for (int part = 0; part < 4; part++) {
+            Py_ssize_t d = digits(t + k, n - k);
+            if (d == 0) return 0;
+            k += d;
+            if (part < 3) {
+                if (k >= n || t[k] != '.') return 0;
+                k++;
+            }
+        }
+        if (k == n) hl = n;
+        else if (t[k] == '.' && dots == 4) hl = k;
+        else return 0;
+    }
+    *host_len = hl;
+    *port = -1;
+    if (hl == n) return 1;
+    /* the port: [A-Za-z0-9][\w-]* */
+    const char *pt = t + hl + 1;
+    Py_ssize_t pn = n - hl - 1;
+    if (pn <= 0 || !ISALNUM(pt[0])) return 0;
+    for (Py_ssize_t k = 1; k < pn; k++)
+        if (!(ISALNUM(pt[k]) || pt[k] == '_' || pt[k] == '-')) return 0;
+    if (!ported) return 1;
+    if (digits(pt, pn) == pn) {
+        int64_t v = 0;
+        for (Py_ssize_t k = 0; k < pn && v < 65536; k++) v = v * 10 + (pt[k] - '0');
+        *port = v < 65536 ? (int)v : -1;
+        return 1;
+    }
+    *port = ports_find(ports, pt, pn);
+    return *port >= 0; /* a name the table does not know: the Python reader asks the system */
+}
+
+/* --------------------------------------------------------------------- DNS */
+static const char *RCODES[] = {"FormErr", "ServFail", "NXDomain", "NotImp",   "Refused",
+                               "YXDomain", "YXRRSet", "NXRRSet",  "NotAuth",  "NotZone",
+                               "NoChange", "BadVers", "BadCookie", NULL};
+
+static inline int is_flag(char c) {
+    return c == '*' || c == '-' || c == '|' || c == '$' || c == '+' || c == '%';
+}
+
+/* " (N)" ending the text exactly: returns the digits' span or n < 0 */
+static Span final_len(const char *s, Py_ssize_t n) {
+    if (n < 4 || s[n - 1] != ')') return NOSPAN;
+    Py_ssize_t k = n - 2;
+    while (k >= 0 && ISDIG(s[k])) k--;
+    if (k == n - 2 || k < 1 || s[k] != '(' || s[k - 1] != ' ') return NOSPAN;
+    return SPAN(s + k + 1, n - 2 - k);
+}
+
+typedef struct {
+    int kind; /* 0 not DNS, 1 query, 2 response, -1 unsure */
+    Span id, rcode, flags, qtype, qname, an, answers, dlen;
+} Dns;
+
+/*
+ * The tail of the DNS pattern after the question:
+ *   (?: AN/NS/AR answers)?(?: \((N)\))?$
+ * (texts holding " ns: ", " ar: " or "[|domain]" never get here). 1 on a match.
+ */
+static int dns_tail(const char *x, Py_ssize_t n, Dns *d) {
+    if (n > 0 && x[0] == ' ') {
+        Py_ssize_t k = 1, a = digits(x + k, n - k);
+        if (a) {
+            Span an = SPAN(x + k, a);
+            k += a;
+            if (k < n && x[k] == '/') {
+                Py_ssize_t b = digits(x + k + 1, n - k - 1);
+                if (b) {
+                    k += 1 + b;
+                    if (k < n && x[k] == '/') {
+                        Py_ssize_t c = digits(x + k + 1, n - k - 1);
+                        if (c) {
+                            k += 1 + c;
+                            d->an = an;
+                            Span fl = final_len(x + k, n - k);
+                            if (fl.n >= 0) {
+                                d->answers = SPAN(x + k, (fl.p - 2) - (x + k));
+                                d->dlen = fl;
+                            } else {
+                                d->answers = SPAN(x + k, n - k);
+                                d->dlen = NOSPAN;
+                            }
+                            return 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    d->an = NOSPAN;
+    d->answers = NOSPAN;
+    if (n == 0) {
+        d->dlen = NOSPAN;
+        return 1;
+    }
+    Span fl = final_len(x, n);
+    if (fl.n >= 0 && fl.p - 2 == x) {
+        d->dlen = fl;
+        return 1;
+    }
+    return 0;
+}
+
+static void dns_parse(const char *s, Py_ssize_t n, Dns *d) {
+    memset(d, 0, sizeof(*d));
+    d->kind = -1;
+    if (find(s, n, " ns: ") || find(s, n, " ar: ") || find(s, n, "[|")) return;
+    Py_ssize_t k = digits(s, n);
+    if (k == 0) return;
+    d->id = SPAN(s, k);
+    /* an opcode (lower case) after the id: let the patterns decide */
+    if (k + 1 < n && s[k] == ' ' && s[k + 1] >= 'a' && s[k + 1] <= 'z') return;
+    /* (?: ?RCODE)? */
+    d->rcode = NOSPAN;
+    {
+        Py_ssize_t w = (k < n && s[k] == ' ') ? k + 1 : k;
+        Py_ssize_t end = -1;
+        for (int r = 0; RCODES[r]; r++)
+            if (starts(s + w, n - w, RCODES[r])) { end = w + (Py_ssize_t)strlen(RCODES[r]); break; }
+        if (end < 0 && starts(s + w, n - w, "Resp")) {
+            Py_ssize_t dd = digits(s + w + 4, n - w - 4);
+            if (dd) end = w + 4 + dd;
+        }
+        if (end >= 0) {
+            if (end < n && !(is_flag(s[end]) || s[end] == ' ')) return;
+            d->rcode = SPAN(s + w, end - w);
+            k = end;
+        }
+    }
+    Py_ssize_t f0 = k;
+    while (k < n && is_flag(s[k])) k++;
+    d->flags = SPAN(s + f0, k - f0);
+    if (starts(s + k, n - k, " [b2&3=")) return;
+    /* (?: \[\d+(?:a|q|n|au)\])* */
+    while (starts(s + k, n - k, " [")) {
+        Py_ssize_t dd = digits(s + k + 2, n - k - 2);
+        if (!dd) return;
+        Py_ssize_t j = k + 2 + dd;
+        if (starts(s + j, n - j, "au]")) k = j + 3;
+        else if (starts(s + j, n - j, "a]") || starts(s + j, n - j, "q]") ||
+                 starts(s + j, n - j, "n]"))
+            k = j + 2;
+        else return;
+    }
+    /* (?:,? (?:q: )?QTYPE(?: \([^)]*\))?\? QNAME)? */
+    d->qtype = d->qname = NOSPAN;
+    {
+        Py_ssize_t j = k;
+        if (j < n && s[j] == ',') j++;
+        if (j < n && s[j] == ' ') {
+            j++;
+            if (starts(s + j, n - j, "q: ")) j += 3;
+            if (j < n && s[j] >= 'A' && s[j] <= 'Z') {
+                Py_ssize_t t0 = j++;
+                while (j < n && (ISALNUM(s[j]) || s[j] == '_' || s[j] == '-')) j++;
+                Py_ssize_t t1 = j;
+                if (starts(s + j, n - j, " (")) {
+                    const char *close = memchr(s + j, ')', (size_t)(n - j));
+                    if (close) j = close - s + 1;
+                }
+                if (starts(s + j, n - j, "? ")) {
+                    j += 2;
+                    d->qtype = SPAN(s + t0, t1 - t0);
+                    /* the question name is as short as the rest allows */
+                    for (Py_ssize_t q = j; q <= n; q++) {
+                        if (q < n && s[q] != ' ') continue;
+                        if (dns_tail(s + q, n - q, d)) {
+                            d->qname = SPAN(s + j, q - j);
+                            break;
+                        }
+                    }
+                    d->kind = d->an.n >= 0 ? 2 : 1;
+                    return;
+                }
+            }
+        }
+    }
+    if (!dns_tail(s + k, n - k, d)) return;
+    d->kind = d->an.n >= 0 ? 2 : 0;
+}
+
+/* LAST_LENGTH: the leftmost "length:? N" or "(N)" of a text */
+static Span last_length(const char *info, Py_ssize_t info_n) {
+    for (Py_ssize_t k = 0; k < info_n; k++) {
+        if (info[k] == 'l' && starts(info + k, info_n - k, "length")) {
+            Py_ssize_t x = k + 6;
+            if (x < info_n && info[x] == ':') x++;
+            if (x < info_n && info[x] == ' ') {
+                Py_ssize_t d1 = digits(info + x + 1, info_n - x - 1);
+                if (d1) return SPAN(info + x + 1, d1);
+            }
+        } else if (info[k] == '(') {
+            Py_ssize_t d1 = digits(info + k + 1, info_n - k - 1);
+            if (d1 && k + 1 + d1 < info_n && info[k + 1 + d1] == ')') return SPAN(info + k + 1, d1);
+        }
+    }
+    return NOSPAN;
+}
+
+/* --------------------------------------------------------------------- one line */
+enum { C_UNKNOWN = 0, C_START = 1, C_INDENTED = 2, C_BLANK = 3 };
+
+typedef struct {
+    const PortSlot *ports;
+} Ctx;
+
+/*
+ * Classify line s[0:n] (no line end) and, when it is a record of a layout this scanner
+ * knows, fill `row`. Returns the line code; *ok says whether `row` holds the record.
+ */
+static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int *ok) {
+    *ok = 0;
+    Py_ssize_t p = 0;
+    /* blank: only [\t\n\f\r ] */
+    {
+        Py_ssize_t k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f' || s[k] == '\r')) k++;
+        if (k == n) return C_BLANK;
+        if (s[0] == '\t') return C_INDENTED;
+        if (s[0] == ' ') {
+            /* A record starts with blanks only as " *\d+  " (-#) or " TIME" (-ttt). */
+            Py_ssize_t sp = 0;
+            while (sp < n && s[sp] == ' ') sp++;
+            Py_ssize_t d = digits(s + sp, n - sp);
+            int numbered = d && sp + d + 1 < n && s[sp + d] == ' ' && s[sp + d + 1] == ' ';
+            int delta = sp == 1 && d && sp + d < n && (s[sp + d] == ':' || s[sp + d] == '-');
+            if (!numbered && !delta) return C_INDENTED;
+        }
+    }
+    /* -# packet number: " *\d+  " */
+    int has_pkt = 0;
+    {
+        Py_ssize_t q = 0;
+        while (q < n && s[q] == ' ') q++;
+        Py_ssize_t d = digits(s + q, n - q);
+        if (d && q + d + 1 < n && s[q + d] == ' ' && s[q + d + 1] == ' ') {
+            int64_t v = to_int(s + q, d, 4294967295LL);
+            row->has[N_PKT] = v >= 0;
+            row->num[N_PKT] = v;
+            has_pkt = 1;
+            p = q + d + 2;
+        } else if (q > 0) {
+            return C_UNKNOWN; /* a -ttt/-ttttt delta (" 00:00:00.1") or odd spacing */
+        }
+    }
+    /* the timestamp */
+    int64_t tkind = 0, tval = 0;
+    {
+        Py_ssize_t d = digits(s + p, n - p), k = p;
+        int64_t day = 0;
+        int dated = 0;
+        if (d == 4 && k + 10 < n && s[k + 4] == '-' && ISDIG(s[k + 5]) && ISDIG(s[k + 6]) &&
+            s[k + 7] == '-' && ISDIG(s[k + 8]) && ISDIG(s[k + 9]) && s[k + 10] == ' ') {
+            int64_t y = (s[k] - '0') * 1000 + (s[k + 1] - '0') * 100 + (s[k + 2] - '0') * 10 +
+                        (s[k + 3] - '0');
+            int64_t m = (s[k + 5] - '0') * 10 + (s[k + 6] - '0');
+            int64_t dd = (s[k + 8] - '0') * 10 + (s[k + 9] - '0');
+            if (!valid_date(y, m, dd)) return has_pkt ? C_START : C_UNKNOWN;
+            day = days_from_civil(y, m, dd);
+            dated = 1;
+            k += 11;
+            d = digits(s + k, n - k);
+        }
+        if (d >= 1 && d <= 6 && k + d + 6 < n && s[k + d] == ':' && ISDIG(s[k + d + 1]) &&
+            ISDIG(s[k + d + 2]) && s[k + d + 3] == ':' && ISDIG(s[k + d + 4]) &&
+            ISDIG(s[k + d + 5]) && s[k + d + 6] == '.') {
+            int64_t hh = 0;
+            for (Py_ssize_t j = 0; j < d; j++) hh = hh * 10 + (s[k + j] - '0');
+            int64_t mm = (s[k + d + 1] - '0') * 10 + (s[k + d + 2] - '0');
+            int64_t ss = (s[k + d + 4] - '0') * 10 + (s[k + d + 5] - '0');
+            Py_ssize_t f0 = k + d + 7, fl = digits(s + f0, n - f0);
+            if (fl < 1 || fl > 9) return has_pkt ? C_START : C_UNKNOWN;
+            int64_t frac = 0;
+            for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
+            for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
+            tval = (hh * 3600 + mm * 60 + ss) * 1000000000LL + frac;
+            if (dated) {
+                tval += day * 86400LL * 1000000000LL;
+                tkind = 2;
+            } else {
+                tkind = 1;
+            }
+            p = f0 + fl;
+        } else if (!dated && d >= 9 && d <= 10 && k + d < n && s[k + d] == '.') {
+            int64_t ep = 0;
+            for (Py_ssize_t j = 0; j < d; j++) ep = ep * 10 + (s[k + j] - '0');
+            Py_ssize_t f0 = k + d + 1, fl = digits(s + f0, n - f0);
+            if (fl < 1 || fl > 9) return has_pkt ? C_START : C_UNKNOWN;
+            int64_t frac = 0;
+            for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
+            for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
+            tval = ep * 1000000000LL + frac;
+            tkind = 3;
+            p = f0 + fl;
+        } else {
+            return has_pkt ? C_START : C_UNKNOWN;
+        }
+        if (p >= n || s[p] != ' ') return has_pkt ? C_START : C_UNKNOWN;
+        if (starts(s + p, n - p, " (invalid")) return C_START;
+        p++;
+    }
+    row->num[N_TKIND] = tkind;
+    row->has[N_TKIND] = 1;
+    row->num[N_TVAL] = tval;
+    row->has[N_TVAL] = 1;
+    /*
+     * A sure record start. Anything that could be a second record on the line
+     * ("dd:dd:dd." after the header), a control or non-ASCII byte, or a word that wakes
+     * a rarer pattern (ICMP6, a -v IP header) sends the line to the Python reader.
+     */
+    for (Py_ssize_t k = p; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c < 0x20 || c >= 0x7f) return C_START;
+        if (c == ':' && k >= p + 2 && k + 6 < n && ISDIG(s[k - 1]) && ISDIG(s[k - 2]) &&
+            ISDIG(s[k + 1]) && ISDIG(s[k + 2]) && s[k + 3] == ':' && ISDIG(s[k + 4]) &&
+            ISDIG(s[k + 5]) && s[k + 6] == '.')
+            return C_UNKNOWN;
+        if (c == '(' && (starts(s + k, n - k, "(tos") || starts(s + k, n - k, "(hlim") ||
+                         starts(s + k, n - k, "(flowlabel") || starts(s + k, n - k, "(class")))
+            return C_START;
+        if (c == 'I' && starts(s + k, n - k, "ICMP6, ")) return C_START;
+    }
+    /* ARP (print-arp.c): "ARP, Request who-has T tell A, length N", "ARP, Reply S is-at M" */
+    if (starts(s + p, n - p, "ARP, ")) {
+        const char *body = s + p, *end = s + n;
+        Py_ssize_t bn = n - p;
+        if (find(body, bn, " > ")) return C_START;
+        const char *req = find(body, bn, "Request who-has ");
+        const char *rep = find(body, bn, "Reply ");
+        if (req && (!rep || req < rep)) {
+            const char *t = req + 16, *q = t;
+            while (q < end && *q != ' ') q++;
+            if (q == t) return C_START;
+            Span target = SPAN(t, q - t);
+            if (starts(q, end - q, " (")) {
+                const char *close = memchr(q, ')', (size_t)(end - q));
+                if (close) q = close + 1;
+            }
+            if (!starts(q, end - q, " tell ")) return C_START;
+            const char *a0 = q + 6, *a1 = a0;
+            while (a1 < end && *a1 != ' ' && *a1 != ',') a1++;
+            if (a1 == a0) return C_START;
+            row->str[S_SRC] = SPAN(a0, a1 - a0);
+            row->str[S_DST] = target;
+        } else if (rep) {
+            const char *t = rep + 6, *q = t;
+            while (q < end && *q != ' ') q++;
+            if (q == t || !starts(q, end - q, " is-at ")) return C_START;
+            const char *m0 = q + 7, *m1 = m0;
+            while (m1 < end && *m1 != ' ' && *m1 != ',') m1++;
+            if (m1 == m0) return C_START;
+            row->str[S_SRC] = SPAN(t, q - t);
+        } else {
+            return C_START;
+        }
+        row->num[N_PROTO] = P_ARP;
+        row->has[N_PROTO] = 1;
+        row->str[S_INFO] = SPAN(body, bn);
+        row->str[S_RAW] = SPAN(s, n);
+        Span len_tok = last_length(body, bn);
+        int64_t length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
+        if (length >= 0) { row->num[N_LENGTH] = length; row->has[N_LENGTH] = 1; }
+        *ok = 1;
+        return C_START;
+    }
+    /* IP / IP6, then "src > dst: info" */
+    Py_ssize_t a;
+    if (starts(s + p, n - p, "IP ")) a = p + 3;
+    else if (starts(s + p, n - p, "IP6 ")) a = p + 4;
+    else return C_START;
+    Py_ssize_t e = a;
+    while (e < n && s[e] != ' ' && s[e] != '>') e++;
+    if (e == a || !starts(s + e, n - e, " > ")) return C_START;
+    Py_ssize_t b = e + 3, j = b;
+    for (;;) {
+        if (j >= n || s[j] == ' ' || s[j] == '>') return C_START;
+        if (s[j] == ':' && j + 1 < n && s[j + 1] == ' ') break;
+        if (s[j] == ':' && j + 1 == n) return C_START;
+        j++;
+    }
+    if (j == b || j + 2 >= n) return C_START;
+    const char *info = s + j + 2;
+    Py_ssize_t info_n = n - j - 2;
+    const char *core = info;
+    Py_ssize_t core_n = info_n;
+    if (core[0] == '[') {
+        const char *close = memchr(core + 1, ']', (size_t)(core_n - 1));
+        if (close && close + 1 < core + core_n && close[1] == ' ') {
+            core_n -= (close + 2) - core;
+            core = close + 2;
+        }
+    }
+    int icmp = starts(core, core_n, "ICMP ");
+    int tcp = !icmp && (starts(core, core_n, "Flags [") ||
+                        (starts(core, core_n, "tcp ") && core_n > 4 && ISDIG(core[4])));
+    Py_ssize_t src_host, dst_host;
+    int sport, dport;
+    if (!split_address(s + a, e - a, !icmp, ctx->ports, &src_host, &sport)) return C_START;
+    if (!split_address(s + b, j - b, !icmp, ctx->ports, &dst_host, &dport)) return C_START;
+    int proto;
+    if (icmp) proto = P_ICMP;
+    else if (tcp) proto = P_TCP;
+    else if (sport >= 0 || dport >= 0) proto = P_UDP;
+    else proto = memchr(s + a, ':', (size_t)src_host) ? P_IP6 : P_IP;
+
+    row->num[N_PROTO] = proto;
+    row->has[N_PROTO] = 1;
+    row->str[S_SRC] = SPAN(s + a, src_host);
+    row->str[S_DST] = SPAN(s + b, dst_host);
+    if (sport >= 0) { row->num[N_SPORT] = sport; row->has[N_SPORT] = 1; }
+    if (dport >= 0) { row->num[N_DPORT] = dport; row->has[N_DPORT] = 1; }
+    row->str[S_INFO] = SPAN(info, info_n);
+    row->str[S_RAW] = SPAN(s, n);
+
+    Span len_tok = NOSPAN; /* the reader's first-of: tcp, udp, then the line's first length */
+    const char *dns_text = NULL;
+    Py_ssize_t dns_n = 0;
+
+    if (tcp) {
+        if (starts(core, core_n, "tcp ")) {
+            len_tok = SPAN(core + 4, digits(core + 4, core_n - 4));
+        } else {
+            const char *close = memchr(core + 7, ']', (size_t)(core_n - 7));
+            if (!close) return C_START;
+            Py_ssize_t fl = close - (core + 7);
+            if (fl > 0) row->str[S_TCP_FLAGS] = SPAN(core + 7, fl);
+            const char *q = close + 1, *end = core + core_n;
+#define REST (end - q)
+            if (starts(q, REST, ", cksum 0x")) {
+                const char *h = q + 10;
+                while (h < end && (ISDIG(*h) || (*h >= 'a' && *h <= 'f'))) h++;
+                if (h > q + 10 && starts(h, end - h, " (")) {
+                    const char *c2 = memchr(h + 2, ')', (size_t)(end - h - 2));
+                    if (c2) q = c2 + 1;
+                }
+            }
+            if (starts(q, REST, ", seq ")) {
+                Py_ssize_t d1 = digits(q + 6, REST - 6);
+                if (d1) {
+                    Py_ssize_t sl = d1;
+                    if (q + 6 + d1 < end && q[6 + d1] == ':') {
+                        Py_ssize_t d2 = digits(q + 7 + d1, REST - 7 - d1);
+                        if (d2) sl = d1 + 1 + d2;
+                    }
+                    row->str[S_TCP_SEQ] = SPAN(q + 6, sl);
+                    q += 6 + sl;
+                }
+            }
+            if (starts(q, REST, ", ack ")) {
+                Py_ssize_t d1 = digits(q + 6, REST - 6);
+                if (d1) {
+                    int64_t v = to_int(q + 6, d1, 4294967295LL);
+                    if (v >= 0) { row->num[N_TCP_ACK] = v; row->has[N_TCP_ACK] = 1; }
+                    q += 6 + d1;
+                }
+            }
+            if (starts(q, REST, ", win ")) {
+                Py_ssize_t d1 = digits(q + 6, REST - 6);
+                if (d1) {
+                    int64_t v = to_int(q + 6, d1, 4294967295LL);
+                    if (v >= 0) { row->num[N_TCP_WIN] = v; row->has[N_TCP_WIN] = 1; }
+                    q += 6 + d1;
+                }
+            }
+            if (starts(q, REST, ", urg ")) {
+                Py_ssize_t d1 = digits(q + 6, REST - 6);
+                if (d1) q += 6 + d1;
+            }
+            if (starts(q, REST, ", options [")) {
+                const char *c2 = memchr(q + 11, ']', (size_t)(REST - 11));
+                if (c2) q = c2 + 1;
+            }
+            if (starts(q, REST, ", length ")) {
+                Py_ssize_t d1 = digits(q + 9, REST - 9);
+                if (d1) len_tok = SPAN(q + 9, d1);
+            }
+#undef REST
+            /* DNS over TCP: after the first ", length N: " or ", length N " before a digit */
+            const char *r = close + 1;
+            for (;;) {
+                const char *hit = find(r, end - r, ", length ");
+                if (!hit) break;
+                const char *x = hit + 9;
+                Py_ssize_t d1 = digits(x, end - x);
+                if (d1) {
+                    const char *y = x + d1;
+                    if (y < end && *y == ':' && y + 2 < end && y[1] == ' ' && ISDIG(y[2])) {
+                        dns_text = y + 2;
+                        break;
+                    }
+                    if (y + 1 < end && *y == ' ' && ISDIG(y[1])) {
+                        dns_text = y + 1;
+                        break;
+                    }
+                }
+                r = hit + 1;
+            }
+            if (dns_text) dns_n = end - dns_text;
+        }
+    } else if (proto == P_UDP) {
+        if (starts(core, core_n, "Flags [")) return C_START;
+        const char *u = core;
+        Py_ssize_t un = core_n;
+        if (un && u[0] == '[') {
+            const char *close = memchr(u + 1, ']', (size_t)(un - 1));
+            if (close && close + 1 < u + un && close[1] == ' ') {
+                un -= (close + 2) - u;
+                u = close + 2;
+                if (un && ISDIG(u[0])) { dns_text = u; dns_n = un; }
+            }
+        } else if (un && ISDIG(u[0])) {
+            dns_text = u;
+            dns_n = un;
+        }
+        if (starts(u, un, "UDP, length ")) {
+            Py_ssize_t d1 = digits(u + 12, un - 12);
+            if (d1) len_tok = SPAN(u + 12, d1);
+        } else if (starts(u, un, "udp ")) {
+            Py_ssize_t d1 = digits(u + 4, un - 4);
+            if (d1) len_tok = SPAN(u + 4, d1);
+        }
+    }
+
+    if (len_tok.n < 0) len_tok = last_length(info, info_n);
+    int64_t length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
+
+    if (dns_text) {
+        Dns d;
+        dns_parse(dns_text, dns_n, &d);
+        if (d.kind < 0) return C_START;
+        if (d.kind > 0) {
+            int64_t id = to_int(d.id.p, d.id.n, 65535);
+            if (id >= 0) { row->num[N_DNS_ID] = id; row->has[N_DNS_ID] = 1; }
+            row->num[N_DNS_QR] = d.kind - 1;
+            row->has[N_DNS_QR] = 1;
+            if (d.flags.n > 0) row->str[S_DNS_FLAGS] = d.flags;
+            if (d.qtype.n > 0) row->str[S_DNS_QTYPE] = d.qtype;
+            if (d.qname.n > 0) {
+                Span q = d.qname;
+                if (q.n >= 2 && q.p[q.n - 1] == '.') q.n--;
+                row->str[S_DNS_QNAME] = q;
+            }
+            if (d.kind == 2) {
+                row->str[S_DNS_RCODE] = d.rcode.n > 0 ? d.rcode : SPAN("NoError", 7);
+                int64_t an = to_int(d.an.p, d.an.n, 65535);
+                if (an >= 0) { row->num[N_DNS_ANCOUNT] = an; row->has[N_DNS_ANCOUNT] = 1; }
+                Span w = d.answers;
+                while (w.n > 0 && w.p[0] == ' ') { w.p++; w.n--; }
+                while (w.n > 0 && w.p[w.n - 1] == ' ') w.n--;
+                if (w.n > 0) row->str[S_DNS_ANSWERS] = w;
+            }
+            if (proto == P_UDP && d.dlen.n > 0) {
+                int64_t v = to_int(d.dlen.p, d.dlen.n, 4294967295LL);
+                if (v >= 0) length = v;
+            }
+        }
+    }
+
+    if (icmp) {
+        const char *t = core + 5, *end = core + core_n;
+        const char *stop = end;
+        Span il = NOSPAN;
+        for (const char *r = t; r < end;) {
+            const char *hit = find(r, end - r, " length ");
+            if (!hit) break;
+            Py_ssize_t d1 = digits(hit + 8, end - hit - 8);
+            if (d1) {
+                stop = (hit > t && hit[-1] == ',') ? hit - 1 : hit;
+                il = SPAN(hit + 8, d1);
+                break;
+            }
+            r = hit + 1;
+        }
+        if (stop <= t) return C_START;
+        row->str[S_ICMP_TEXT] = SPAN(t, stop - t);
+        if (il.n > 0) {
+            int64_t v = to_int(il.p, il.n, 4294967295LL);
+            if (v >= 0) length = v;
+        }
+    }
+    if (length >= 0) { row->num[N_LENGTH] = length; row->has[N_LENGTH] = 1; }
+    *ok = 1;
+    return C_START;
+}
+
+/* --------------------------------------------------------------------- scan() */
+static PyObject *scan(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    PyObject *port_dict;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyDict_Type, &port_dict)) return NULL;
+    const char *data = view.buf;
+    Py_ssize_t size = view.len;
+    PyObject *result = NULL;
+    PortSlot *ports = PyMem_Malloc(sizeof(PortSlot) * PORT_SLOTS);
+    Num num[N_COUNT];
+    Str str[S_COUNT];
+    Buf offsets, codes, oks;
+    memset(num, 0, sizeof(num));
+    memset(str, 0, sizeof(str));
+    memset(&offsets, 0, sizeof(offsets));
+    memset(&codes, 0, sizeof(codes));
+    memset(&oks, 0, sizeof(oks));
+    if (!ports) { PyErr_NoMemory(); goto done; }
+    if (ports_load(ports, port_dict) < 0) goto done;
+    if (size >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "scan() takes less than 2 GiB at a time");
+        goto done;
+    }
+    /* lines: each ends at '\n' (a last line without one counts too) */
+    Py_ssize_t n = 0;
+    for (const char *q = data, *end = data + size; q < end;) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        n++;
+        if (!nl) break;
+        q = nl + 1;
+    }
+    if (buf_init(&offsets, (n + 1) * 8, 0) < 0 || buf_init(&codes, n + 1, 1) < 0 ||
+        buf_init(&oks, n + 1, 1) < 0)
+        goto done;
+    offsets.len = (n + 1) * 8;
+    codes.len = oks.len = n;
+    for (int c = 0; c < N_COUNT; c++)
+        if (num_init(&num[c], n, NUM_WIDTH[c]) < 0) goto done;
+    for (int c = 0; c < S_COUNT; c++) {
+        Py_ssize_t guess = c == S_RAW ? size : c == S_INFO ? size / 2 : size / 16;
+        if (str_init(&str[c], n, guess) < 0) goto done;
+    }
+    Ctx ctx = {ports};
+    int64_t *off = (int64_t *)BUF_PTR(&offsets);
+    char *code = BUF_PTR(&codes), *ok_out = BUF_PTR(&oks);
+    const char *q = data, *end = data + size;
+    Row row;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const char *nl = memchr(q, '\n', (size_t)(end - q));
+        const char *le = nl ? nl : end;
+        off[i] = q - data;
+        memset(&row, 0, sizeof(row));
+        for (int c = 0; c < S_COUNT; c++) row.str[c] = NOSPAN;
+        int ok = 0;
+        code[i] = (char)parse_line(&ctx, q, le - q, &row, &ok);
+        ok_out[i] = (char)ok;
+        if (ok) {
+            for (int c = 0; c < N_COUNT; c++)
+                if (row.has[c]) num_set(&num[c], i, (uint64_t)row.num[c]);
+            for (int c = 0; c < S_COUNT; c++)
+                if (row.str[c].n >= 0 && str_set(&str[c], i, row.str[c].p, row.str[c].n) < 0)
+                    goto done;
+        }
+        for (int c = 0; c < S_COUNT; c++) str_close(&str[c], i);
+        q = nl ? nl + 1 : end;
+    }
+    off[n] = q - data;
+
+    result = PyDict_New();
+    if (!result) goto done;
+#define PUT(key, obj)                                                          \
+    do {                                                                       \
+        if (PyDict_SetItemString(result, key, obj) < 0) { Py_CLEAR(result); goto done; } \
+    } while (0)
+    PyObject *nobj = PyLong_FromSsize_t(n);
+    if (!nobj) { Py_CLEAR(result); goto done; }
+    PUT("n", nobj);
+    Py_DECREF(nobj);
+    PUT("offsets", offsets.obj);
+    PUT("code", codes.obj);
+    PUT("ok", oks.obj);
+    for (int c = 0; c < N_COUNT; c++) {
+        PyObject *t = PyTuple_Pack(2, num[c].values.obj, num[c].valid.obj);
+        if (!t) { Py_CLEAR(result); goto done; }
+        if (PyDict_SetItemString(result, NUM_NAMES[c], t) < 0) { Py_DECREF(t); Py_CLEAR(result); goto done; }
+        Py_DECREF(t);
+    }
+    for (int c = 0; c < S_COUNT; c++) {
+        if (buf_finish(&str[c].data) < 0) { Py_CLEAR(result); goto done; }
+        PyObject *t = PyTuple_Pack(3, str[c].offsets.obj, str[c].data.obj, str[c].valid.obj);
+        if (!t) { Py_CLEAR(result); goto done; }
+        if (PyDict_SetItemString(result, STR_NAMES[c], t) < 0) { Py_DECREF(t); Py_CLEAR(result); goto done; }
+        Py_DECREF(t);
+    }
+#undef PUT
+    for (int c = 0; c < N_COUNT; c++) {
+        if (buf_finish(&num[c].values) < 0 || buf_finish(&num[c].valid) < 0) { Py_CLEAR(result); goto done; }
+    }
+    for (int c = 0; c < S_COUNT; c++) {
+        if (buf_finish(&str[c].offsets) < 0 || buf_finish(&str[c].valid) < 0) { Py_CLEAR(result); goto done; }
+    }
+    if (buf_finish(&offsets) < 0 || buf_finish(&codes) < 0 || buf_finish(&oks) < 0) Py_CLEAR(result);
+
+done:
+    for (int c = 0; c < N_COUNT; c++) { Py_XDECREF(num[c].values.obj); Py_XDECREF(num[c].valid.obj); }
+    for (int c = 0; c < S_COUNT; c++) {
+        Py_XDECREF(str[c].offsets.obj);
+        Py_XDECREF(str[c].data.obj);
+        Py_XDECREF(str[c].valid.obj);
+    }
+    Py_XDECREF(offsets.obj);
+    Py_XDECREF(codes.obj);
+    Py_XDECREF(oks.obj);
+    PyMem_Free(ports);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", scan, METH_VARARGS,
+     "scan(data: bytes, ports: dict[str, int]) -> dict: line kinds and the columns of the "
+     "records this scanner knows (see incidentkit.parse.tcpdump)."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscan",
+                                    "The C fast path of the tcpdump text reader.", -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__fastscan(void) { return PyModule_Create(&module); }
