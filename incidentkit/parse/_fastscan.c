@@ -74,16 +74,18 @@ static inline void num_set(Num *c, Py_ssize_t i, uint64_t v) {
     BUF_PTR(&c->valid)[i >> 3] |= (char)(1u << (i & 7));
 }
 
-/* A string column: int32 offsets (n + 1), the bytes, a validity bitmap. */
+/* A string column: offsets (n + 1; int32, or int64 when wide), the bytes, a validity bitmap. */
 typedef struct {
     Buf offsets, data, valid;
+    int wide;
 } Str;
 
-static int str_init(Str *c, Py_ssize_t n, Py_ssize_t guess) {
-    if (buf_init(&c->offsets, (n + 1) * 4 + 8, 1) < 0) return -1;
+static int str_init(Str *c, Py_ssize_t n, Py_ssize_t guess, int wide) {
+    c->wide = wide;
+    if (buf_init(&c->offsets, (n + 1) * (wide ? 8 : 4) + 8, 1) < 0) return -1;
     if (buf_init(&c->data, guess, 0) < 0) return -1;
     if (buf_init(&c->valid, n / 8 + 8, 1) < 0) return -1;
-    c->offsets.len = (n + 1) * 4;
+    c->offsets.len = (n + 1) * (wide ? 8 : 4);
     c->valid.len = (n + 7) / 8;
     return 0;
 }
@@ -99,7 +101,8 @@ static inline int str_set(Str *c, Py_ssize_t i, const char *s, Py_ssize_t len) {
 
 /* Close row i: its end offset is where the data stands now. */
 static inline void str_close(Str *c, Py_ssize_t i) {
-    ((int32_t *)BUF_PTR(&c->offsets))[i + 1] = (int32_t)c->data.len;
+    if (c->wide) ((int64_t *)BUF_PTR(&c->offsets))[i + 1] = (int64_t)c->data.len;
+    else ((int32_t *)BUF_PTR(&c->offsets))[i + 1] = (int32_t)c->data.len;
 }
 
 /* --------------------------------------------------------------------- port names */
@@ -212,11 +215,11 @@ static const int NUM_WIDTH[N_COUNT] = {4, 1, 8, 1, 2, 2, 4, 2, 1, 2, 4, 4};
 
 enum {
     S_SRC, S_DST, S_DNS_FLAGS, S_DNS_QTYPE, S_DNS_QNAME, S_DNS_RCODE, S_DNS_ANSWERS,
-    S_TCP_FLAGS, S_TCP_SEQ, S_INFO, S_ICMP_TEXT, S_RAW, S_COUNT
+    S_TCP_FLAGS, S_TCP_SEQ, S_INFO, S_ICMP_TEXT, S_ICMP6_TEXT, S_RAW, S_COUNT
 };
 static const char *STR_NAMES[S_COUNT] = {
     "src", "dst", "dns_flags", "dns_qtype", "dns_qname", "dns_rcode", "dns_answers",
-    "tcp_flags", "tcp_seq", "info", "_icmp_text", "raw"};
+    "tcp_flags", "tcp_seq", "info", "_icmp_text", "_icmp6_text", "raw"};
 
 typedef struct {
     const char *p;
@@ -568,8 +571,10 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
     /*
      * A sure record start. Anything that could be a second record on the line
      * ("dd:dd:dd." after the header), a control or non-ASCII byte, or a word that wakes
-     * a rarer pattern (ICMP6, a -v IP header) sends the line to the Python reader.
+     * a rarer pattern (a -v IP header, a second "ICMP6, ") sends the line to the Python
+     * reader.
      */
+    const char *icmp6_at = NULL;
     for (Py_ssize_t k = p; k < n; k++) {
         unsigned char c = (unsigned char)s[k];
         if (c < 0x20 || c >= 0x7f) return C_START;
@@ -580,7 +585,10 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
         if (c == '(' && (starts(s + k, n - k, "(tos") || starts(s + k, n - k, "(hlim") ||
                          starts(s + k, n - k, "(flowlabel") || starts(s + k, n - k, "(class")))
             return C_START;
-        if (c == 'I' && starts(s + k, n - k, "ICMP6, ")) return C_START;
+        if (c == 'I' && starts(s + k, n - k, "ICMP6, ")) {
+            if (icmp6_at) return C_START;
+            icmp6_at = s + k;
+        }
     }
     /* ARP (print-arp.c): "ARP, Request who-has T tell A, length N", "ARP, Reply S is-at M" */
     if (starts(s + p, n - p, "ARP, ")) {
@@ -652,15 +660,27 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
             core = close + 2;
         }
     }
-    int icmp = starts(core, core_n, "ICMP ");
-    int tcp = !icmp && (starts(core, core_n, "Flags [") ||
+    /* ICMP6_START: "ICMP6, " at the start of the core or after "] ", ") ", "HBH ", "DSTOPT " */
+    int icmp6 = 0;
+    if (icmp6_at) {
+        const char *o = icmp6_at;
+        if (o < core || find(s, n, "IP6 (")) return C_START;
+        icmp6 = o == core || (o - 2 >= core && (o[-2] == ']' || o[-2] == ')') && o[-1] == ' ') ||
+                (o - 4 >= core && memcmp(o - 4, "HBH ", 4) == 0) ||
+                (o - 7 >= core && memcmp(o - 7, "DSTOPT ", 7) == 0);
+        if (!icmp6) return C_START;
+    }
+    int icmp = !icmp6 && starts(core, core_n, "ICMP ");
+    int tcp = !icmp && !icmp6 && (starts(core, core_n, "Flags [") ||
                         (starts(core, core_n, "tcp ") && core_n > 4 && ISDIG(core[4])));
     Py_ssize_t src_host, dst_host;
     int sport, dport;
-    if (!split_address(s + a, e - a, !icmp, ctx->ports, &src_host, &sport)) return C_START;
-    if (!split_address(s + b, j - b, !icmp, ctx->ports, &dst_host, &dport)) return C_START;
+    int ported = !icmp && !icmp6;
+    if (!split_address(s + a, e - a, ported, ctx->ports, &src_host, &sport)) return C_START;
+    if (!split_address(s + b, j - b, ported, ctx->ports, &dst_host, &dport)) return C_START;
     int proto;
-    if (icmp) proto = P_ICMP;
+    if (icmp6) proto = P_ICMP6;
+    else if (icmp) proto = P_ICMP;
     else if (tcp) proto = P_TCP;
     else if (sport >= 0 || dport >= 0) proto = P_UDP;
     else proto = memchr(s + a, ':', (size_t)src_host) ? P_IP6 : P_IP;
@@ -840,6 +860,19 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
             if (v >= 0) length = v;
         }
     }
+    if (icmp6) {
+        /* ICMP6: the text runs to a last ",? length N" (or the end); lazily the earliest */
+        const char *t = icmp6_at + 7, *end = s + n;
+        if (find(t, end - t, "[|")) return C_START;
+        const char *stop = end, *q = end;
+        while (q > t && ISDIG(q[-1])) q--;
+        if (q < end && q - t >= 8 && memcmp(q - 8, " length ", 8) == 0) {
+            stop = q - 8;
+            if (stop > t && stop[-1] == ',') stop--;
+        }
+        if (stop <= t) return C_START;
+        row->str[S_ICMP6_TEXT] = SPAN(t, stop - t);
+    }
     if (length >= 0) { row->num[N_LENGTH] = length; row->has[N_LENGTH] = 1; }
     *ok = 1;
     return C_START;
@@ -849,7 +882,8 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
 static PyObject *scan(PyObject *self, PyObject *args) {
     Py_buffer view;
     PyObject *port_dict;
-    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyDict_Type, &port_dict)) return NULL;
+    int wide = 0;
+    if (!PyArg_ParseTuple(args, "y*O!|p", &view, &PyDict_Type, &port_dict, &wide)) return NULL;
     const char *data = view.buf;
     Py_ssize_t size = view.len;
     PyObject *result = NULL;
@@ -864,10 +898,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     memset(&oks, 0, sizeof(oks));
     if (!ports) { PyErr_NoMemory(); goto done; }
     if (ports_load(ports, port_dict) < 0) goto done;
-    if (size >= INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "scan() takes less than 2 GiB at a time");
-        goto done;
-    }
+    if (size >= INT32_MAX) wide = 1; /* 64-bit string offsets */
     /* lines: each ends at '\n' (a last line without one counts too) */
     Py_ssize_t n = 0;
     for (const char *q = data, *end = data + size; q < end;) {
@@ -885,7 +916,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (num_init(&num[c], n, NUM_WIDTH[c]) < 0) goto done;
     for (int c = 0; c < S_COUNT; c++) {
         Py_ssize_t guess = c == S_RAW ? size : c == S_INFO ? size / 2 : size / 16;
-        if (str_init(&str[c], n, guess) < 0) goto done;
+        if (str_init(&str[c], n, guess, wide) < 0) goto done;
     }
     Ctx ctx = {ports};
     int64_t *off = (int64_t *)BUF_PTR(&offsets);
@@ -923,6 +954,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (!nobj) { Py_CLEAR(result); goto done; }
     PUT("n", nobj);
     Py_DECREF(nobj);
+    PUT("wide", wide ? Py_True : Py_False);
     PUT("offsets", offsets.obj);
     PUT("code", codes.obj);
     PUT("ok", oks.obj);
@@ -965,8 +997,9 @@ done:
 
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
-     "scan(data: bytes, ports: dict[str, int]) -> dict: line kinds and the columns of the "
-     "records this scanner knows (see incidentkit.parse.tcpdump)."},
+     "scan(data: bytes, ports: dict[str, int], wide: bool = False) -> dict: line kinds and "
+     "the columns of the records this scanner knows (see incidentkit.parse.tcpdump); string "
+     "columns have 64-bit offsets when wide or when data is 2 GiB or more."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscan",

@@ -791,7 +791,7 @@ def _parse_bytes(
             pd.Timestamp(date)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"date={date!r} is not a date: {exc}") from None
-    use_c = engine != "python" and _fastscan is not None and len(data) < _C_LIMIT
+    use_c = engine != "python" and _fastscan is not None
     data, non_utf8 = _normalise(data)
     scan = _fastscan.scan(data, _port_table()) if use_c else None
     lines = _line_array(data, scan)
@@ -819,6 +819,8 @@ def _parse_bytes(
 
     recs = _records(lines, kinds)
     n = len(recs.rows)
+    capture["engine"] = "c" if use_c else "python"
+    capture["c_rows"] = 0
     if n == 0:
         df = schema.empty_frame()
         df.attrs["capture"] = capture
@@ -827,6 +829,7 @@ def _parse_bytes(
         fast = np.zeros(n, dtype=bool)
     else:
         fast = recs.is_record & recs.single & _buffer(scan["ok"], np.uint8)[recs.rows].astype(bool)
+    capture["c_rows"] = int(fast.sum())
     columns = _Columns(n, fast)
     if fast.any():
         assert scan is not None
@@ -869,8 +872,6 @@ def _parse_bytes(
 
 
 # --------------------------------------------------------------------------- C fast path
-#: The C scanner takes less than 2 GiB at a time (its string offsets are 32-bit).
-_C_LIMIT = 2**31 - 1
 _FAST_NUMBERS: dict[str, pa.DataType] = {
     "packet": pa.uint32(),
     "_tkind": pa.uint8(),
@@ -897,6 +898,7 @@ _FAST_STRINGS = (
     "tcp_seq",
     "info",
     "_icmp_text",
+    "_icmp6_text",
     "raw",
 )
 _ICMP_FROM_TEXT = (
@@ -955,9 +957,8 @@ def _scanned(scan: dict[str, Any], name: str) -> pa.Array:
             _FAST_NUMBERS[name], n, [pa.py_buffer(valid), pa.py_buffer(values)]
         )
     offsets, data, valid = scan[name]
-    return pa.StringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid)
-    )
+    kind = pa.LargeStringArray if scan["wide"] else pa.StringArray
+    return kind.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid))
 
 
 class _Columns:
@@ -975,6 +976,7 @@ class _Columns:
         self.value = np.zeros(n, dtype=np.int64)
         self.negative = np.zeros(n, dtype=bool)
         self._fast: dict[str, pa.Array] = {}
+        self.text_type: pa.DataType = pa.large_string()
 
     def add_fast(self, name: str, arr: pa.Array) -> None:
         self._fast[name] = arr
@@ -1000,7 +1002,7 @@ class _Columns:
             self.arrays[name] = self._merge(name, cols.get(name))
 
     def _merge(self, name: str, slow: pa.Array | None) -> pa.Array:
-        target = _ARROW_TYPES.get(name, pa.string() if len(self.fast_pos) else pa.large_string())
+        target = _ARROW_TYPES.get(name, self.text_type)
         if slow is None:
             slow = pa.nulls(len(self.slow_pos), target)
         elif slow.type != target:
@@ -1026,7 +1028,7 @@ class _Columns:
                 if name in ("record", "line", "time", "proto", "dns_qr"):
                     continue
                 fast = self._fast.get(name)
-                target = _ARROW_TYPES.get(name, pa.string())
+                target = _ARROW_TYPES.get(name, self.text_type)
                 if fast is None:
                     fast = pa.nulls(self.n, target)
                 elif fast.type != target:
@@ -1044,12 +1046,12 @@ class _Columns:
         df.insert(
             4,
             "proto",
-            pd.Categorical.from_codes(self.proto, dtype=dtypes["proto"]),  # type: ignore[arg-type]
+            pd.Categorical.from_codes(self.proto, dtype=dtypes["proto"]),  # type: ignore[call-overload]
         )
         df.insert(
             df.columns.get_loc("dns_flags"),
             "dns_qr",
-            pd.Categorical.from_codes(self.qr, dtype=dtypes["dns_qr"]),  # type: ignore[arg-type]
+            pd.Categorical.from_codes(self.qr, dtype=dtypes["dns_qr"]),  # type: ignore[call-overload]
         )
         return df
 
@@ -1057,6 +1059,7 @@ class _Columns:
 def _fast_fields(columns: _Columns, scan: dict[str, Any], lines: np.ndarray) -> None:
     """The C scanner's columns for the rows it read (``lines``: their line indexes)."""
     pos = columns.fast_pos
+    columns.text_type = pa.large_string() if scan["wide"] else pa.string()
     everything = len(lines) == scan["n"]
     take = None if everything else pa.array(lines, pa.int64())
 
@@ -1075,17 +1078,24 @@ def _fast_fields(columns: _Columns, scan: dict[str, Any], lines: np.ndarray) -> 
     columns.kind[pos] = _buffer(scan["_tkind"][0], np.uint8)[lines]
     columns.value[pos] = _buffer(scan["_tval"][0], np.int64)[lines]
     # ICMP: the text's meaning, worked out once per distinct text with the patterns
-    text = columns._fast.pop("_icmp_text")
-    if text.null_count < len(text):
+    results = []
+    for key, v6 in (("_icmp_text", False), ("_icmp6_text", True)):
+        text = columns._fast.pop(key)
+        if text.null_count == len(text):
+            continue
         encoded = pc.dictionary_encode(text)
         words = encoded.dictionary
         k = len(words)
+        none, every = pa.nulls(k, words.type), np.ones(k, bool)
         decoded: dict[str, pa.Array] = {}
-        _icmp_columns(
-            decoded, words, pa.nulls(k, words.type), np.ones(k, bool), np.zeros(k, bool), words
-        )
-        for name in _ICMP_FROM_TEXT:
-            columns.add_fast(name, decoded[name].take(encoded.indices))
+        if v6:
+            _icmp_columns(decoded, none, words, ~every, every, words)
+        else:
+            _icmp_columns(decoded, words, none, every, ~every, words)
+        results.append({name: decoded[name].take(encoded.indices) for name in _ICMP_FROM_TEXT})
+    for name in _ICMP_FROM_TEXT:
+        if results:
+            columns.add_fast(name, pc.coalesce(*(r[name] for r in results)))
 
 
 _BANNER = re.compile(g.BANNER_FIELDS)
