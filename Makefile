@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 env: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py incidentkit/parse/_fastscan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -52,4 +52,4 @@ captures:
 	bash scripts/capture_scenarios.sh data/scenarios
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info incidentkit/parse/*.so

@@ -4,7 +4,9 @@ For each size, a deterministic capture (benchmarks/traffic.py) is written as a p
 rendered by the real tcpdump. Then, in the same process, alternating, ``--reps`` times:
 
 (a) the floor: ``pd.Series(path.read_text().splitlines(), dtype="string[pyarrow]")``;
-(b) ``incidentkit.read_tcpdump(path)``;
+(b) ``incidentkit.read_tcpdump(path)`` (its C scanner, with the patterns for the rest);
+(b') ``incidentkit.read_tcpdump(path, engine="python")``, the patterns alone (up to
+    ``--python-up-to`` records, default style);
 (c) the parser an analyst would write: one compiled regex for the header, applied with
     ``match(...).groupdict()`` to each line, the dicts in a list, ``pd.DataFrame(rows)``
     and ``pd.to_datetime`` on the time.
@@ -67,7 +69,18 @@ def reader(path: Path) -> pd.DataFrame:
     return ik.read_tcpdump(path)
 
 
-METHODS = {"floor": floor, "read_tcpdump": reader, "per-line regex": naive}
+def python_engine(path: Path) -> pd.DataFrame:
+    return ik.read_tcpdump(path, engine="python")
+
+
+METHODS = {
+    "floor": floor,
+    "read_tcpdump": reader,
+    "engine=python": python_engine,
+    "per-line regex": naive,
+}
+#: the methods that only run on default-style logs up to a size
+LIMITED = {"per-line regex": "naive_up_to", "engine=python": "python_up_to"}
 
 
 def render(pcap: Path, style: str, out: Path) -> Path:
@@ -161,6 +174,12 @@ def main() -> None:
         default=1_000_000,
         help="skip the per-line parser above this many records",
     )
+    parser.add_argument(
+        "--python-up-to",
+        type=int,
+        default=1_000_000,
+        help="skip read_tcpdump(engine='python') above this many records",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 
@@ -179,7 +198,7 @@ def main() -> None:
             methods = [
                 m
                 for m in METHODS
-                if m != "per-line regex" or (style == "default" and n <= args.naive_up_to)
+                if m not in LIMITED or (style == "default" and n <= getattr(args, LIMITED[m]))
             ]
             times: dict[str, list[float]] = {m: [] for m in methods}
             for _ in range(args.reps):
@@ -224,19 +243,21 @@ def write_report(
     mid_path: Path,
 ) -> None:
     rows = [
-        "| records | style | lines | MB | floor (s) | read_tcpdump (s) | per-line regex (s) "
-        "| read / floor | per-line / read |",
-        "|" + " --- |" * 9,
+        "| records | style | lines | MB | floor (s) | read_tcpdump (s) | engine=python (s) "
+        "| per-line regex (s) | read / floor | per-line / read |",
+        "|" + " --- |" * 10,
     ]
+
+    def cell(value: float | None) -> str:
+        return "" if value is None else f"{value:.2f}"
+
     for r in results:
         naive_s = r.get("per-line regex")
-        speedup = "" if naive_s is None else f"{naive_s / r['read_tcpdump']:.2f}"
+        speedup = None if naive_s is None else naive_s / r["read_tcpdump"]
         rows.append(
             f"| {r['records']:,} | {r['style']} | {r['lines']:,} | {r['mb']:.0f} | "
-            f"{r['floor']:.2f} | {r['read_tcpdump']:.2f} | "
-            f"{'' if naive_s is None else f'{naive_s:.2f}'} | "
-            f"{r['read_tcpdump'] / r['floor']:.2f} | "
-            f"{speedup} |"
+            f"{r['floor']:.2f} | {r['read_tcpdump']:.2f} | {cell(r.get('engine=python'))} | "
+            f"{cell(naive_s)} | {r['read_tcpdump'] / r['floor']:.2f} | {cell(speedup)} |"
         )
     default = {r["records"]: r for r in results if r["style"] == "default"}
     growth = ""
