@@ -11,7 +11,7 @@ setup(
         Extension(
             "incidentkit.parse._fastscan",
             sources=["incidentkit/parse/_fastscan.c"],
-            extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            extra_compile_args=["-O3", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"],
             optional=True,
         )
     ]

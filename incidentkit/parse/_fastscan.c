@@ -22,6 +22,7 @@
 /* --------------------------------------------------------------------- buffers */
 typedef struct {
     PyObject *obj; /* bytearray */
+    char *ptr;     /* its bytes (moves when it grows) */
     Py_ssize_t len, cap;
 } Buf;
 
@@ -29,7 +30,8 @@ static int buf_init(Buf *b, Py_ssize_t cap, int zero) {
     if (cap < 64) cap = 64;
     b->obj = PyByteArray_FromStringAndSize(NULL, cap);
     if (!b->obj) return -1;
-    if (zero) memset(PyByteArray_AS_STRING(b->obj), 0, (size_t)cap);
+    b->ptr = PyByteArray_AS_STRING(b->obj);
+    if (zero) memset(b->ptr, 0, (size_t)cap);
     b->len = 0;
     b->cap = cap;
     return 0;
@@ -40,13 +42,14 @@ static int buf_reserve(Buf *b, Py_ssize_t extra) {
     Py_ssize_t cap = b->cap * 2;
     while (cap < b->len + extra) cap *= 2;
     if (PyByteArray_Resize(b->obj, cap) < 0) return -1;
+    b->ptr = PyByteArray_AS_STRING(b->obj);
     b->cap = cap;
     return 0;
 }
 
 static int buf_finish(Buf *b) { return PyByteArray_Resize(b->obj, b->len); }
 
-#define BUF_PTR(b) ((char *)PyByteArray_AS_STRING((b)->obj))
+#define BUF_PTR(b) ((b)->ptr)
 
 /* A fixed-width column of n values, with a validity bitmap (Arrow layout). */
 typedef struct {
@@ -56,7 +59,7 @@ typedef struct {
 
 static int num_init(Num *c, Py_ssize_t n, int width) {
     c->width = width;
-    if (buf_init(&c->values, n * width + 8, 1) < 0) return -1;
+    if (buf_init(&c->values, n * width + 8, 0) < 0) return -1; /* null slots stay unset */
     if (buf_init(&c->valid, n / 8 + 8, 1) < 0) return -1;
     c->values.len = n * width;
     c->valid.len = (n + 7) / 8;
@@ -82,7 +85,8 @@ typedef struct {
 
 static int str_init(Str *c, Py_ssize_t n, Py_ssize_t guess, int wide) {
     c->wide = wide;
-    if (buf_init(&c->offsets, (n + 1) * (wide ? 8 : 4) + 8, 1) < 0) return -1;
+    if (buf_init(&c->offsets, (n + 1) * (wide ? 8 : 4) + 8, 0) < 0) return -1;
+    memset(c->offsets.ptr, 0, 8); /* offset 0; every other is written as its row closes */
     if (buf_init(&c->data, guess, 0) < 0) return -1;
     if (buf_init(&c->valid, n / 8 + 8, 1) < 0) return -1;
     c->offsets.len = (n + 1) * (wide ? 8 : 4);
@@ -159,10 +163,9 @@ static int ports_find(const PortSlot *table, const char *s, Py_ssize_t n) {
 #define ISHEX(c) (ISDIG(c) || ((c) >= 'a' && (c) <= 'f') || ((c) >= 'A' && (c) <= 'F'))
 #define ISALNUM(c) (ISDIG(c) || ((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z'))
 
-static inline int starts(const char *s, Py_ssize_t n, const char *lit) {
-    size_t k = strlen(lit);
-    return (size_t)n >= k && memcmp(s, lit, k) == 0;
-}
+/* s[0:n] begins with the string literal `lit` (its length known when compiling) */
+#define starts(s, n, lit) \
+    ((Py_ssize_t)(n) >= (Py_ssize_t)sizeof(lit) - 1 && memcmp((s), (lit), sizeof(lit) - 1) == 0)
 
 static inline Py_ssize_t digits(const char *s, Py_ssize_t n) {
     Py_ssize_t k = 0;
@@ -178,11 +181,17 @@ static inline int64_t to_int(const char *s, Py_ssize_t n, int64_t max) {
     return v <= max ? v : -1;
 }
 
-static const char *find(const char *s, Py_ssize_t n, const char *lit) {
-    size_t k = strlen(lit);
-    if ((size_t)n < k) return NULL;
-    return memmem(s, (size_t)n, lit, k);
+/* the first `lit` in s[0:n], or NULL (memchr for its first byte: short texts, rare bytes) */
+static inline const char *find_n(const char *s, Py_ssize_t n, const char *lit, Py_ssize_t k) {
+    const char *end = s + n;
+    for (const char *q = s; end - q >= k; q++) {
+        q = memchr(q, lit[0], (size_t)(end - q - k + 1));
+        if (!q) return NULL;
+        if (memcmp(q + 1, lit + 1, (size_t)(k - 1)) == 0) return q;
+    }
+    return NULL;
 }
+#define find(s, n, lit) find_n((s), (n), (lit), (Py_ssize_t)sizeof(lit) - 1)
 
 /* days since 1970-01-01 of a valid proleptic Gregorian date (H. Hinnant's algorithm) */
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
@@ -232,9 +241,12 @@ typedef struct {
 /* What one record line holds, before it is written out. */
 typedef struct {
     int64_t num[N_COUNT];
-    int has[N_COUNT];
     Span str[S_COUNT];
+    uint32_t has, strs; /* bit k: num[k] / str[k] is set */
 } Row;
+
+#define SETNUM(row, k, v) do { (row)->num[k] = (v); (row)->has |= 1u << (k); } while (0)
+#define SETSTR(row, k, v) do { (row)->str[k] = (v); (row)->strs |= 1u << (k); } while (0)
 
 /* --------------------------------------------------------------------- addresses */
 /*
@@ -244,34 +256,35 @@ typedef struct {
  */
 static int split_address(const char *t, Py_ssize_t n, int ported, const PortSlot *ports,
                          Py_ssize_t *host_len, int *port) {
-    Py_ssize_t colon = 0, dots = 0, last_dot = -1;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        if (t[k] == ':') colon++;
-        else if (t[k] == '.') { dots++; last_dot = k; }
-    }
-    Py_ssize_t hl;
-    if (colon) {
-        if (dots > 1) return 0;
-        hl = dots ? last_dot : n;
-        int seen_colon = 0;
-        for (Py_ssize_t k = 0; k < hl; k++) {
-            if (t[k] == ':') seen_colon = 1;
-            else if (!ISHEX(t[k])) return 0;
-        }
-        if (!seen_colon) return 0;
-    } else {
+    Py_ssize_t hl = -1;
+    { /* IPv4: d.d.d.d, then the end or ".PORT" */
         Py_ssize_t k = 0;
-        for (int part = 0; part < 4; part++) {
-            Py_ssize_t d = digits(t + k, n - k);
-            if (d == 0) return 0;
-            k += d;
+        int part;
+        for (part = 0; part < 4; part++) {
+            Py_ssize_t d0 = k;
+            while (k < n && ISDIG(t[k])) k++;
+            if (k == d0) break;
             if (part < 3) {
-                if (k >= n || t[k] != '.') return 0;
+                if (k >= n || t[k] != '.') break;
                 k++;
             }
         }
+        if (part == 4) {
+            if (k == n) hl = n;
+            else if (t[k] == '.' && !memchr(t + k + 1, '.', (size_t)(n - k - 1))) hl = k;
+            else return 0;
+        }
+    }
+    if (hl < 0) { /* IPv6: hex digits and ':' (one at least), then the end or ".PORT" */
+        Py_ssize_t k = 0;
+        int colon = 0;
+        while (k < n && (ISHEX(t[k]) || t[k] == ':')) {
+            colon |= t[k] == ':';
+            k++;
+        }
+        if (!colon) return 0;
         if (k == n) hl = n;
-        else if (t[k] == '.' && dots == 4) hl = k;
+        else if (t[k] == '.' && !memchr(t + k + 1, '.', (size_t)(n - k - 1))) hl = k;
         else return 0;
     }
     *host_len = hl;
@@ -366,10 +379,11 @@ static int dns_tail(const char *x, Py_ssize_t n, Dns *d) {
     return 0;
 }
 
-static void dns_parse(const char *s, Py_ssize_t n, Dns *d) {
-    memset(d, 0, sizeof(*d));
+/* `rare`: the line holds " ns: ", " ar: " or "[|" (tails this scanner leaves alone) */
+static void dns_parse(const char *s, Py_ssize_t n, int rare, Dns *d) {
     d->kind = -1;
-    if (find(s, n, " ns: ") || find(s, n, " ar: ") || find(s, n, "[|")) return;
+    d->id = d->rcode = d->flags = d->qtype = d->qname = d->an = d->answers = d->dlen = NOSPAN;
+    if (rare) return;
     Py_ssize_t k = digits(s, n);
     if (k == 0) return;
     d->id = SPAN(s, k);
@@ -380,8 +394,10 @@ static void dns_parse(const char *s, Py_ssize_t n, Dns *d) {
     {
         Py_ssize_t w = (k < n && s[k] == ' ') ? k + 1 : k;
         Py_ssize_t end = -1;
-        for (int r = 0; RCODES[r]; r++)
-            if (starts(s + w, n - w, RCODES[r])) { end = w + (Py_ssize_t)strlen(RCODES[r]); break; }
+        for (int r = 0; w < n && s[w] >= 'A' && s[w] <= 'Z' && RCODES[r]; r++) {
+            Py_ssize_t len = (Py_ssize_t)strlen(RCODES[r]);
+            if (n - w >= len && memcmp(s + w, RCODES[r], (size_t)len) == 0) { end = w + len; break; }
+        }
         if (end < 0 && starts(s + w, n - w, "Resp")) {
             Py_ssize_t dd = digits(s + w + 4, n - w - 4);
             if (dd) end = w + 4 + dd;
@@ -463,6 +479,13 @@ static Span last_length(const char *info, Py_ssize_t info_n) {
 }
 
 /* --------------------------------------------------------------------- one line */
+/* The bytes the scan of a record's text stops at: controls, non-ASCII, ':', '(', '[', 'I'. */
+static unsigned char SPECIAL[256];
+
+static void special_init(void) {
+    for (int c = 0; c < 256; c++) SPECIAL[c] = c < 0x20 || c >= 0x7f || c == ':' || c == '(' || c == '[' || c == 'I';
+}
+
 enum { C_UNKNOWN = 0, C_START = 1, C_INDENTED = 2, C_BLANK = 3 };
 
 typedef struct {
@@ -500,8 +523,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
         Py_ssize_t d = digits(s + q, n - q);
         if (d && q + d + 1 < n && s[q + d] == ' ' && s[q + d + 1] == ' ') {
             int64_t v = to_int(s + q, d, 4294967295LL);
-            row->has[N_PKT] = v >= 0;
-            row->num[N_PKT] = v;
+            if (v >= 0) SETNUM(row, N_PKT, v);
             has_pkt = 1;
             p = q + d + 2;
         } else if (q > 0) {
@@ -564,10 +586,8 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
         if (starts(s + p, n - p, " (invalid")) return C_START;
         p++;
     }
-    row->num[N_TKIND] = tkind;
-    row->has[N_TKIND] = 1;
-    row->num[N_TVAL] = tval;
-    row->has[N_TVAL] = 1;
+    SETNUM(row, N_TKIND, tkind);
+    SETNUM(row, N_TVAL, tval);
     /*
      * A sure record start. Anything that could be a second record on the line
      * ("dd:dd:dd." after the header), a control or non-ASCII byte, or a word that wakes
@@ -575,17 +595,28 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
      * reader.
      */
     const char *icmp6_at = NULL;
+    int rare = 0;
     for (Py_ssize_t k = p; k < n; k++) {
         unsigned char c = (unsigned char)s[k];
+        if (!SPECIAL[c]) continue;
+        if (c == '[') {
+            if (k + 1 < n && s[k + 1] == '|') rare = 1;
+            continue;
+        }
+        if (c == ':' && k >= 3 && k + 1 < n && s[k + 1] == ' ' && s[k - 3] == ' ' &&
+            ((s[k - 2] == 'n' && s[k - 1] == 's') || (s[k - 2] == 'a' && s[k - 1] == 'r')))
+            rare = 1;
         if (c < 0x20 || c >= 0x7f) return C_START;
         if (c == ':' && k >= p + 2 && k + 6 < n && ISDIG(s[k - 1]) && ISDIG(s[k - 2]) &&
             ISDIG(s[k + 1]) && ISDIG(s[k + 2]) && s[k + 3] == ':' && ISDIG(s[k + 4]) &&
             ISDIG(s[k + 5]) && s[k + 6] == '.')
             return C_UNKNOWN;
-        if (c == '(' && (starts(s + k, n - k, "(tos") || starts(s + k, n - k, "(hlim") ||
-                         starts(s + k, n - k, "(flowlabel") || starts(s + k, n - k, "(class")))
+        if (c == '(' && k + 1 < n && (s[k + 1] == 't' || s[k + 1] == 'h' || s[k + 1] == 'f' ||
+                                      s[k + 1] == 'c') &&
+            (starts(s + k, n - k, "(tos") || starts(s + k, n - k, "(hlim") ||
+             starts(s + k, n - k, "(flowlabel") || starts(s + k, n - k, "(class")))
             return C_START;
-        if (c == 'I' && starts(s + k, n - k, "ICMP6, ")) {
+        if (c == 'I' && k + 1 < n && s[k + 1] == 'C' && starts(s + k, n - k, "ICMP6, ")) {
             if (icmp6_at) return C_START;
             icmp6_at = s + k;
         }
@@ -610,8 +641,8 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
             const char *a0 = q + 6, *a1 = a0;
             while (a1 < end && *a1 != ' ' && *a1 != ',') a1++;
             if (a1 == a0) return C_START;
-            row->str[S_SRC] = SPAN(a0, a1 - a0);
-            row->str[S_DST] = target;
+            SETSTR(row, S_SRC, SPAN(a0, a1 - a0));
+            SETSTR(row, S_DST, target);
         } else if (rep) {
             const char *t = rep + 6, *q = t;
             while (q < end && *q != ' ') q++;
@@ -619,17 +650,16 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
             const char *m0 = q + 7, *m1 = m0;
             while (m1 < end && *m1 != ' ' && *m1 != ',') m1++;
             if (m1 == m0) return C_START;
-            row->str[S_SRC] = SPAN(t, q - t);
+            SETSTR(row, S_SRC, SPAN(t, q - t));
         } else {
             return C_START;
         }
-        row->num[N_PROTO] = P_ARP;
-        row->has[N_PROTO] = 1;
-        row->str[S_INFO] = SPAN(body, bn);
-        row->str[S_RAW] = SPAN(s, n);
+        SETNUM(row, N_PROTO, P_ARP);
+        SETSTR(row, S_INFO, SPAN(body, bn));
+        SETSTR(row, S_RAW, SPAN(s, n));
         Span len_tok = last_length(body, bn);
         int64_t length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
-        if (length >= 0) { row->num[N_LENGTH] = length; row->has[N_LENGTH] = 1; }
+        if (length >= 0) { SETNUM(row, N_LENGTH, length); }
         *ok = 1;
         return C_START;
     }
@@ -685,14 +715,13 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
     else if (sport >= 0 || dport >= 0) proto = P_UDP;
     else proto = memchr(s + a, ':', (size_t)src_host) ? P_IP6 : P_IP;
 
-    row->num[N_PROTO] = proto;
-    row->has[N_PROTO] = 1;
-    row->str[S_SRC] = SPAN(s + a, src_host);
-    row->str[S_DST] = SPAN(s + b, dst_host);
-    if (sport >= 0) { row->num[N_SPORT] = sport; row->has[N_SPORT] = 1; }
-    if (dport >= 0) { row->num[N_DPORT] = dport; row->has[N_DPORT] = 1; }
-    row->str[S_INFO] = SPAN(info, info_n);
-    row->str[S_RAW] = SPAN(s, n);
+    SETNUM(row, N_PROTO, proto);
+    SETSTR(row, S_SRC, SPAN(s + a, src_host));
+    SETSTR(row, S_DST, SPAN(s + b, dst_host));
+    if (sport >= 0) { SETNUM(row, N_SPORT, sport); }
+    if (dport >= 0) { SETNUM(row, N_DPORT, dport); }
+    SETSTR(row, S_INFO, SPAN(info, info_n));
+    SETSTR(row, S_RAW, SPAN(s, n));
 
     Span len_tok = NOSPAN; /* the reader's first-of: tcp, udp, then the line's first length */
     const char *dns_text = NULL;
@@ -705,7 +734,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
             const char *close = memchr(core + 7, ']', (size_t)(core_n - 7));
             if (!close) return C_START;
             Py_ssize_t fl = close - (core + 7);
-            if (fl > 0) row->str[S_TCP_FLAGS] = SPAN(core + 7, fl);
+            if (fl > 0) SETSTR(row, S_TCP_FLAGS, SPAN(core + 7, fl));
             const char *q = close + 1, *end = core + core_n;
 #define REST (end - q)
             if (starts(q, REST, ", cksum 0x")) {
@@ -724,7 +753,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
                         Py_ssize_t d2 = digits(q + 7 + d1, REST - 7 - d1);
                         if (d2) sl = d1 + 1 + d2;
                     }
-                    row->str[S_TCP_SEQ] = SPAN(q + 6, sl);
+                    SETSTR(row, S_TCP_SEQ, SPAN(q + 6, sl));
                     q += 6 + sl;
                 }
             }
@@ -732,7 +761,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
                 Py_ssize_t d1 = digits(q + 6, REST - 6);
                 if (d1) {
                     int64_t v = to_int(q + 6, d1, 4294967295LL);
-                    if (v >= 0) { row->num[N_TCP_ACK] = v; row->has[N_TCP_ACK] = 1; }
+                    if (v >= 0) { SETNUM(row, N_TCP_ACK, v); }
                     q += 6 + d1;
                 }
             }
@@ -740,7 +769,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
                 Py_ssize_t d1 = digits(q + 6, REST - 6);
                 if (d1) {
                     int64_t v = to_int(q + 6, d1, 4294967295LL);
-                    if (v >= 0) { row->num[N_TCP_WIN] = v; row->has[N_TCP_WIN] = 1; }
+                    if (v >= 0) { SETNUM(row, N_TCP_WIN, v); }
                     q += 6 + d1;
                 }
             }
@@ -803,33 +832,31 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
         }
     }
 
-    if (len_tok.n < 0) len_tok = last_length(info, info_n);
-    int64_t length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
+    int64_t length = -1; /* a DNS or ICMP length, when one overrides the rest */
 
     if (dns_text) {
         Dns d;
-        dns_parse(dns_text, dns_n, &d);
+        dns_parse(dns_text, dns_n, rare, &d);
         if (d.kind < 0) return C_START;
         if (d.kind > 0) {
             int64_t id = to_int(d.id.p, d.id.n, 65535);
-            if (id >= 0) { row->num[N_DNS_ID] = id; row->has[N_DNS_ID] = 1; }
-            row->num[N_DNS_QR] = d.kind - 1;
-            row->has[N_DNS_QR] = 1;
-            if (d.flags.n > 0) row->str[S_DNS_FLAGS] = d.flags;
-            if (d.qtype.n > 0) row->str[S_DNS_QTYPE] = d.qtype;
+            if (id >= 0) { SETNUM(row, N_DNS_ID, id); }
+            SETNUM(row, N_DNS_QR, d.kind - 1);
+            if (d.flags.n > 0) SETSTR(row, S_DNS_FLAGS, d.flags);
+            if (d.qtype.n > 0) SETSTR(row, S_DNS_QTYPE, d.qtype);
             if (d.qname.n > 0) {
                 Span q = d.qname;
                 if (q.n >= 2 && q.p[q.n - 1] == '.') q.n--;
-                row->str[S_DNS_QNAME] = q;
+                SETSTR(row, S_DNS_QNAME, q);
             }
             if (d.kind == 2) {
-                row->str[S_DNS_RCODE] = d.rcode.n > 0 ? d.rcode : SPAN("NoError", 7);
+                SETSTR(row, S_DNS_RCODE, d.rcode.n > 0 ? d.rcode : SPAN("NoError", 7));
                 int64_t an = to_int(d.an.p, d.an.n, 65535);
-                if (an >= 0) { row->num[N_DNS_ANCOUNT] = an; row->has[N_DNS_ANCOUNT] = 1; }
+                if (an >= 0) { SETNUM(row, N_DNS_ANCOUNT, an); }
                 Span w = d.answers;
                 while (w.n > 0 && w.p[0] == ' ') { w.p++; w.n--; }
                 while (w.n > 0 && w.p[w.n - 1] == ' ') w.n--;
-                if (w.n > 0) row->str[S_DNS_ANSWERS] = w;
+                if (w.n > 0) SETSTR(row, S_DNS_ANSWERS, w);
             }
             if (proto == P_UDP && d.dlen.n > 0) {
                 int64_t v = to_int(d.dlen.p, d.dlen.n, 4294967295LL);
@@ -854,7 +881,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
             r = hit + 1;
         }
         if (stop <= t) return C_START;
-        row->str[S_ICMP_TEXT] = SPAN(t, stop - t);
+        SETSTR(row, S_ICMP_TEXT, SPAN(t, stop - t));
         if (il.n > 0) {
             int64_t v = to_int(il.p, il.n, 4294967295LL);
             if (v >= 0) length = v;
@@ -871,9 +898,13 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
             if (stop > t && stop[-1] == ',') stop--;
         }
         if (stop <= t) return C_START;
-        row->str[S_ICMP6_TEXT] = SPAN(t, stop - t);
+        SETSTR(row, S_ICMP6_TEXT, SPAN(t, stop - t));
     }
-    if (length >= 0) { row->num[N_LENGTH] = length; row->has[N_LENGTH] = 1; }
+    if (length < 0) { /* the TCP or UDP length, else the line's first "length N" or "(N)" */
+        if (len_tok.n < 0) len_tok = last_length(info, info_n);
+        length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
+    }
+    if (length >= 0) { SETNUM(row, N_LENGTH, length); }
     *ok = 1;
     return C_START;
 }
@@ -927,16 +958,16 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         const char *nl = memchr(q, '\n', (size_t)(end - q));
         const char *le = nl ? nl : end;
         off[i] = q - data;
-        memset(&row, 0, sizeof(row));
-        for (int c = 0; c < S_COUNT; c++) row.str[c] = NOSPAN;
+        row.has = row.strs = 0;
         int ok = 0;
         code[i] = (char)parse_line(&ctx, q, le - q, &row, &ok);
         ok_out[i] = (char)ok;
         if (ok) {
             for (int c = 0; c < N_COUNT; c++)
-                if (row.has[c]) num_set(&num[c], i, (uint64_t)row.num[c]);
+                if (row.has & (1u << c)) num_set(&num[c], i, (uint64_t)row.num[c]);
             for (int c = 0; c < S_COUNT; c++)
-                if (row.str[c].n >= 0 && str_set(&str[c], i, row.str[c].p, row.str[c].n) < 0)
+                if ((row.strs & (1u << c)) &&
+                    str_set(&str[c], i, row.str[c].p, row.str[c].n) < 0)
                     goto done;
         }
         for (int c = 0; c < S_COUNT; c++) str_close(&str[c], i);
@@ -1006,4 +1037,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscan",
                                     "The C fast path of the tcpdump text reader.", -1, methods,
                                     NULL, NULL, NULL, NULL};
 
-PyMODINIT_FUNC PyInit__fastscan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__fastscan(void) {
+    special_init();
+    return PyModule_Create(&module);
+}

@@ -64,7 +64,9 @@ def _read_path(path: Path, name: str, progress: Progress | None) -> bytes:
         total = os.fstat(raw.fileno()).st_size
         compressed = raw.read(2) == _GZIP
         raw.seek(0)
-        stream: Any = gzip.GzipFile(fileobj=raw) if compressed else raw
+        if not compressed:
+            return _read_plain(raw, total, progress)
+        stream: Any = gzip.GzipFile(fileobj=raw)
         chunks = []
         try:
             while chunk := stream.read(CHUNK):
@@ -76,6 +78,26 @@ def _read_path(path: Path, name: str, progress: Progress | None) -> bytes:
                 f"{name}: looks gzip-compressed but cannot be decompressed: {exc}"
             ) from None
     return b"".join(chunks)
+
+
+def _read_plain(raw: Any, total: int, progress: Progress | None) -> bytes:
+    """The file's bytes, read in place into one buffer (no second copy of a large log)."""
+    if progress is None:
+        return raw.read()  # type: ignore[no-any-return]
+    buf = bytearray(total)
+    view = memoryview(buf)
+    done = 0
+    while done < total:
+        got = raw.readinto(view[done : done + CHUNK])
+        if not got:  # the file shrank while it was read
+            break
+        done += got
+        if progress is not None:
+            progress(done, total)
+    view.release()
+    del buf[done:]
+    buf += raw.read()  # and whatever was appended meanwhile
+    return buf  # type: ignore[return-value]  # a bytearray: bytes to every reader
 
 
 def encode_text(text: str) -> bytes:
@@ -101,7 +123,7 @@ def _maybe_gunzip(data: bytes, name: str) -> bytes:
 
 def check_text(data: bytes, name: str) -> None:
     """Raise :class:`InputError` when ``data`` is a capture file or other binary data."""
-    kind = _CAPTURE_MAGIC.get(data[:4])
+    kind = _CAPTURE_MAGIC.get(bytes(data[:4]))
     if kind is not None:
         raise InputError(
             f"{name}: this is {kind}, not tcpdump text. Render it first with "

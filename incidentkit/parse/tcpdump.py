@@ -793,7 +793,7 @@ def _parse_bytes(
             raise ValueError(f"date={date!r} is not a date: {exc}") from None
     use_c = engine != "python" and _fastscan is not None
     data, non_utf8 = _normalise(data)
-    scan = _fastscan.scan(data, _port_table()) if use_c else None
+    scan = _scan(data) if use_c else None
     lines = _line_array(data, scan)
     input_lines = len(lines)
     codes = None if scan is None else _buffer(scan["code"], np.uint8)
@@ -801,7 +801,7 @@ def _parse_bytes(
     maybe_two = np.flatnonzero(masks["start"] & (codes == 0 if codes is not None else True))
     split = _split_embedded(lines, maybe_two)
     if split is not None:  # the lines changed: scan them again
-        scan = _fastscan.scan(split.data, _port_table()) if use_c else None
+        scan = _scan(split.data) if use_c else None
         lines = _line_array(split.data, scan, split.numbers)
         codes = None if scan is None else _buffer(scan["code"], np.uint8)
         masks = _line_masks(lines, codes)
@@ -830,10 +830,10 @@ def _parse_bytes(
     else:
         fast = recs.is_record & recs.single & _buffer(scan["ok"], np.uint8)[recs.rows].astype(bool)
     capture["c_rows"] = int(fast.sum())
-    columns = _Columns(n, fast)
+    columns = _Columns(recs.rows, fast)
     if fast.any():
         assert scan is not None
-        _fast_fields(columns, scan, recs.rows[fast])
+        _fast_fields(columns, scan)
     if not fast.all():
         slow = ~fast
         texts = recs.texts(slow)
@@ -961,60 +961,84 @@ def _scanned(scan: dict[str, Any], name: str) -> pa.Array:
     return kind.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid))
 
 
-class _Columns:
-    """The frame's columns, from the C scanner's rows and the patterns' rows."""
+def _scan(data: bytes) -> dict[str, Any]:
+    """The C scanner over ``data``, with 64-bit string offsets (pandas' own)."""
+    assert _fastscan is not None
+    return _fastscan.scan(data, _port_table(), True)  # type: ignore[no-any-return]
 
-    def __init__(self, n: int, fast: np.ndarray) -> None:
-        self.n = n
+
+class _Columns:
+    """The frame's columns: rows the C scanner read, and rows the patterns read.
+
+    The scanner's arrays are indexed by line; the patterns' arrays by their own rows.
+    Each column is put together from runs of rows that lie next to each other in one of
+    them, as zero-copy slices of a chunked array, so a few rows the patterns read in a
+    million the scanner read cost no copy of the rest.
+    """
+
+    #: above this many runs, the rows are gathered with one ``take`` instead
+    MAX_RUNS = 64
+
+    def __init__(self, rows: np.ndarray, fast: np.ndarray) -> None:
+        self.n = n = len(rows)
+        self.rows = rows
         self.fast = fast
         self.fast_pos = np.flatnonzero(fast)
         self.slow_pos = np.flatnonzero(~fast)
-        self.arrays: dict[str, pa.Array] = {}
+        self.scanned: dict[str, pa.Array] = {}  # by line
+        self.parsed: dict[str, pa.Array] = {}  # by row of the patterns
         self.proto = np.zeros(n, dtype=np.int8)
         self.qr = np.full(n, -1, dtype=np.int8)
         self.kind = np.zeros(n, dtype=np.int8)
         self.value = np.zeros(n, dtype=np.int64)
         self.negative = np.zeros(n, dtype=bool)
-        self._fast: dict[str, pa.Array] = {}
-        self.text_type: pa.DataType = pa.large_string()
-
-    def add_fast(self, name: str, arr: pa.Array) -> None:
-        self._fast[name] = arr
+        # runs: where each starts, from which side, at which index there
+        index = np.where(fast, rows, np.cumsum(~fast) - 1)
+        breaks = np.ones(n, dtype=bool)
+        breaks[1:] = (fast[1:] != fast[:-1]) | (np.diff(index) != 1)
+        self.run_start = np.flatnonzero(breaks)
+        self.run_len = np.diff(np.append(self.run_start, n))
+        self.run_fast = fast[self.run_start]
+        self.run_index = index[self.run_start]
 
     def add_slow(
         self, cols: dict[str, pa.Array], parts: tuple[np.ndarray, np.ndarray, np.ndarray]
     ) -> None:
         pos = self.slow_pos
-        proto = pd.Categorical(
-            np.asarray(cols.pop("proto").to_numpy(zero_copy_only=False), dtype=object),
-            categories=list(schema.PROTOCOLS),
-        )
-        self.proto[pos] = proto.codes
-        qr = pd.Categorical(
-            np.asarray(cols.pop("dns_qr").to_numpy(zero_copy_only=False), dtype=object),
-            categories=list(_QR),
-        )
-        self.qr[pos] = qr.codes
+        for name, categories, out in (
+            ("proto", schema.PROTOCOLS, self.proto),
+            ("dns_qr", _QR, self.qr),
+        ):
+            values = np.asarray(cols.pop(name).to_numpy(zero_copy_only=False), dtype=object)
+            out[pos] = pd.Categorical(values, categories=list(categories)).codes
         self.kind[pos], self.value[pos], self.negative[pos] = parts
-        for name in schema.COLUMN_NAMES:
-            if name in ("record", "line", "time", "proto", "dns_qr"):
-                continue
-            self.arrays[name] = self._merge(name, cols.get(name))
+        self.parsed = cols
 
-    def _merge(self, name: str, slow: pa.Array | None) -> pa.Array:
-        target = _ARROW_TYPES.get(name, self.text_type)
-        if slow is None:
-            slow = pa.nulls(len(self.slow_pos), target)
-        elif slow.type != target:
-            slow = pc.cast(slow, target)
-        if not len(self.fast_pos):
-            return slow
-        fast = self._fast.get(name)
-        if fast is None:
-            fast = pa.nulls(len(self.fast_pos), target)
-        elif fast.type != target:
-            fast = pc.cast(fast, target)
-        merged = pa.concat_arrays([fast, slow])
+    def column(self, name: str) -> pa.Array | pa.ChunkedArray:
+        target = _ARROW_TYPES.get(name, pa.large_string())
+        scanned = self.scanned.get(name)
+        parsed = self.parsed.get(name)
+        if scanned is not None and scanned.type != target:
+            scanned = pc.cast(scanned, target)
+        if parsed is not None and parsed.type != target:
+            parsed = pc.cast(parsed, target)
+        if len(self.run_start) == 1:  # one run: one side, in order
+            if self.run_fast[0]:
+                if scanned is None:
+                    return pa.nulls(self.n, target)
+                return scanned.slice(int(self.run_index[0]), self.n)
+            return parsed if parsed is not None else pa.nulls(self.n, target)
+        if scanned is None:
+            scanned = pa.nulls(int(self.rows.max()) + 1, target)
+        if parsed is None:
+            parsed = pa.nulls(len(self.slow_pos), target)
+        if len(self.run_start) <= self.MAX_RUNS:
+            pieces = [
+                (scanned if is_fast else parsed).slice(int(i), int(k))
+                for is_fast, i, k in zip(self.run_fast, self.run_index, self.run_len, strict=True)
+            ]
+            return pa.chunked_array(pieces, target)
+        merged = pa.concat_arrays([scanned.take(pa.array(self.rows[self.fast_pos])), parsed])
         order = np.empty(self.n, dtype=np.int64)
         order[np.concatenate([self.fast_pos, self.slow_pos])] = np.arange(self.n)
         return merged.take(pa.array(order))
@@ -1023,24 +1047,13 @@ class _Columns:
         return self.kind, self.value, self.negative
 
     def frame(self, lines: np.ndarray) -> pd.DataFrame:
-        if not len(self.slow_pos):  # every row came from the C scanner
-            for name in schema.COLUMN_NAMES:
-                if name in ("record", "line", "time", "proto", "dns_qr"):
-                    continue
-                fast = self._fast.get(name)
-                target = _ARROW_TYPES.get(name, self.text_type)
-                if fast is None:
-                    fast = pa.nulls(self.n, target)
-                elif fast.type != target:
-                    fast = pc.cast(fast, target)
-                self.arrays[name] = fast
         arrays: dict[str, Any] = {
             "record": pa.array(np.arange(1, self.n + 1, dtype=np.int64)),
             "line": pa.array(lines),
         }
         for name in schema.COLUMN_NAMES:
-            if name in self.arrays:
-                arrays[name] = self.arrays[name]
+            if name not in ("record", "line", "time", "proto", "dns_qr"):
+                arrays[name] = self.column(name)
         df = pa.table(arrays).to_pandas(types_mapper=_PANDAS_TYPES.get)
         dtypes = schema.dtypes()
         df.insert(
@@ -1056,31 +1069,23 @@ class _Columns:
         return df
 
 
-def _fast_fields(columns: _Columns, scan: dict[str, Any], lines: np.ndarray) -> None:
-    """The C scanner's columns for the rows it read (``lines``: their line indexes)."""
+def _fast_fields(columns: _Columns, scan: dict[str, Any]) -> None:
+    """The C scanner's columns (by line) and its rows' categories and times."""
     pos = columns.fast_pos
-    columns.text_type = pa.large_string() if scan["wide"] else pa.string()
-    everything = len(lines) == scan["n"]
-    take = None if everything else pa.array(lines, pa.int64())
-
-    def get(name: str) -> pa.Array:
-        arr = _scanned(scan, name)
-        return arr if take is None else arr.take(take)
-
+    lines = columns.rows[pos]
     for name in (*_FAST_NUMBERS, *_FAST_STRINGS):
-        if name in ("_tkind", "_tval", "proto", "dns_qr"):
-            continue
-        columns.add_fast(name, get(name))
+        if name not in ("_tkind", "_tval", "proto", "dns_qr", "_icmp_text", "_icmp6_text"):
+            columns.scanned[name] = _scanned(scan, name)
     columns.proto[pos] = _buffer(scan["proto"][0], np.uint8)[lines]
     qr_valid = np.unpackbits(_buffer(scan["dns_qr"][1], np.uint8), bitorder="little")
     qr = _buffer(scan["dns_qr"][0], np.uint8).astype(np.int8)
-    columns.qr[pos] = np.where(qr_valid[: scan["n"]][lines] == 1, qr[lines], -1)
+    columns.qr[pos] = np.where(qr_valid[lines] == 1, qr[lines], -1)
     columns.kind[pos] = _buffer(scan["_tkind"][0], np.uint8)[lines]
     columns.value[pos] = _buffer(scan["_tval"][0], np.int64)[lines]
     # ICMP: the text's meaning, worked out once per distinct text with the patterns
     results = []
     for key, v6 in (("_icmp_text", False), ("_icmp6_text", True)):
-        text = columns._fast.pop(key)
+        text = _scanned(scan, key)
         if text.null_count == len(text):
             continue
         encoded = pc.dictionary_encode(text)
@@ -1092,10 +1097,17 @@ def _fast_fields(columns: _Columns, scan: dict[str, Any], lines: np.ndarray) -> 
             _icmp_columns(decoded, none, words, ~every, every, words)
         else:
             _icmp_columns(decoded, words, none, every, ~every, words)
-        results.append({name: decoded[name].take(encoded.indices) for name in _ICMP_FROM_TEXT})
+        results.append(
+            {
+                name: decoded[name].take(encoded.indices)
+                for name in _ICMP_FROM_TEXT
+                if decoded[name].null_count < k  # (the quoted datagram's -v fields never are)
+            }
+        )
     for name in _ICMP_FROM_TEXT:
-        if results:
-            columns.add_fast(name, pc.coalesce(*(r[name] for r in results)))
+        found = [r[name] for r in results if name in r]
+        if found:
+            columns.scanned[name] = found[0] if len(found) == 1 else pc.coalesce(*found)
 
 
 _BANNER = re.compile(g.BANNER_FIELDS)
