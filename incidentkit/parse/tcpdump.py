@@ -108,9 +108,14 @@ def read_tcpdump(
     0 2026-11-24 13:24:32.192571   udp  192.51.100.15    203.0.113.2     53              <NA>
     1 2026-11-24 13:24:36.098564  icmp    203.0.113.2  192.51.100.15   <NA>  port unreachable
     """
-    data, name = read_source(source, progress)
+    # the bytes are read inside: no caller's frame holds them while the frame is made
     return _parse_bytes(
-        data, name, date=date, tz=tz, strict=strict, time_format=time_format, engine=engine
+        lambda: read_source(source, progress),
+        date=date,
+        tz=tz,
+        strict=strict,
+        time_format=time_format,
+        engine=engine,
     )
 
 
@@ -141,7 +146,12 @@ def parse_tcpdump(
         raise InputError(f"parse_tcpdump takes str or bytes, not {type(text).__name__}")
     check_text(data, "<text>")
     return _parse_bytes(
-        data, "<text>", date=date, tz=tz, strict=strict, time_format=time_format, engine=engine
+        lambda: (data, "<text>"),
+        date=date,
+        tz=tz,
+        strict=strict,
+        time_format=time_format,
+        engine=engine,
     )
 
 
@@ -768,8 +778,7 @@ _PANDAS_TYPES = {
 
 
 def _parse_bytes(
-    data: bytes,
-    name: str,
+    load: Callable[[], tuple[bytes, str]],
     *,
     date: str | _dt.date | pd.Timestamp | None,
     tz: str | None,
@@ -792,6 +801,7 @@ def _parse_bytes(
         except (ValueError, TypeError) as exc:
             raise ValueError(f"date={date!r} is not a date: {exc}") from None
     use_c = engine != "python" and _fastscan is not None
+    data, name = load()
     data, non_utf8 = _normalise(data)
     scan = _scan(data) if use_c else None
     lines = _line_array(data, scan)
@@ -831,10 +841,7 @@ def _parse_bytes(
         fast = recs.is_record & recs.single & _buffer(scan["ok"], np.uint8)[recs.rows].astype(bool)
     capture["c_rows"] = int(fast.sum())
     columns = _Columns(recs.rows, fast)
-    if fast.any():
-        assert scan is not None
-        _fast_fields(columns, scan)
-    if not fast.all():
+    if not fast.all():  # the rows for the patterns
         slow = ~fast
         texts = recs.texts(slow)
         cols = _fields(texts, recs.is_record[slow])
@@ -844,6 +851,14 @@ def _parse_bytes(
         )
         header = {k[3:]: cols.pop(k) for k in list(cols) if k.startswith("_h_")}
         columns.add_slow(cols, _time_parts(header))
+    row_lines = lines.numbers[recs.rows]
+    first = int(lines.numbers[unparsed_idx[0]]) if len(unparsed_idx) else 0
+    # the log's bytes and the line tables are done with: let them go
+    del data, lines, split, recs, codes, masks, kinds
+    if scan is not None:
+        if fast.any():
+            _fast_fields(columns, scan)
+        del scan
     times, tinfo = _times(*columns.time_parts(), date, time_format)
     capture.update(
         time_format=tinfo.style,
@@ -851,16 +866,13 @@ def _parse_bytes(
         date_assumed=tinfo.date_assumed,
         midnight_rollovers=tinfo.rollovers,
     )
-    df = columns.frame(lines.numbers[recs.rows])
     time = pd.Series(times, name="time")
     if tz is not None:
         time = time.dt.tz_localize("UTC" if tinfo.style == "-tt" else tz)
         time = time.dt.tz_convert(tz)
-    df.insert(3, "time", time)
-    df = schema.conform(df)
+    df = schema.conform(columns.frame(row_lines, time.array))
     df.attrs["capture"] = capture
     if len(unparsed_idx):
-        first = int(lines.numbers[unparsed_idx[0]])
         warnings.warn(
             ParseWarning(
                 f"{name}: {len(unparsed_idx)} of {input_lines} lines are not tcpdump "
@@ -1046,27 +1058,26 @@ class _Columns:
     def time_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return self.kind, self.value, self.negative
 
-    def frame(self, lines: np.ndarray) -> pd.DataFrame:
-        arrays: dict[str, Any] = {
-            "record": pa.array(np.arange(1, self.n + 1, dtype=np.int64)),
-            "line": pa.array(lines),
-        }
-        for name in schema.COLUMN_NAMES:
-            if name not in ("record", "line", "time", "proto", "dns_qr"):
-                arrays[name] = self.column(name)
-        df = pa.table(arrays).to_pandas(types_mapper=_PANDAS_TYPES.get)
+    def frame(self, lines: np.ndarray, time: Any) -> pd.DataFrame:
+        """The frame, in the schema's column order; Arrow strings are not copied."""
         dtypes = schema.dtypes()
-        df.insert(
-            4,
-            "proto",
-            pd.Categorical.from_codes(self.proto, dtype=dtypes["proto"]),  # type: ignore[call-overload]
-        )
-        df.insert(
-            df.columns.get_loc("dns_flags"),
-            "dns_qr",
-            pd.Categorical.from_codes(self.qr, dtype=dtypes["dns_qr"]),  # type: ignore[call-overload]
-        )
-        return df
+        out: dict[str, Any] = {}
+        for name in schema.COLUMN_NAMES:
+            if name == "record":
+                out[name] = np.arange(1, self.n + 1, dtype=np.int64)
+            elif name == "line":
+                out[name] = lines
+            elif name == "time":
+                out[name] = time
+            elif name in ("proto", "dns_qr"):
+                codes = self.proto if name == "proto" else self.qr
+                out[name] = pd.Categorical.from_codes(codes, dtype=dtypes[name])  # type: ignore[call-overload]
+            else:
+                arr = self.column(name)
+                out[name] = _PANDAS_TYPES[arr.type].__from_arrow__(arr)
+                self.scanned.pop(name, None)  # each column's buffers go as soon as it is made
+                self.parsed.pop(name, None)
+        return pd.DataFrame(out, copy=False)
 
 
 def _fast_fields(columns: _Columns, scan: dict[str, Any]) -> None:
@@ -1097,6 +1108,10 @@ def _fast_fields(columns: _Columns, scan: dict[str, Any]) -> None:
             _icmp_columns(decoded, none, words, ~every, every, words)
         else:
             _icmp_columns(decoded, words, none, every, ~every, words)
+        for name, value in decoded.items():  # narrow before the gather: 1 M rows of each
+            target = _ARROW_TYPES.get(name)
+            if target is not None:
+                decoded[name] = pc.cast(value, target)
         results.append(
             {
                 name: decoded[name].take(encoded.indices)
