@@ -1074,7 +1074,7 @@ class _Columns:
                 out[name] = pd.Categorical.from_codes(codes, dtype=dtypes[name])  # type: ignore[call-overload]
             else:
                 arr = self.column(name)
-                out[name] = _PANDAS_TYPES[arr.type].__from_arrow__(arr)
+                out[name] = _PANDAS_TYPES[arr.type].__from_arrow__(arr)  # type: ignore[attr-defined]
                 self.scanned.pop(name, None)  # each column's buffers go as soon as it is made
                 self.parsed.pop(name, None)
         return pd.DataFrame(out, copy=False)
