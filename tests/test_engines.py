@@ -85,6 +85,9 @@ def test_tcpdump_regression_outputs_read_the_same(out):
     both(CORPUS / out)
 
 
+V4 = "13:24:32.1 IP (tos 0x0, ttl 64, id 1, offset 0, flags [none], "
+
+
 @pytest.mark.parametrize(
     "line",
     [
@@ -169,6 +172,35 @@ def test_tcpdump_regression_outputs_read_the_same(out):
         "> 192.0.2.1: ICMP 203.0.113.2 udp port 53 unreachable, length 68",
         "13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? caf\u00e9.example. (30)",
         "13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? tab\there. (30)",
+        # -v: the IP header on the first line, the addresses on the second (IPv4) or after
+        # the header on the same line (IPv6 in tcpdump 4.99)
+        V4 + "proto UDP (17), length 64)\n    192.0.2.1.5 > 203.0.113.2.53: 7+ A? x.example. (36)",
+        V4 + "proto UDP (17), length 96)\n    203.0.113.2.53 > 192.0.2.1.5: 7 1/0/0 x.example. "
+        "A 192.0.2.9 (68)",
+        V4 + "proto TCP (6), length 40)\n    192.0.2.1.5 > 203.0.113.2.443: Flags [S], cksum 0x0 "
+        "(incorrect -> 0xa828), seq 1, win 64240, length 0",
+        V4 + "proto TCP (6), length 40)\n    192.0.2.1.5 > 203.0.113.2.443: [|tcp]",
+        V4
+        + "proto UDP (17), length 64)\n    192.0.2.1.5 > 203.0.113.2.53: [udp sum ok] 7+ A? x. (9)",
+        V4 + "proto ICMP (1), length 84)\n    192.0.2.1 > 203.0.113.2: ICMP echo request, id 1, "
+        "seq 1, length 64",
+        "13:24:32.1 IP (tos 0x0, ttl 300, id 1, offset 0, flags [none], proto UDP (17), length 64)"
+        "\n    192.0.2.1.5 > 203.0.113.2.53: 7+ A? x. (36)",
+        "13:24:32.1 IP (tos 0x0, id 1, proto UDP (17), length 64)\n"
+        "    192.0.2.1.5 > 203.0.113.2.53: 7+ A? x. (36)",
+        "13:24:32.1 IP (tos 0x0, ttl 64, id 1, length 64)\n    192.0.2.1.5 > 203.0.113.2.53: 7+ A? "
+        "x. (36)",
+        V4
+        + "proto UDP (17), length 64)\n    192.0.2.1.5 > 203.0.113.2.53: 7+ A? (tos 1) ttl 9. (36)",
+        V4
+        + "proto UDP (17), length 64)\n 00:00:00.1 IP 192.0.2.1.5 > 203.0.113.2.53: 7+ A? x. (9)",
+        V4 + "proto UDP (17), length 64)",
+        "13:24:32.1 IP6 (hlim 64, next-header UDP (17) payload length: 45) 2001:db8::1.5 > "
+        "2001:db8::2.53: [bad udp cksum 0x0000 -> 0x7b72!] 59832+ TXT? x.example. (37)",
+        "13:24:32.1 IP6 (flowlabel 0x9fc72, hlim 255, next-header ICMPv6 (58), payload length 32) "
+        "fe80::1 > ff02::1: ICMP6, router advertisement, length 32",
+        "13:24:32.1 IP6 (hlim 64, next-header UDP (17) a>b) 2001:db8::1.5 > 2001:db8::2.53: "
+        "7+ A? x. (9)",
     ],
 )
 def test_lines_aimed_at_each_choice_read_the_same(line):
@@ -315,8 +347,20 @@ BODIES = st.one_of(
     st.builds(lambda a, b: f"ARP, Request who-has {a} tell {b}, length 28", HOSTS, HOSTS),
     st.builds(lambda a: f"ARP, Reply {a} is-at 02:00:00:00:00:02, length 28", HOSTS),
 )
+IP_HEADERS = st.sampled_from(
+    [
+        "IP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto UDP (17), length 64)",
+        "IP (tos 0x0, ttl 64, id 2, offset 0, flags [DF], proto TCP (6), length 40)",
+        "IP (tos 0x0, ttl 999, id 1, proto ICMP (1), length 84)",
+        "IP (tos 0x0, id 1, length 84)",
+        "IP6 (hlim 64, next-header UDP (17) payload length: 45) 2001:db8::1.5 > 2001:db8::2.53: "
+        "7+ A? x. (37)",
+    ]
+)
 LINES = st.one_of(
     st.builds(lambda h, b: h + b, HEADERS, BODIES),
+    st.builds(lambda h, b: h + b, HEADERS, IP_HEADERS),
+    st.builds(lambda b: "    " + b.split(" ", 1)[-1], BODIES),
     st.sampled_from(
         [
             "",

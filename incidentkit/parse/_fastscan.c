@@ -214,13 +214,13 @@ static int valid_date(int64_t y, int64_t m, int64_t d) {
 enum { P_UDP, P_TCP, P_ICMP, P_ICMP6, P_ARP, P_IP, P_IP6, P_OTHER, P_UNPARSED };
 
 enum {
-    N_PKT, N_TKIND, N_TVAL, N_PROTO, N_SPORT, N_DPORT, N_LENGTH, N_DNS_ID, N_DNS_QR,
+    N_PKT, N_TKIND, N_TVAL, N_PROTO, N_SPORT, N_DPORT, N_LENGTH, N_TTL, N_DNS_ID, N_DNS_QR,
     N_DNS_ANCOUNT, N_TCP_ACK, N_TCP_WIN, N_COUNT
 };
 static const char *NUM_NAMES[N_COUNT] = {
-    "packet", "_tkind", "_tval", "proto", "sport", "dport", "length", "dns_id", "dns_qr",
+    "packet", "_tkind", "_tval", "proto", "sport", "dport", "length", "ttl", "dns_id", "dns_qr",
     "dns_ancount", "tcp_ack", "tcp_win"};
-static const int NUM_WIDTH[N_COUNT] = {4, 1, 8, 1, 2, 2, 4, 2, 1, 2, 4, 4};
+static const int NUM_WIDTH[N_COUNT] = {4, 1, 8, 1, 2, 2, 4, 1, 2, 1, 2, 4, 4};
 
 enum {
     S_SRC, S_DST, S_DNS_FLAGS, S_DNS_QTYPE, S_DNS_QNAME, S_DNS_RCODE, S_DNS_ANSWERS,
@@ -478,13 +478,95 @@ static Span last_length(const char *info, Py_ssize_t info_n) {
     return NOSPAN;
 }
 
-/* --------------------------------------------------------------------- one line */
 /* The bytes the scan of a record's text stops at: controls, non-ASCII, ':', '(', '[', 'I'. */
 static unsigned char SPECIAL[256];
 
 static void special_init(void) {
     for (int c = 0; c < 256; c++) SPECIAL[c] = c < 0x20 || c >= 0x7f || c == ':' || c == '(' || c == '[' || c == 'I';
 }
+
+/* What the scan of a record line's text finds (see scan_marks). */
+typedef struct {
+    int bad;              /* a control or non-ASCII byte */
+    int stamp;            /* "dd:dd:dd." -- maybe a second record on the line */
+    int rare;             /* " ns: ", " ar: " or "[|" */
+    int icmp6s;           /* how many "ICMP6, " */
+    const char *icmp6_at; /* the first */
+    const char *vhdr;     /* the first "(tos", "(hlim", "(flowlabel", "(class" (a -v IP header) */
+} Marks;
+
+static void scan_marks(const char *s, Py_ssize_t p, Py_ssize_t n, Marks *m) {
+    memset(m, 0, sizeof(*m));
+    for (Py_ssize_t k = p; k < n; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (!SPECIAL[c]) continue;
+        if (c == '[') {
+            if (k + 1 < n && s[k + 1] == '|') m->rare = 1;
+            continue;
+        }
+        if (c < 0x20 || c >= 0x7f) {
+            m->bad = 1; /* (and on: a second record later on the line must still be seen) */
+            continue;
+        }
+        if (c == ':') {
+            if (k >= 3 && k + 1 < n && s[k + 1] == ' ' && s[k - 3] == ' ' &&
+                ((s[k - 2] == 'n' && s[k - 1] == 's') || (s[k - 2] == 'a' && s[k - 1] == 'r')))
+                m->rare = 1;
+            if (k >= p + 2 && k + 6 < n && ISDIG(s[k - 1]) && ISDIG(s[k - 2]) &&
+                ISDIG(s[k + 1]) && ISDIG(s[k + 2]) && s[k + 3] == ':' && ISDIG(s[k + 4]) &&
+                ISDIG(s[k + 5]) && s[k + 6] == '.')
+                m->stamp = 1;
+        } else if (c == '(') {
+            if (!m->vhdr && k + 1 < n &&
+                (s[k + 1] == 't' || s[k + 1] == 'h' || s[k + 1] == 'f' || s[k + 1] == 'c') &&
+                (starts(s + k, n - k, "(tos") || starts(s + k, n - k, "(hlim") ||
+                 starts(s + k, n - k, "(flowlabel") || starts(s + k, n - k, "(class")))
+                m->vhdr = s + k;
+        } else if (c == 'I' && k + 1 < n && s[k + 1] == 'C' && starts(s + k, n - k, "ICMP6, ")) {
+            if (!m->icmp6s++) m->icmp6_at = s + k;
+        }
+    }
+}
+
+#define ISWORD(c) (ISALNUM(c) || (c) == '_')
+
+/*
+ * IP_HEADER of _grammar.py on a -v header line s[0:n] whose first '(' is at h: the first
+ * "ttl N" / "hlim N" (after a non-word byte), then the first "proto W (N)" /
+ * "next-header W (N)" after it. 0 when either is missing (the patterns then look further).
+ */
+static int ip_header(const char *s, Py_ssize_t n, Py_ssize_t h, int64_t *ttl, Span *l4) {
+    Py_ssize_t k = h + 1, t = -1;
+    for (; k < n; k++) {
+        Py_ssize_t w = 0;
+        if (s[k] == 't' && starts(s + k, n - k, "ttl ")) w = 4;
+        else if (s[k] == 'h' && starts(s + k, n - k, "hlim ")) w = 5;
+        if (w && !ISWORD(s[k - 1]) && k + w < n && ISDIG(s[k + w])) {
+            t = k + w;
+            break;
+        }
+    }
+    if (t < 0) return 0;
+    Py_ssize_t d = digits(s + t, n - t);
+    *ttl = to_int(s + t, d, 255);
+    for (k = t + d; k < n; k++) {
+        Py_ssize_t w = 0;
+        if (s[k] == 'p' && starts(s + k, n - k, "proto ")) w = 6;
+        else if (s[k] == 'n' && starts(s + k, n - k, "next-header ")) w = 12;
+        if (!w) continue;
+        Py_ssize_t q = k + w, q0 = q;
+        while (q < n && (ISWORD(s[q]) || s[q] == '-')) q++;
+        if (q == q0 || !starts(s + q, n - q, " (")) continue;
+        Py_ssize_t dd = digits(s + q + 2, n - q - 2);
+        if (dd && q + 2 + dd < n && s[q + 2 + dd] == ')') {
+            *l4 = SPAN(s + q0, q - q0);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------------- one line */
 
 enum { C_UNKNOWN = 0, C_START = 1, C_INDENTED = 2, C_BLANK = 3 };
 
@@ -496,7 +578,8 @@ typedef struct {
  * Classify line s[0:n] (no line end) and, when it is a record of a layout this scanner
  * knows, fill `row`. Returns the line code; *ok says whether `row` holds the record.
  */
-static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int *ok) {
+static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *next,
+                      const char *end_of_data, Row *row, int *ok) {
     *ok = 0;
     Py_ssize_t p = 0;
     /* blank: only [\t\n\f\r ] */
@@ -594,38 +677,15 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
      * a rarer pattern (a -v IP header, a second "ICMP6, ") sends the line to the Python
      * reader.
      */
-    const char *icmp6_at = NULL;
-    int rare = 0;
-    for (Py_ssize_t k = p; k < n; k++) {
-        unsigned char c = (unsigned char)s[k];
-        if (!SPECIAL[c]) continue;
-        if (c == '[') {
-            if (k + 1 < n && s[k + 1] == '|') rare = 1;
-            continue;
-        }
-        if (c == ':' && k >= 3 && k + 1 < n && s[k + 1] == ' ' && s[k - 3] == ' ' &&
-            ((s[k - 2] == 'n' && s[k - 1] == 's') || (s[k - 2] == 'a' && s[k - 1] == 'r')))
-            rare = 1;
-        if (c < 0x20 || c >= 0x7f) return C_START;
-        if (c == ':' && k >= p + 2 && k + 6 < n && ISDIG(s[k - 1]) && ISDIG(s[k - 2]) &&
-            ISDIG(s[k + 1]) && ISDIG(s[k + 2]) && s[k + 3] == ':' && ISDIG(s[k + 4]) &&
-            ISDIG(s[k + 5]) && s[k + 6] == '.')
-            return C_UNKNOWN;
-        if (c == '(' && k + 1 < n && (s[k + 1] == 't' || s[k + 1] == 'h' || s[k + 1] == 'f' ||
-                                      s[k + 1] == 'c') &&
-            (starts(s + k, n - k, "(tos") || starts(s + k, n - k, "(hlim") ||
-             starts(s + k, n - k, "(flowlabel") || starts(s + k, n - k, "(class")))
-            return C_START;
-        if (c == 'I' && k + 1 < n && s[k + 1] == 'C' && starts(s + k, n - k, "ICMP6, ")) {
-            if (icmp6_at) return C_START;
-            icmp6_at = s + k;
-        }
-    }
+    Marks m1;
+    scan_marks(s, p, n, &m1);
+    if (m1.stamp) return C_UNKNOWN;
+    if (m1.bad) return C_START;
     /* ARP (print-arp.c): "ARP, Request who-has T tell A, length N", "ARP, Reply S is-at M" */
     if (starts(s + p, n - p, "ARP, ")) {
         const char *body = s + p, *end = s + n;
         Py_ssize_t bn = n - p;
-        if (find(body, bn, " > ")) return C_START;
+        if (m1.vhdr || find(body, bn, " > ")) return C_START;
         const char *req = find(body, bn, "Request who-has ");
         const char *rep = find(body, bn, "Reply ");
         if (req && (!rep || req < rep)) {
@@ -663,24 +723,55 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
         *ok = 1;
         return C_START;
     }
-    /* IP / IP6, then "src > dst: info" */
+    /* IP / IP6, then "src > dst: info" -- on this line, or with -v on the next */
     Py_ssize_t a;
     if (starts(s + p, n - p, "IP ")) a = p + 3;
     else if (starts(s + p, n - p, "IP6 ")) a = p + 4;
     else return C_START;
+    const char *L = s; /* the line with the addresses, L[0:Ln] */
+    Py_ssize_t Ln = n;
+    Marks m2 = m1, *m = &m1;
+    int64_t ttl = -1;
+    Span l4 = NOSPAN;
+    int lines = 1;
+    if (m1.vhdr) {
+        /* -v: "IP (tos 0x0, ttl 64, ..., proto UDP (17), length 64)" or, in 4.99, IPv6's
+         * "IP6 (hlim 64, next-header UDP (17) payload length: 45) src > dst: ..." */
+        if (m1.vhdr != s + a || !ip_header(s, n, a, &ttl, &l4)) return C_START;
+        const char *gt = find(s + a, n - a, " > ");
+        if (gt) { /* one line: the addresses follow the header */
+            Py_ssize_t e0 = gt - s, k = e0;
+            while (k > a && s[k - 1] != ' ') k--;
+            if (k == a || k == e0 || memchr(s + a, '>', (size_t)(e0 - a))) return C_START;
+            a = k;
+        } else { /* two lines: the next one is "    src > dst: ..." */
+            if (!next || memchr(s + a, '>', (size_t)(n - a))) return C_START;
+            const char *nl = memchr(next, '\n', (size_t)(end_of_data - next));
+            Ln = (nl ? nl : end_of_data) - next;
+            L = next;
+            if (Ln == 0 || L[0] != ' ') return C_START;
+            scan_marks(L, 0, Ln, &m2);
+            if (m2.bad || m1.icmp6s) return C_START;
+            m = &m2;
+            a = 0;
+            while (a < Ln && L[a] == ' ') a++;
+            lines = 2;
+        }
+    }
+    if (m->icmp6s > 1) return C_START;
     Py_ssize_t e = a;
-    while (e < n && s[e] != ' ' && s[e] != '>') e++;
-    if (e == a || !starts(s + e, n - e, " > ")) return C_START;
+    while (e < Ln && L[e] != ' ' && L[e] != '>') e++;
+    if (e == a || !starts(L + e, Ln - e, " > ")) return C_START;
     Py_ssize_t b = e + 3, j = b;
     for (;;) {
-        if (j >= n || s[j] == ' ' || s[j] == '>') return C_START;
-        if (s[j] == ':' && j + 1 < n && s[j + 1] == ' ') break;
-        if (s[j] == ':' && j + 1 == n) return C_START;
+        if (j >= Ln || L[j] == ' ' || L[j] == '>') return C_START;
+        if (L[j] == ':' && j + 1 < Ln && L[j + 1] == ' ') break;
+        if (L[j] == ':' && j + 1 == Ln) return C_START;
         j++;
     }
-    if (j == b || j + 2 >= n) return C_START;
-    const char *info = s + j + 2;
-    Py_ssize_t info_n = n - j - 2;
+    if (j == b || j + 2 >= Ln) return C_START;
+    const char *info = L + j + 2;
+    Py_ssize_t info_n = Ln - j - 2;
     const char *core = info;
     Py_ssize_t core_n = info_n;
     if (core[0] == '[') {
@@ -692,42 +783,47 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
     }
     /* ICMP6_START: "ICMP6, " at the start of the core or after "] ", ") ", "HBH ", "DSTOPT " */
     int icmp6 = 0;
+    const char *icmp6_at = m->icmp6_at;
     if (icmp6_at) {
         const char *o = icmp6_at;
-        if (o < core || find(s, n, "IP6 (")) return C_START;
+        if (o < core || find(L, Ln, "IP6 (")) return C_START;
         icmp6 = o == core || (o - 2 >= core && (o[-2] == ']' || o[-2] == ')') && o[-1] == ' ') ||
                 (o - 4 >= core && memcmp(o - 4, "HBH ", 4) == 0) ||
                 (o - 7 >= core && memcmp(o - 7, "DSTOPT ", 7) == 0);
         if (!icmp6) return C_START;
     }
+    int rare = m1.rare || m2.rare;
     int icmp = !icmp6 && starts(core, core_n, "ICMP ");
     int tcp = !icmp && !icmp6 && (starts(core, core_n, "Flags [") ||
-                        (starts(core, core_n, "tcp ") && core_n > 4 && ISDIG(core[4])));
+                                  (starts(core, core_n, "tcp ") && core_n > 4 && ISDIG(core[4])) ||
+                                  (l4.n == 3 && memcmp(l4.p, "TCP", 3) == 0));
     Py_ssize_t src_host, dst_host;
     int sport, dport;
     int ported = !icmp && !icmp6;
-    if (!split_address(s + a, e - a, ported, ctx->ports, &src_host, &sport)) return C_START;
-    if (!split_address(s + b, j - b, ported, ctx->ports, &dst_host, &dport)) return C_START;
+    if (!split_address(L + a, e - a, ported, ctx->ports, &src_host, &sport)) return C_START;
+    if (!split_address(L + b, j - b, ported, ctx->ports, &dst_host, &dport)) return C_START;
     int proto;
     if (icmp6) proto = P_ICMP6;
     else if (icmp) proto = P_ICMP;
     else if (tcp) proto = P_TCP;
     else if (sport >= 0 || dport >= 0) proto = P_UDP;
-    else proto = memchr(s + a, ':', (size_t)src_host) ? P_IP6 : P_IP;
+    else proto = memchr(L + a, ':', (size_t)src_host) ? P_IP6 : P_IP;
 
     SETNUM(row, N_PROTO, proto);
-    SETSTR(row, S_SRC, SPAN(s + a, src_host));
-    SETSTR(row, S_DST, SPAN(s + b, dst_host));
+    SETSTR(row, S_SRC, SPAN(L + a, src_host));
+    SETSTR(row, S_DST, SPAN(L + b, dst_host));
+    if (ttl >= 0) SETNUM(row, N_TTL, ttl);
     if (sport >= 0) { SETNUM(row, N_SPORT, sport); }
     if (dport >= 0) { SETNUM(row, N_DPORT, dport); }
     SETSTR(row, S_INFO, SPAN(info, info_n));
-    SETSTR(row, S_RAW, SPAN(s, n));
+    SETSTR(row, S_RAW, SPAN(s, (L + Ln) - s)); /* both lines of a -v record */
 
     Span len_tok = NOSPAN; /* the reader's first-of: tcp, udp, then the line's first length */
     const char *dns_text = NULL;
     Py_ssize_t dns_n = 0;
 
     if (tcp) {
+        if (!starts(core, core_n, "Flags [") && !starts(core, core_n, "tcp ")) return C_START;
         if (starts(core, core_n, "tcp ")) {
             len_tok = SPAN(core + 4, digits(core + 4, core_n - 4));
         } else {
@@ -889,7 +985,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
     }
     if (icmp6) {
         /* ICMP6: the text runs to a last ",? length N" (or the end); lazily the earliest */
-        const char *t = icmp6_at + 7, *end = s + n;
+        const char *t = icmp6_at + 7, *end = L + Ln;
         if (find(t, end - t, "[|")) return C_START;
         const char *stop = end, *q = end;
         while (q > t && ISDIG(q[-1])) q--;
@@ -905,7 +1001,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, Row *row, int
         length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
     }
     if (length >= 0) { SETNUM(row, N_LENGTH, length); }
-    *ok = 1;
+    *ok = lines;
     return C_START;
 }
 
@@ -960,7 +1056,8 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         off[i] = q - data;
         row.has = row.strs = 0;
         int ok = 0;
-        code[i] = (char)parse_line(&ctx, q, le - q, &row, &ok);
+        code[i] = (char)parse_line(&ctx, q, le - q, nl && nl + 1 < end ? nl + 1 : NULL, end, &row,
+                                   &ok);
         ok_out[i] = (char)ok;
         if (ok) {
             for (int c = 0; c < N_COUNT; c++)

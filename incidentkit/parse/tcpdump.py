@@ -493,7 +493,7 @@ class _Records:
 
     rows: np.ndarray  # index of each row's first line
     is_record: np.ndarray
-    single: np.ndarray  # the row is one line
+    nlines: np.ndarray  # how many lines each row spans
     segments: pa.Array  # every segment of the buffer, line ends included
     position: np.ndarray  # each row's index in ``segments``
 
@@ -518,7 +518,7 @@ def _records(lines: _Lines, kinds: _Kinds) -> _Records:
     position = np.flatnonzero(keep)
     rows = idx[keep]
     next_start = np.append(idx[1:], len(lines))[keep]
-    return _Records(rows, kinds.start[rows], next_start - rows == 1, segs, position)
+    return _Records(rows, kinds.start[rows], next_start - rows, segs, position)
 
 
 def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
@@ -838,7 +838,9 @@ def _parse_bytes(
     if scan is None:
         fast = np.zeros(n, dtype=bool)
     else:
-        fast = recs.is_record & recs.single & _buffer(scan["ok"], np.uint8)[recs.rows].astype(bool)
+        # the scanner read a row when it read as many lines as the row spans (1, or 2 for -v)
+        ok = _buffer(scan["ok"], np.uint8)[recs.rows]
+        fast = recs.is_record & (ok > 0) & (ok == recs.nlines)
     capture["c_rows"] = int(fast.sum())
     columns = _Columns(recs.rows, fast)
     if not fast.all():  # the rows for the patterns
@@ -892,6 +894,7 @@ _FAST_NUMBERS: dict[str, pa.DataType] = {
     "sport": pa.uint16(),
     "dport": pa.uint16(),
     "length": pa.uint32(),
+    "ttl": pa.uint8(),
     "dns_id": pa.uint16(),
     "dns_qr": pa.uint8(),
     "dns_ancount": pa.uint16(),
