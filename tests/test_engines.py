@@ -230,6 +230,20 @@ def test_wide_offsets_give_the_same_columns():
         assert td._scanned(wide, name).to_pylist() == td._scanned(narrow, name).to_pylist()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [SEED_LOG, *(p for p in RENDERINGS if p.name.startswith(("healthy", "dos", "firewall")))],
+    ids=lambda p: p.name,
+)
+def test_a_log_scanned_in_parts_reads_the_same(monkeypatch, path):
+    """Large logs are scanned in parts, one thread each: force small parts (up to 64), so
+    that parts end inside -v records and runs of continuation lines."""
+    monkeypatch.setattr(td, "_PART_BYTES", 1)
+    monkeypatch.setattr(td.os, "cpu_count", lambda: min(64, max(2, path.stat().st_size // 4096)))
+    df = both(path)
+    assert len(td._scan(td.read_source(path)[0]).parts) > 1 or len(df) < 3
+
+
 def test_engine_c_says_when_it_is_not_built(monkeypatch):
     monkeypatch.setattr(td, "_fastscan", None)
     with pytest.raises(ImportError, match="not built"):

@@ -20,34 +20,81 @@
 #include <string.h>
 
 /* --------------------------------------------------------------------- buffers */
+/*
+ * The scan runs without the GIL (Python may run one scan per part of a log in threads),
+ * so its buffers are plain malloc'd memory; at the end each becomes a Block, a Python
+ * object that owns it and exports it through the buffer protocol (numpy and pyarrow
+ * then use it without a copy).
+ */
 typedef struct {
-    PyObject *obj; /* bytearray */
-    char *ptr;     /* its bytes (moves when it grows) */
+    char *ptr;
     Py_ssize_t len, cap;
 } Buf;
 
 static int buf_init(Buf *b, Py_ssize_t cap, int zero) {
     if (cap < 64) cap = 64;
-    b->obj = PyByteArray_FromStringAndSize(NULL, cap);
-    if (!b->obj) return -1;
-    b->ptr = PyByteArray_AS_STRING(b->obj);
-    if (zero) memset(b->ptr, 0, (size_t)cap);
+    b->ptr = zero ? calloc((size_t)cap, 1) : malloc((size_t)cap);
     b->len = 0;
     b->cap = cap;
-    return 0;
+    return b->ptr ? 0 : -1;
 }
 
 static int buf_reserve(Buf *b, Py_ssize_t extra) {
     if (b->len + extra <= b->cap) return 0;
     Py_ssize_t cap = b->cap * 2;
     while (cap < b->len + extra) cap *= 2;
-    if (PyByteArray_Resize(b->obj, cap) < 0) return -1;
-    b->ptr = PyByteArray_AS_STRING(b->obj);
+    char *p = realloc(b->ptr, (size_t)cap);
+    if (!p) return -1;
+    b->ptr = p;
     b->cap = cap;
     return 0;
 }
 
-static int buf_finish(Buf *b) { return PyByteArray_Resize(b->obj, b->len); }
+typedef struct {
+    PyObject_HEAD char *ptr;
+    Py_ssize_t len;
+} Block;
+
+static int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    Block *b = (Block *)self;
+    return PyBuffer_FillInfo(view, self, b->ptr, b->len, 0, flags);
+}
+
+static void block_dealloc(PyObject *self) {
+    free(((Block *)self)->ptr);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static Py_ssize_t block_len(PyObject *self) { return ((Block *)self)->len; }
+
+static PyBufferProcs block_as_buffer = {block_getbuffer, NULL};
+static PySequenceMethods block_as_sequence = {.sq_length = block_len};
+
+static PyTypeObject BlockType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "incidentkit.parse._fastscan.Block",
+    .tp_basicsize = sizeof(Block),
+    .tp_dealloc = block_dealloc,
+    .tp_as_buffer = &block_as_buffer,
+    .tp_as_sequence = &block_as_sequence,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Memory the scanner filled, exported through the buffer protocol.",
+};
+
+/* The Block that takes over b's memory (trimmed to its length); NULL on failure. */
+static PyObject *buf_take(Buf *b) {
+    Block *block = PyObject_New(Block, &BlockType);
+    if (!block) return NULL;
+    char *p = b->len ? realloc(b->ptr, (size_t)b->len) : b->ptr;
+    block->ptr = p ? p : b->ptr;
+    block->len = b->len;
+    b->ptr = NULL;
+    return (PyObject *)block;
+}
+
+static void buf_free(Buf *b) {
+    free(b->ptr);
+    b->ptr = NULL;
+}
 
 #define BUF_PTR(b) ((b)->ptr)
 
@@ -1006,6 +1053,21 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
 }
 
 /* --------------------------------------------------------------------- scan() */
+/* A Python tuple of the Blocks that take over `count` buffers; NULL on failure. */
+static PyObject *take_all(Buf **bufs, int count) {
+    PyObject *t = PyTuple_New(count);
+    if (!t) return NULL;
+    for (int k = 0; k < count; k++) {
+        PyObject *block = buf_take(bufs[k]);
+        if (!block) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, k, block);
+    }
+    return t;
+}
+
 static PyObject *scan(PyObject *self, PyObject *args) {
     Py_buffer view;
     PyObject *port_dict;
@@ -1026,8 +1088,10 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     if (!ports) { PyErr_NoMemory(); goto done; }
     if (ports_load(ports, port_dict) < 0) goto done;
     if (size >= INT32_MAX) wide = 1; /* 64-bit string offsets */
-    /* lines: each ends at '\n' (a last line without one counts too) */
+    int failed = 0;
     Py_ssize_t n = 0;
+    Py_BEGIN_ALLOW_THREADS
+    /* lines: each ends at '\n' (a last line without one counts too) */
     for (const char *q = data, *end = data + size; q < end;) {
         const char *nl = memchr(q, '\n', (size_t)(end - q));
         n++;
@@ -1036,88 +1100,100 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     if (buf_init(&offsets, (n + 1) * 8, 0) < 0 || buf_init(&codes, n + 1, 1) < 0 ||
         buf_init(&oks, n + 1, 1) < 0)
-        goto done;
+        failed = 1;
     offsets.len = (n + 1) * 8;
     codes.len = oks.len = n;
-    for (int c = 0; c < N_COUNT; c++)
-        if (num_init(&num[c], n, NUM_WIDTH[c]) < 0) goto done;
-    for (int c = 0; c < S_COUNT; c++) {
+    for (int c = 0; c < N_COUNT && !failed; c++)
+        if (num_init(&num[c], n, NUM_WIDTH[c]) < 0) failed = 1;
+    for (int c = 0; c < S_COUNT && !failed; c++) {
         Py_ssize_t guess = c == S_RAW ? size : c == S_INFO ? size / 2 : size / 16;
-        if (str_init(&str[c], n, guess, wide) < 0) goto done;
+        if (str_init(&str[c], n, guess, wide) < 0) failed = 1;
     }
-    Ctx ctx = {ports};
-    int64_t *off = (int64_t *)BUF_PTR(&offsets);
-    char *code = BUF_PTR(&codes), *ok_out = BUF_PTR(&oks);
-    const char *q = data, *end = data + size;
-    Row row;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const char *nl = memchr(q, '\n', (size_t)(end - q));
-        const char *le = nl ? nl : end;
-        off[i] = q - data;
-        row.has = row.strs = 0;
-        int ok = 0;
-        code[i] = (char)parse_line(&ctx, q, le - q, nl && nl + 1 < end ? nl + 1 : NULL, end, &row,
-                                   &ok);
-        ok_out[i] = (char)ok;
-        if (ok) {
-            for (int c = 0; c < N_COUNT; c++)
-                if (row.has & (1u << c)) num_set(&num[c], i, (uint64_t)row.num[c]);
-            for (int c = 0; c < S_COUNT; c++)
-                if ((row.strs & (1u << c)) &&
-                    str_set(&str[c], i, row.str[c].p, row.str[c].n) < 0)
-                    goto done;
+    if (!failed) {
+        Ctx ctx = {ports};
+        int64_t *off = (int64_t *)BUF_PTR(&offsets);
+        char *code = BUF_PTR(&codes), *ok_out = BUF_PTR(&oks);
+        const char *q = data, *end = data + size;
+        Row row;
+        for (Py_ssize_t i = 0; i < n && !failed; i++) {
+            const char *nl = memchr(q, '\n', (size_t)(end - q));
+            const char *le = nl ? nl : end;
+            off[i] = q - data;
+            row.has = row.strs = 0;
+            int ok = 0;
+            code[i] = (char)parse_line(&ctx, q, le - q, nl && nl + 1 < end ? nl + 1 : NULL, end,
+                                       &row, &ok);
+            ok_out[i] = (char)ok;
+            if (ok) {
+                for (int c = 0; c < N_COUNT; c++)
+                    if (row.has & (1u << c)) num_set(&num[c], i, (uint64_t)row.num[c]);
+                for (int c = 0; c < S_COUNT; c++)
+                    if ((row.strs & (1u << c)) &&
+                        str_set(&str[c], i, row.str[c].p, row.str[c].n) < 0)
+                        failed = 1;
+            }
+            for (int c = 0; c < S_COUNT; c++) str_close(&str[c], i);
+            q = nl ? nl + 1 : end;
         }
-        for (int c = 0; c < S_COUNT; c++) str_close(&str[c], i);
-        q = nl ? nl + 1 : end;
+        off[n] = q - data;
     }
-    off[n] = q - data;
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
 
     result = PyDict_New();
     if (!result) goto done;
-#define PUT(key, obj)                                                          \
-    do {                                                                       \
-        if (PyDict_SetItemString(result, key, obj) < 0) { Py_CLEAR(result); goto done; } \
-    } while (0)
-    PyObject *nobj = PyLong_FromSsize_t(n);
-    if (!nobj) { Py_CLEAR(result); goto done; }
-    PUT("n", nobj);
-    Py_DECREF(nobj);
-    PUT("wide", wide ? Py_True : Py_False);
-    PUT("offsets", offsets.obj);
-    PUT("code", codes.obj);
-    PUT("ok", oks.obj);
+    {
+        PyObject *items[4] = {PyLong_FromSsize_t(n), NULL, NULL, NULL};
+        Buf *single[3] = {&offsets, &codes, &oks};
+        const char *keys[4] = {"n", "offsets", "code", "ok"};
+        for (int k = 0; k < 3 && items[0]; k++) items[k + 1] = buf_take(single[k]);
+        int bad = 0;
+        for (int k = 0; k < 4; k++) {
+            if (!items[k] || PyDict_SetItemString(result, keys[k], items[k]) < 0) bad = 1;
+            Py_XDECREF(items[k]);
+        }
+        if (bad || PyDict_SetItemString(result, "wide", wide ? Py_True : Py_False) < 0) {
+            Py_CLEAR(result);
+            goto done;
+        }
+    }
     for (int c = 0; c < N_COUNT; c++) {
-        PyObject *t = PyTuple_Pack(2, num[c].values.obj, num[c].valid.obj);
-        if (!t) { Py_CLEAR(result); goto done; }
-        if (PyDict_SetItemString(result, NUM_NAMES[c], t) < 0) { Py_DECREF(t); Py_CLEAR(result); goto done; }
+        Buf *parts[2] = {&num[c].values, &num[c].valid};
+        PyObject *t = take_all(parts, 2);
+        if (!t || PyDict_SetItemString(result, NUM_NAMES[c], t) < 0) {
+            Py_XDECREF(t);
+            Py_CLEAR(result);
+            goto done;
+        }
         Py_DECREF(t);
     }
     for (int c = 0; c < S_COUNT; c++) {
-        if (buf_finish(&str[c].data) < 0) { Py_CLEAR(result); goto done; }
-        PyObject *t = PyTuple_Pack(3, str[c].offsets.obj, str[c].data.obj, str[c].valid.obj);
-        if (!t) { Py_CLEAR(result); goto done; }
-        if (PyDict_SetItemString(result, STR_NAMES[c], t) < 0) { Py_DECREF(t); Py_CLEAR(result); goto done; }
+        Buf *parts[3] = {&str[c].offsets, &str[c].data, &str[c].valid};
+        PyObject *t = take_all(parts, 3);
+        if (!t || PyDict_SetItemString(result, STR_NAMES[c], t) < 0) {
+            Py_XDECREF(t);
+            Py_CLEAR(result);
+            goto done;
+        }
         Py_DECREF(t);
     }
-#undef PUT
-    for (int c = 0; c < N_COUNT; c++) {
-        if (buf_finish(&num[c].values) < 0 || buf_finish(&num[c].valid) < 0) { Py_CLEAR(result); goto done; }
-    }
-    for (int c = 0; c < S_COUNT; c++) {
-        if (buf_finish(&str[c].offsets) < 0 || buf_finish(&str[c].valid) < 0) { Py_CLEAR(result); goto done; }
-    }
-    if (buf_finish(&offsets) < 0 || buf_finish(&codes) < 0 || buf_finish(&oks) < 0) Py_CLEAR(result);
 
 done:
-    for (int c = 0; c < N_COUNT; c++) { Py_XDECREF(num[c].values.obj); Py_XDECREF(num[c].valid.obj); }
-    for (int c = 0; c < S_COUNT; c++) {
-        Py_XDECREF(str[c].offsets.obj);
-        Py_XDECREF(str[c].data.obj);
-        Py_XDECREF(str[c].valid.obj);
+    for (int c = 0; c < N_COUNT; c++) {
+        buf_free(&num[c].values);
+        buf_free(&num[c].valid);
     }
-    Py_XDECREF(offsets.obj);
-    Py_XDECREF(codes.obj);
-    Py_XDECREF(oks.obj);
+    for (int c = 0; c < S_COUNT; c++) {
+        buf_free(&str[c].offsets);
+        buf_free(&str[c].data);
+        buf_free(&str[c].valid);
+    }
+    buf_free(&offsets);
+    buf_free(&codes);
+    buf_free(&oks);
     PyMem_Free(ports);
     PyBuffer_Release(&view);
     return result;
@@ -1136,5 +1212,6 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscan",
 
 PyMODINIT_FUNC PyInit__fastscan(void) {
     special_init();
+    if (PyType_Ready(&BlockType) < 0) return NULL;
     return PyModule_Create(&module);
 }

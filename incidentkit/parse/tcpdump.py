@@ -15,9 +15,11 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import itertools
+import os
 import re
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -806,14 +808,14 @@ def _parse_bytes(
     scan = _scan(data) if use_c else None
     lines = _line_array(data, scan)
     input_lines = len(lines)
-    codes = None if scan is None else _buffer(scan["code"], np.uint8)
+    codes = None if scan is None else scan.code
     masks = _line_masks(lines, codes)
     maybe_two = np.flatnonzero(masks["start"] & (codes == 0 if codes is not None else True))
     split = _split_embedded(lines, maybe_two)
     if split is not None:  # the lines changed: scan them again
         scan = _scan(split.data) if use_c else None
         lines = _line_array(split.data, scan, split.numbers)
-        codes = None if scan is None else _buffer(scan["code"], np.uint8)
+        codes = None if scan is None else scan.code
         masks = _line_masks(lines, codes)
     kinds = _classify(lines, masks)
     capture = _capture_meta(lines, kinds, name)
@@ -839,7 +841,7 @@ def _parse_bytes(
         fast = np.zeros(n, dtype=bool)
     else:
         # the scanner read a row when it read as many lines as the row spans (1, or 2 for -v)
-        ok = _buffer(scan["ok"], np.uint8)[recs.rows]
+        ok = scan.ok[recs.rows]
         fast = recs.is_record & (ok > 0) & (ok == recs.nlines)
     capture["c_rows"] = int(fast.sum())
     columns = _Columns(recs.rows, fast)
@@ -957,11 +959,10 @@ def _buffer(buf: bytearray, dtype: Any) -> np.ndarray:
     return np.frombuffer(buf, dtype=dtype)
 
 
-def _line_array(data: bytes, scan: dict[str, Any] | None, numbers: Any = None) -> _Lines:
+def _line_array(data: bytes, scan: _Scan | None, numbers: Any = None) -> _Lines:
     if scan is None:
         return _split_lines(data, numbers)
-    offsets = _buffer(scan["offsets"], np.int64)
-    return _split_lines(data, numbers, offsets)
+    return _split_lines(data, numbers, scan.offsets)
 
 
 def _scanned(scan: dict[str, Any], name: str) -> pa.Array:
@@ -976,10 +977,77 @@ def _scanned(scan: dict[str, Any], name: str) -> pa.Array:
     return kind.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid))
 
 
-def _scan(data: bytes) -> dict[str, Any]:
+#: Logs from this size on are scanned in parts, one thread per core (the scan lets go of
+#: the GIL); each part ends at a line end.
+_PART_BYTES = 8 << 20
+
+
+class _Scan:
+    """The C scanner's output for a whole log, scanned in one or more parts."""
+
+    def __init__(self, data: bytes, parts: int | None = None) -> None:
+        assert _fastscan is not None
+        scan = _fastscan.scan
+        table = _port_table()
+        cuts = _cuts(data, parts or (os.cpu_count() or 1 if len(data) >= _PART_BYTES else 1))
+        if len(cuts) == 2:
+            self.parts = [scan(data, table, True)]
+        else:
+            view = memoryview(data)
+            with ThreadPoolExecutor(len(cuts) - 1) as pool:
+                self.parts = list(
+                    pool.map(
+                        lambda ab: scan(view[ab[0] : ab[1]], table, True), itertools.pairwise(cuts)
+                    )
+                )
+        self.n = sum(part["n"] for part in self.parts)
+        starts = [
+            _buffer(part["offsets"], np.int64)[:-1] + cut
+            for part, cut in zip(self.parts, cuts[:-1], strict=True)
+        ]
+        self.offsets = np.concatenate([*starts, np.array([len(data)], dtype=np.int64)])
+        self.code = self._cat([_buffer(part["code"], np.uint8) for part in self.parts])
+        self.ok = self._cat([_buffer(part["ok"], np.uint8) for part in self.parts])
+
+    @staticmethod
+    def _cat(arrays: list[np.ndarray]) -> np.ndarray:
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+    def values(self, name: str, dtype: Any) -> np.ndarray:
+        """A numeric column's values, by line (the null slots hold no meaning)."""
+        return self._cat([_buffer(p[name][0], dtype)[: p["n"]] for p in self.parts])
+
+    def valid(self, name: str) -> np.ndarray:
+        bits = [_buffer(p[name][1], np.uint8) for p in self.parts]
+        return self._cat(
+            [
+                np.unpackbits(b, bitorder="little", count=p["n"]).astype(bool)
+                for b, p in zip(bits, self.parts, strict=True)
+            ]
+        )
+
+    def arrow(self, name: str) -> pa.Array | pa.ChunkedArray:
+        """A column as Arrow, by line: one array, or one chunk per part."""
+        arrays = [_scanned(part, name) for part in self.parts]
+        return arrays[0] if len(arrays) == 1 else pa.chunked_array(arrays)
+
+
+def _cuts(data: bytes, parts: int) -> list[int]:
+    """Where the parts start (each just after a line end), and the log's end."""
+    size = len(data)
+    cuts = [0]
+    for k in range(1, max(parts, 1)):
+        line_end = data.find(b"\n", size * k // parts)
+        if line_end < 0 or line_end + 1 >= size:
+            break
+        if line_end + 1 > cuts[-1]:
+            cuts.append(line_end + 1)
+    return [*cuts, size]
+
+
+def _scan(data: bytes) -> _Scan:
     """The C scanner over ``data``, with 64-bit string offsets (pandas' own)."""
-    assert _fastscan is not None
-    return _fastscan.scan(data, _port_table(), True)  # type: ignore[no-any-return]
+    return _Scan(data)
 
 
 class _Columns:
@@ -1052,8 +1120,9 @@ class _Columns:
                 (scanned if is_fast else parsed).slice(int(i), int(k))
                 for is_fast, i, k in zip(self.run_fast, self.run_index, self.run_len, strict=True)
             ]
-            return pa.chunked_array(pieces, target)
-        merged = pa.concat_arrays([scanned.take(pa.array(self.rows[self.fast_pos])), parsed])
+            return pa.chunked_array(_chunks(pieces), target)
+        taken = scanned.take(pa.array(self.rows[self.fast_pos]))
+        merged = pa.chunked_array(_chunks([taken, parsed]), target)
         order = np.empty(self.n, dtype=np.int64)
         order[np.concatenate([self.fast_pos, self.slow_pos])] = np.arange(self.n)
         return merged.take(pa.array(order))
@@ -1083,25 +1152,34 @@ class _Columns:
         return pd.DataFrame(out, copy=False)
 
 
-def _fast_fields(columns: _Columns, scan: dict[str, Any]) -> None:
+def _chunks(pieces: list[pa.Array | pa.ChunkedArray]) -> list[pa.Array]:
+    """The arrays of ``pieces``, chunked arrays opened up."""
+    out: list[pa.Array] = []
+    for piece in pieces:
+        out.extend(piece.chunks if isinstance(piece, pa.ChunkedArray) else [piece])
+    return out
+
+
+def _fast_fields(columns: _Columns, scan: _Scan) -> None:
     """The C scanner's columns (by line) and its rows' categories and times."""
     pos = columns.fast_pos
     lines = columns.rows[pos]
     for name in (*_FAST_NUMBERS, *_FAST_STRINGS):
         if name not in ("_tkind", "_tval", "proto", "dns_qr", "_icmp_text", "_icmp6_text"):
-            columns.scanned[name] = _scanned(scan, name)
-    columns.proto[pos] = _buffer(scan["proto"][0], np.uint8)[lines]
-    qr_valid = np.unpackbits(_buffer(scan["dns_qr"][1], np.uint8), bitorder="little")
-    qr = _buffer(scan["dns_qr"][0], np.uint8).astype(np.int8)
-    columns.qr[pos] = np.where(qr_valid[lines] == 1, qr[lines], -1)
-    columns.kind[pos] = _buffer(scan["_tkind"][0], np.uint8)[lines]
-    columns.value[pos] = _buffer(scan["_tval"][0], np.int64)[lines]
+            columns.scanned[name] = scan.arrow(name)
+    columns.proto[pos] = scan.values("proto", np.uint8)[lines]
+    qr = scan.values("dns_qr", np.uint8)[lines].astype(np.int8)
+    columns.qr[pos] = np.where(scan.valid("dns_qr")[lines], qr, -1)
+    columns.kind[pos] = scan.values("_tkind", np.uint8)[lines]
+    columns.value[pos] = scan.values("_tval", np.int64)[lines]
     # ICMP: the text's meaning, worked out once per distinct text with the patterns
     results = []
     for key, v6 in (("_icmp_text", False), ("_icmp6_text", True)):
-        text = _scanned(scan, key)
+        text = scan.arrow(key)
         if text.null_count == len(text):
             continue
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
         encoded = pc.dictionary_encode(text)
         words = encoded.dictionary
         k = len(words)
