@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from typing import Any, Final
+import contextlib
+import gc
+import re
+from collections.abc import Iterator
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -18,8 +21,17 @@ _KEY: Final = ["client", "client_port", "server", "server_port", "dns_id"]
 _ADDRESS: Final = r"(?:^|[\s,])(?:A|AAAA) ([0-9A-Fa-f:.]+)(?=,|\s|$)"
 
 
+_QUERY_COLUMNS: Final = [
+    "record", "line", "time", "proto", "src", "sport", "dst", "dport", "dns_id", "dns_qname",
+    "dns_qtype",
+]  # fmt: skip
+_RESPONSE_COLUMNS: Final = [
+    "record", "time", "dst", "dport", "src", "sport", "dns_id", "dns_rcode", "dns_answers",
+]  # fmt: skip
+
+
 def _queries(df: pd.DataFrame) -> pd.DataFrame:
-    q = df.loc[df["dns_qr"] == "query"]
+    q = df.loc[(df["dns_qr"] == "query").to_numpy(dtype=bool), _QUERY_COLUMNS]
     return pd.DataFrame(
         {
             "query_record": q["record"].to_numpy(),
@@ -38,7 +50,7 @@ def _queries(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _responses(df: pd.DataFrame) -> pd.DataFrame:
-    r = df.loc[df["dns_qr"] == "response"]
+    r = df.loc[(df["dns_qr"] == "response").to_numpy(dtype=bool), _RESPONSE_COLUMNS]
     return pd.DataFrame(
         {
             "response_record": r["record"].to_numpy(),
@@ -100,75 +112,107 @@ def _pair_icmp(
     quoted) from the host it was sent to, sent before it, not yet answered or paired:
     a router that held queries while it looked for the server answers them in order.
     """
-    errors = df.loc[is_error(df) & df["icmp_orig_dst"].notna()]
+    errors = df.loc[
+        is_error(df) & df["icmp_orig_dst"].notna(),
+        [
+            "record",
+            "time",
+            "dst",
+            "icmp_orig_src",
+            "icmp_orig_sport",
+            "icmp_orig_dst",
+            "icmp_orig_dport",
+            "icmp_orig_dns_id",
+        ],
+    ]
     if len(errors) == 0 or len(q) == 0:
         return {}
-    times = dict(zip(q["query_record"], q["time"], strict=True))
-    exact_index: dict[tuple[object, ...], list[int]] = defaultdict(list)
-    loose_index: dict[tuple[object, ...], list[int]] = defaultdict(list)
-    for rec, client, cport, server, sport, qid in zip(
-        q["query_record"],
-        q["client"],
-        q["client_port"],
-        q["server"],
-        q["server_port"],
-        q["dns_id"],
-        strict=True,
-    ):
-        exact_index[(client, cport, server, sport, qid)].append(int(rec))
-        loose_index[(client, server, sport)].append(int(rec))
-        loose_index[(client, server, None)].append(int(rec))
+    # q is in record order; everything below works on its positions, as plain lists
+    recs: list[int] = q["query_record"].tolist()
+    times: list[int | None] = _nanoseconds(q["time"])
+    answered = [answered_at.get(rec, _NEVER) for rec in recs]
+    taken = bytearray(len(recs))
+    limit = int(window.value)
+
+    def gone(i: int, e_rec: int, e_time: int | None) -> bool:
+        """Unusable for this error and, errors coming in order, for every later one."""
+        if taken[i] or answered[i] < e_rec:
+            return True
+        t = times[i]
+        return e_time is not None and t is not None and e_time - t > limit
+
+    loose: dict[tuple[object, ...], list[int]] = {}
+    for keys in (["client", "server", "server_port"], ["client", "server"]):
+        for key, pos in _groups(q, keys).items():
+            loose[key if len(keys) == 3 else (*key, None)] = pos
+    exact: dict[tuple[object, ...], list[int]] | None = None
     heads: dict[tuple[object, ...], int] = {}
     paired: dict[int, int] = {}
-    taken: set[int] = set()
 
-    def gone(rec: int, e_rec: int, e_time: Any) -> bool:
-        """Unusable for this error and, errors coming in order, for every later one."""
-        if rec in taken or (rec in answered_at and answered_at[rec] < e_rec):
-            return True
-        delta = e_time - times[rec]
-        return bool(not pd.isna(delta) and delta > window)
-
-    def oldest(key: tuple[object, ...], e_rec: int, e_time: Any) -> int | None:
-        recs = loose_index.get(key)
-        if not recs:
+    def oldest(key: tuple[object, ...], e_rec: int, e_time: int | None) -> int | None:
+        queue = loose.get(key)
+        if not queue:
             return None
         i = heads.get(key, 0)
-        while i < len(recs) and gone(recs[i], e_rec, e_time):
+        while i < len(queue) and gone(queue[i], e_rec, e_time):
             i += 1  # dropped for good: the queue only moves forward
         heads[key] = i
-        for rec in recs[i:]:
-            if rec >= e_rec:
+        for j in range(i, len(queue)):
+            pos = queue[j]
+            if recs[pos] >= e_rec:
                 return None
-            if not gone(rec, e_rec, e_time):
-                return rec
+            if not gone(pos, e_rec, e_time):
+                return pos
         return None
 
-    err: Any
-    for err in errors.itertuples(index=False):
-        e_rec, e_time = int(err.record), err.time
+    columns = [errors[c].tolist() for c in errors.columns if c != "time"]
+    e_times = _nanoseconds(errors["time"])
+    for (e_rec, dst, osrc, osport, odst, odport, oid), e_time in zip(
+        zip(*columns, strict=True), e_times, strict=True
+    ):
         choice = None
-        if pd.notna(err.icmp_orig_src) and pd.notna(err.icmp_orig_dns_id):
-            key = (
-                err.icmp_orig_src,
-                err.icmp_orig_sport,
-                err.icmp_orig_dst,
-                err.icmp_orig_dport,
-                err.icmp_orig_dns_id,
-            )
+        if not pd.isna(osrc) and not pd.isna(oid):
+            if exact is None:
+                exact = _groups(q, ["client", "client_port", "server", "server_port", "dns_id"])
+            key = tuple(None if pd.isna(k) else k for k in (osrc, osport, odst, odport, oid))
             candidates = [
-                rec
-                for rec in exact_index.get(key, [])
-                if rec < e_rec and not gone(rec, e_rec, e_time)
+                pos
+                for pos in exact.get(key, [])
+                if recs[pos] < e_rec and not gone(pos, e_rec, e_time)
             ]
             choice = candidates[-1] if candidates else None
         else:
-            port = None if pd.isna(err.icmp_orig_dport) else err.icmp_orig_dport
-            choice = oldest((err.dst, err.icmp_orig_dst, port), e_rec, e_time)
+            key = tuple(None if pd.isna(k) else k for k in (dst, odst, odport))
+            choice = oldest(key, e_rec, e_time)
         if choice is not None:
-            paired[choice] = e_rec
-            taken.add(choice)
+            paired[recs[choice]] = e_rec
+            taken[choice] = 1
     return paired
+
+
+_NEVER = 1 << 62
+
+
+def _groups(q: pd.DataFrame, keys: list[str]) -> dict[tuple[object, ...], list[int]]:
+    """Positions of ``q``'s rows by the values of ``keys`` (missing values as None)."""
+    out: dict[tuple[object, ...], list[int]] = {}
+    for key, pos in q.groupby(keys, sort=False, dropna=False).indices.items():
+        values = key if isinstance(key, tuple) else (key,)
+        out[tuple(None if pd.isna(v) else v for v in values)] = list(np.asarray(pos).tolist())
+    return out
+
+
+def _nanoseconds(times: pd.Series) -> list[int | None]:
+    """Times as integer nanoseconds (None for NaT), whatever the time zone."""
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    values = times.to_numpy(dtype="datetime64[ns]")
+    ints = values.view("int64")
+    nat = np.isnat(values)
+    out: list[int | None] = ints.tolist()
+    for i in np.flatnonzero(nat):
+        out[int(i)] = None
+    return out
 
 
 def dns_transactions(
@@ -224,38 +268,84 @@ def dns_transactions(
     answered_at = dict(zip(pairs["query_record"], pairs["response_record"], strict=True))
     icmp_at = _pair_icmp(q, df, answered_at, reply)
 
-    by_record = df.set_index("record")
     out = q.copy()
     out["question"], out["attempt"] = _attempts(q, retry)
-    resp = out["query_record"].map(answered_at)
-    err = out["query_record"].map(icmp_at)
-    use_resp = resp.notna() & (err.isna() | (resp < err))
-    use_err = err.notna() & ~use_resp
-    outcome_record = resp.where(use_resp, err.where(use_err))
-    rcode = resp.map(by_record["dns_rcode"]).where(use_resp)
+    index = pd.Index(df["record"])
+    recs = out["query_record"].to_numpy()
+    resp = _lookup(answered_at, recs)
+    err = _lookup(icmp_at, recs)
+    use_resp = (resp >= 0) & ((err < 0) | (resp < err))
+    use_err = (err >= 0) & ~use_resp
+    outcome = np.where(use_resp, resp, np.where(use_err, err, -1))
+
+    def at(column: str, records: np.ndarray, use: np.ndarray) -> pd.Series:
+        """``df[column]`` at the rows of ``records`` where ``use``, else missing."""
+        pos = np.where(use, index.get_indexer(records), -1)
+        return pd.Series(df[column].array.take(pos, allow_fill=True), index=out.index)
+
+    rcode = at("dns_rcode", resp, use_resp).astype("string")
+    answered = use_resp & (rcode == "NoError").fillna(False).to_numpy(dtype=bool)
     out["outcome"] = np.select(
-        [use_resp & (rcode == "NoError"), use_resp, use_err],
-        ["answered", "error", "icmp_error"],
-        default="no_response",
+        [answered, use_resp, use_err], ["answered", "error", "icmp_error"], default="no_response"
     )
-    out["rcode"] = rcode.astype("string")
-    out["icmp_reason"] = err.map(by_record["icmp_reason"]).where(use_err).astype("string")
-    out["icmp_sender"] = err.map(by_record["src"]).where(use_err).astype("string")
-    out["answers"] = resp.map(by_record["dns_answers"]).where(use_resp).astype("string")
-    out["addresses"] = (
-        out["answers"].str.findall(_ADDRESS).map(lambda v: v if isinstance(v, list) else [])
-    )
-    out["outcome_record"] = outcome_record.astype("Int64")
-    positions = pd.Index(df["record"]).get_indexer(outcome_record.fillna(-1).astype("int64"))
-    out["outcome_time"] = pd.Series(
-        df["time"].array.take(positions, allow_fill=True), index=out.index
-    )
+    out["rcode"] = rcode
+    out["icmp_reason"] = at("icmp_reason", err, use_err).astype("string")
+    out["icmp_sender"] = at("src", err, use_err).astype("string")
+    out["answers"] = at("dns_answers", resp, use_resp).astype("string")
+    with _no_gc():
+        out["addresses"] = _addresses(out["answers"])
+    out["outcome_record"] = pd.arrays.IntegerArray(np.where(outcome >= 0, outcome, 0), outcome < 0)
+    out["outcome_time"] = at("time", outcome, outcome >= 0)
     out["latency"] = out["outcome_time"] - out["time"]
-    out["records"] = [
-        [int(a)] if pd.isna(b) else [int(a), int(b)]
-        for a, b in zip(out["query_record"], out["outcome_record"], strict=True)
-    ]
+    with _no_gc():
+        out["records"] = [
+            [a] if b < 0 else [a, b] for a, b in zip(recs.tolist(), outcome.tolist(), strict=True)
+        ]
     return out
+
+
+def _addresses(answers: pd.Series) -> list[list[str]]:
+    """The A and AAAA addresses of each answer text ([] for none).
+
+    One regular-expression pass over all the texts joined by newlines (a newline is
+    white space to the pattern, as the start and end of each text are), the matches
+    then handed back to their texts by position.
+    """
+    texts = answers.fillna("").tolist()
+    out: list[list[str]] = [[] for _ in texts]
+    joined = "\n".join(texts)
+    if not joined.strip():
+        return out
+    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+    hits = list(re.finditer(_ADDRESS, joined))
+    owners = np.searchsorted(starts, [m.start(1) for m in hits], side="right") - 1
+    for owner, m in zip(owners.tolist(), hits, strict=True):
+        out[owner].append(m.group(1))
+    return out
+
+
+def _lookup(pairs: dict[int, int], records: np.ndarray) -> np.ndarray:
+    """``pairs[record]`` for each record, -1 where it has none."""
+    keys = np.fromiter(pairs.keys(), dtype=np.int64, count=len(pairs))
+    values = np.fromiter(pairs.values(), dtype=np.int64, count=len(pairs))
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    at = np.minimum(np.searchsorted(keys, records), max(len(keys) - 1, 0))
+    found = (keys[at] == records) if len(keys) else np.zeros(len(records), dtype=bool)
+    return np.where(found, values[at] if len(keys) else -1, -1)
+
+
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Build many small lists without the cycle collector walking them all, again and
+    again (none of them can be part of a cycle)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _attempts(q: pd.DataFrame, window: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
