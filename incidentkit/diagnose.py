@@ -143,7 +143,7 @@ def _jsonable(value: Any) -> Any:
 
 
 def _recs(series: pd.Series, limit: int) -> list[int]:
-    return [int(v) for v in list(series.dropna())[:limit]]
+    return [int(v) for v in series.dropna().head(limit)]
 
 
 def _involved(tx: pd.DataFrame, limit: int) -> list[int]:
@@ -206,9 +206,9 @@ def _judge(
 
     # signs of life from the server itself: anything it sent (answers, pings, ARP replies,
     # and the port unreachable errors themselves)
-    alive_rows = df.loc[(df["src"] == server).fillna(False) & (df["proto"] != "unparsed")]
+    alive_rows = df["record"][(df["src"] == server).fillna(False) & (df["proto"] != "unparsed")]
     alive = len(alive_rows) > 0
-    alive_recs = _recs(alive_rows["record"], 10)
+    alive_recs = _recs(alive_rows, 10)
 
     hyps: list[Hypothesis] = []
 
@@ -537,7 +537,7 @@ def diagnose(
         site = (name.eq(domain.lower()) | name.str.endswith("." + domain.lower())).fillna(False)
         if site.any():
             tx = tx.loc[site]
-    servers = [server] if server else list(dict.fromkeys(tx["server"].dropna()))
+    servers = [server] if server else tx["server"].dropna().unique().tolist()
     judged = [
         _judge(
             df,
@@ -598,7 +598,7 @@ def _retries(tx: pd.DataFrame) -> str:
     repeated = sizes.index[sizes >= 2]
     # only the first six repeated questions are told, so only they are looked at
     first_seen = tx.loc[tx["question"].isin(repeated)].sort_values("query_record")
-    shown = list(dict.fromkeys(first_seen["question"]))[:6]
+    shown = first_seen["question"].unique()[:6].tolist()
     subset = first_seen.loc[first_seen["question"].isin(shown)]
     for _, group in subset.groupby("question", sort=False):
         gaps = [f"{g.total_seconds():g} s" for g in group["time"].diff().dropna()]
@@ -624,7 +624,7 @@ def _diagnosis(
         "queries": len(tx),
         "questions": int(tx["question"].nunique()),
         "max_attempts": int(attempts.max()),
-        "retry_intervals_s": [round(g.total_seconds(), 6) for g in gaps],
+        "retry_intervals_s": [round(g, 6) for g in gaps.dt.total_seconds().tolist()],
         "outcomes": j.outcomes,
         "first_query": tx["time"].min(),
         "first_query_record": int(tx["query_record"].min()),
@@ -635,8 +635,8 @@ def _diagnosis(
         ],
         "retries": _retries(tx),
         **j.rate,
-        "clients": sorted(set(tx["client"].dropna()))[:50],
-        "names": sorted(set(tx["qname"].dropna()))[:50],
+        "clients": sorted(tx["client"].dropna().unique().tolist())[:50],
+        "names": sorted(tx["qname"].dropna().unique().tolist())[:50],
     }
     top = j.hypotheses[0]
     if j.cause == "inconclusive":
