@@ -76,8 +76,9 @@ def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> p
     """Each response answers the latest earlier query with its key; one response each."""
     if len(q) == 0 or len(r) == 0:
         return pd.DataFrame(columns=["query_record", "response_record"])
-    left = r.assign(_k=_key_strings(r)).sort_values("response_record")
-    right = q.assign(_k=_key_strings(q))[["_k", "query_record", "time"]]
+    r_keys, q_keys = _key_codes(r, q)
+    left = r.assign(_k=r_keys).sort_values("response_record")
+    right = q.assign(_k=q_keys)[["_k", "query_record", "time"]]
     right = right.sort_values("query_record")
     merged = pd.merge_asof(
         left,
@@ -94,12 +95,15 @@ def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> p
     return merged[["query_record", "response_record"]].astype("int64")
 
 
-def _key_strings(frame: pd.DataFrame) -> pd.Series:
-    parts = [frame[c].astype("string").fillna("") for c in _KEY]
-    out = parts[0]
-    for part in parts[1:]:
-        out = out + "|" + part
-    return out
+def _key_codes(r: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per distinct key (client, ports, server, DNS id), for both frames; a
+    missing value is a value of its own (as "" would be: no address is empty)."""
+    codes = np.zeros(len(r) + len(q), dtype=np.int64)
+    for column in _KEY:
+        both = pd.concat([r[column], q[column]], ignore_index=True).astype("string").fillna("")
+        part, uniques = pd.factorize(both)
+        codes = pd.factorize(codes * (len(uniques) + 1) + part)[0]
+    return codes[: len(r)], codes[len(r) :]
 
 
 def _pair_icmp(
@@ -153,8 +157,16 @@ def _pair_icmp(
         queue = loose.get(key)
         if not queue:
             return None
-        i = heads.get(key, 0)
-        while i < len(queue) and gone(queue[i], e_rec, e_time):
+        i, n = heads.get(key, 0), len(queue)
+        while i < n:  # (gone(), inlined: this loop sees every query once)
+            pos = queue[i]
+            t = times[pos]
+            if not (
+                taken[pos]
+                or answered[pos] < e_rec
+                or (e_time is not None and t is not None and e_time - t > limit)
+            ):
+                break
             i += 1  # dropped for good: the queue only moves forward
         heads[key] = i
         for j in range(i, len(queue)):
