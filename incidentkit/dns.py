@@ -100,9 +100,11 @@ def _key_codes(r: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
     missing value is a value of its own (as "" would be: no address is empty)."""
     codes = np.zeros(len(r) + len(q), dtype=np.int64)
     for column in _KEY:
-        both = pd.concat([r[column], q[column]], ignore_index=True).astype("string").fillna("")
-        part, uniques = pd.factorize(both)
-        codes = pd.factorize(codes * (len(uniques) + 1) + part)[0]
+        both = pd.concat([r[column], q[column]], ignore_index=True)
+        if isinstance(both.dtype, pd.StringDtype):
+            both = both.fillna("")
+        part, uniques = pd.factorize(both)  # (a missing port or id: -1, a value of its own)
+        codes = pd.factorize(codes * (len(uniques) + 2) + part + 1)[0]
     return codes[: len(r)], codes[len(r) :]
 
 
@@ -177,16 +179,16 @@ def _pair_icmp(
                 return pos
         return None
 
-    columns = [errors[c].tolist() for c in errors.columns if c != "time"]
+    columns = [_values(errors[c]) for c in errors.columns if c != "time"]
     e_times = _nanoseconds(errors["time"])
     for (e_rec, dst, osrc, osport, odst, odport, oid), e_time in zip(
         zip(*columns, strict=True), e_times, strict=True
     ):
         choice = None
-        if not pd.isna(osrc) and not pd.isna(oid):
+        if osrc is not None and oid is not None:
             if exact is None:
                 exact = _groups(q, ["client", "client_port", "server", "server_port", "dns_id"])
-            key = tuple(None if pd.isna(k) else k for k in (osrc, osport, odst, odport, oid))
+            key = (osrc, osport, odst, odport, oid)
             candidates = [
                 pos
                 for pos in exact.get(key, [])
@@ -194,7 +196,7 @@ def _pair_icmp(
             ]
             choice = candidates[-1] if candidates else None
         else:
-            key = tuple(None if pd.isna(k) else k for k in (dst, odst, odport))
+            key = (dst, odst, odport)
             choice = oldest(key, e_rec, e_time)
         if choice is not None:
             paired[recs[choice]] = e_rec
@@ -203,6 +205,12 @@ def _pair_icmp(
 
 
 _NEVER = 1 << 62
+
+
+def _values(column: pd.Series) -> list[object]:
+    """The column as Python values, None where missing."""
+    values = column.astype(object)
+    return values.where(column.notna(), None).tolist()
 
 
 def _groups(q: pd.DataFrame, keys: list[str]) -> dict[tuple[object, ...], list[int]]:
@@ -361,22 +369,34 @@ def _no_gc() -> Iterator[None]:
 
 
 def _attempts(q: pd.DataFrame, window: pd.Timedelta) -> tuple[np.ndarray, np.ndarray]:
-    if len(q) == 0:
+    """Question and attempt numbers: the same client, server, name and type, each query
+    within ``window`` of the one before, is one question; questions are numbered in the
+    order their first query was sent."""
+    n = len(q)
+    if n == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    keys = ["client", "server", "qname", "qtype"]
-    frame = q[keys].astype("string").fillna("")
-    frame["time"] = q["time"]
-    frame["order"] = np.arange(len(q))
-    frame = frame.sort_values([*keys, "order"])
-    gap = frame.groupby(keys, sort=False)["time"].diff()
-    new = ~frame.duplicated(keys) | (gap > window).to_numpy()
-    question = new.cumsum().to_numpy()
-    attempt = frame.groupby(question).cumcount().to_numpy() + 1
-    first_order = pd.Series(frame["order"].to_numpy()).groupby(question).transform("min")
+    code = np.zeros(n, dtype=np.int64)
+    for column in ("client", "server", "qname", "qtype"):
+        part, uniques = pd.factorize(q[column].astype("string").fillna(""))
+        code = pd.factorize(code * (len(uniques) + 1) + part)[0]
+    order = np.lexsort((np.arange(n), code))  # by question key, then as sent
+    key = code[order]
+    times = _nanoseconds(q["time"])
+    nat = np.array([t is None for t in times], dtype=bool)[order]
+    ns = np.array([0 if t is None else t for t in times], dtype=np.int64)[order]
+    same = np.zeros(n, dtype=bool)
+    same[1:] = key[1:] == key[:-1]
+    late = np.zeros(n, dtype=bool)
+    late[1:] = ~nat[1:] & ~nat[:-1] & (ns[1:] - ns[:-1] > window.value)
+    new = ~same | late
+    question = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    attempt = np.arange(n) - starts[question] + 1
     # number questions in the order their first query was sent
-    ranks = pd.Series(first_order.to_numpy()).rank(method="dense").astype(int).to_numpy()
-    q_out = np.empty(len(q), dtype=np.int64)
-    a_out = np.empty(len(q), dtype=np.int64)
-    q_out[frame["order"].to_numpy()] = ranks
-    a_out[frame["order"].to_numpy()] = attempt
+    ranks = np.empty(len(starts), dtype=np.int64)
+    ranks[np.argsort(order[starts], kind="stable")] = np.arange(1, len(starts) + 1)
+    q_out = np.empty(n, dtype=np.int64)
+    a_out = np.empty(n, dtype=np.int64)
+    q_out[order] = ranks[question]
+    a_out[order] = attempt
     return q_out, a_out
