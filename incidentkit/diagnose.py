@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from .dns import dns_transactions
+from .dns import _transactions
 from .icmp import FILTER_REASONS, HOST_REASONS, PORT_REASONS
 from .services import service_name
 from .traffic import traffic_rate
@@ -147,9 +147,13 @@ def _recs(series: pd.Series, limit: int) -> list[int]:
 
 
 def _involved(tx: pd.DataFrame, limit: int) -> list[int]:
+    """The records of the first transactions (query, then its outcome), ``limit`` at most."""
     out: list[int] = []
-    for records in tx["records"]:
-        out.extend(records)
+    head = tx.head(limit)
+    for query, outcome in zip(head["query_record"], head["outcome_record"], strict=True):
+        out.append(int(query))
+        if not pd.isna(outcome):
+            out.append(int(outcome))
         if len(out) >= limit:
             break
     return sorted(out[:limit])
@@ -531,7 +535,8 @@ def diagnose(
     if unknown:
         raise TypeError(f"unknown thresholds: {sorted(unknown)}; known: {sorted(DEFAULTS)}")
     cfg = {**DEFAULTS, **thresholds}
-    tx = dns_transactions(df, retry_window=cfg["retry_window"])
+    # (the per-row lists of records and addresses are only needed for an expected address)
+    tx = _transactions(df, cfg["retry_window"], "5min", lists=bool(expected_address))
     if domain:
         name = tx["qname"].str.lower()
         site = (name.eq(domain.lower()) | name.str.endswith("." + domain.lower())).fillna(False)

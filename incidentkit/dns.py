@@ -280,6 +280,18 @@ def dns_transactions(
     >>> t[["attempt", "outcome"]].values.tolist()
     [[1, 'icmp_error'], [2, 'icmp_error'], [3, 'icmp_error']]
     """
+    return _transactions(df, retry_window, reply_window, lists=True)
+
+
+def _transactions(
+    df: pd.DataFrame,
+    retry_window: str | pd.Timedelta,
+    reply_window: str | pd.Timedelta,
+    *,
+    lists: bool,
+) -> pd.DataFrame:
+    """:func:`dns_transactions`; without ``lists`` there are no ``addresses`` and
+    ``records`` columns (a list per row costs more than the rest of a row)."""
     retry = pd.Timedelta(retry_window)
     reply = pd.Timedelta(reply_window)
     q = _queries(df).sort_values("query_record").reset_index(drop=True)
@@ -312,15 +324,18 @@ def dns_transactions(
     out["icmp_reason"] = at("icmp_reason", err, use_err).astype("string")
     out["icmp_sender"] = at("src", err, use_err).astype("string")
     out["answers"] = at("dns_answers", resp, use_resp).astype("string")
-    with _no_gc():
-        out["addresses"] = _addresses(out["answers"])
+    if lists:
+        with _no_gc():
+            out["addresses"] = _addresses(out["answers"])
     out["outcome_record"] = pd.arrays.IntegerArray(np.where(outcome >= 0, outcome, 0), outcome < 0)
     out["outcome_time"] = at("time", outcome, outcome >= 0)
     out["latency"] = out["outcome_time"] - out["time"]
-    with _no_gc():
-        out["records"] = [
-            [a] if b < 0 else [a, b] for a, b in zip(recs.tolist(), outcome.tolist(), strict=True)
-        ]
+    if lists:
+        with _no_gc():
+            out["records"] = [
+                [a] if b < 0 else [a, b]
+                for a, b in zip(recs.tolist(), outcome.tolist(), strict=True)
+            ]
     return out
 
 
