@@ -172,6 +172,11 @@ V4 = "13:24:32.1 IP (tos 0x0, ttl 64, id 1, offset 0, flags [none], "
         "> 192.0.2.1: ICMP 203.0.113.2 udp port 53 unreachable, length 68",
         "13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? caf\u00e9.example. (30)",
         "13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? tab\there. (30)",
+        # found by the generated logs below: a second record in a line the scanner gives
+        # up early on (-# without a time), and a blank last line after a line cut in two
+        "12  IP 192.0.2.1 > 192.0.2.1: 1 A? 13:24:36.098564 IP x. (0)",
+        "13:24:32.192571 IP 192.0.2.1 > 192.0.2.1: 1 A? 13:24:36.098564 IP x. (0)\n",
+        "IP 192.0.2.1 > 192.0.2.1: 1 A? 13:24:36.098564 IP x. (0)\n",
         # -v: the IP header on the first line, the addresses on the second (IPv4) or after
         # the header on the same line (IPv6 in tcpdump 4.99)
         V4 + "proto UDP (17), length 64)\n    192.0.2.1.5 > 203.0.113.2.53: 7+ A? x.example. (36)",

@@ -660,7 +660,8 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
             return C_UNKNOWN; /* a -ttt/-ttttt delta (" 00:00:00.1") or odd spacing */
         }
     }
-    /* the timestamp */
+    /* the timestamp (any line this scanner cannot read to its end is "unknown": the
+     * patterns decide whether it starts a record, or two) */
     int64_t tkind = 0, tval = 0;
     {
         Py_ssize_t d = digits(s + p, n - p), k = p;
@@ -672,7 +673,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
                         (s[k + 3] - '0');
             int64_t m = (s[k + 5] - '0') * 10 + (s[k + 6] - '0');
             int64_t dd = (s[k + 8] - '0') * 10 + (s[k + 9] - '0');
-            if (!valid_date(y, m, dd)) return has_pkt ? C_START : C_UNKNOWN;
+            if (!valid_date(y, m, dd)) return C_UNKNOWN;
             day = days_from_civil(y, m, dd);
             dated = 1;
             k += 11;
@@ -686,7 +687,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
             int64_t mm = (s[k + d + 1] - '0') * 10 + (s[k + d + 2] - '0');
             int64_t ss = (s[k + d + 4] - '0') * 10 + (s[k + d + 5] - '0');
             Py_ssize_t f0 = k + d + 7, fl = digits(s + f0, n - f0);
-            if (fl < 1 || fl > 9) return has_pkt ? C_START : C_UNKNOWN;
+            if (fl < 1 || fl > 9) return C_UNKNOWN;
             int64_t frac = 0;
             for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
             for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
@@ -702,7 +703,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
             int64_t ep = 0;
             for (Py_ssize_t j = 0; j < d; j++) ep = ep * 10 + (s[k + j] - '0');
             Py_ssize_t f0 = k + d + 1, fl = digits(s + f0, n - f0);
-            if (fl < 1 || fl > 9) return has_pkt ? C_START : C_UNKNOWN;
+            if (fl < 1 || fl > 9) return C_UNKNOWN;
             int64_t frac = 0;
             for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
             for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
@@ -710,10 +711,10 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
             tkind = 3;
             p = f0 + fl;
         } else {
-            return has_pkt ? C_START : C_UNKNOWN;
+            return C_UNKNOWN;
         }
-        if (p >= n || s[p] != ' ') return has_pkt ? C_START : C_UNKNOWN;
-        if (starts(s + p, n - p, " (invalid")) return C_START;
+        if (p >= n || s[p] != ' ') return C_UNKNOWN;
+        if (starts(s + p, n - p, " (invalid")) return C_UNKNOWN;
         p++;
     }
     SETNUM(row, N_TKIND, tkind);

@@ -251,7 +251,8 @@ def _split_embedded(lines: _Lines, candidates: np.ndarray) -> _Lines | None:
             parts = [line]
         pieces.extend(parts)
         numbers.extend([int(lines.numbers[i])] * len(parts))
-    return _split_lines(b"\n".join(pieces), np.asarray(numbers, dtype=np.int64))
+    # every piece ends with a line end: an empty last line stays a line
+    return _split_lines(b"".join(p + b"\n" for p in pieces), np.asarray(numbers, dtype=np.int64))
 
 
 def _np(mask: pa.Array) -> np.ndarray:
