@@ -845,21 +845,22 @@ def _parse_bytes(
         ok = scan.ok[recs.rows]
         fast = recs.is_record & (ok > 0) & (ok == recs.nlines)
     capture["c_rows"] = int(fast.sum())
-    columns = _Columns(recs.rows, fast)
-    if not fast.all():  # the rows for the patterns
-        slow = ~fast
-        texts = recs.texts(slow)
-        cols = _fields(texts, recs.is_record[slow])
-        cols["raw"] = texts
-        cols["error"] = pa.array(
-            np.where(recs.is_record[slow], None, kinds.reasons[recs.rows[slow]]), pa.large_string()
-        )
-        header = {k[3:]: cols.pop(k) for k in list(cols) if k.startswith("_h_")}
-        columns.add_slow(cols, _time_parts(header))
-    row_lines = lines.numbers[recs.rows]
+    rows, is_record = recs.rows, recs.is_record
+    slow = ~fast
+    texts = recs.texts(slow) if slow.any() else None  # the rows for the patterns
+    error = np.where(is_record[slow], None, kinds.reasons[rows[slow]])
+    row_lines = lines.numbers[rows]
     first = int(lines.numbers[unparsed_idx[0]]) if len(unparsed_idx) else 0
     # the log's bytes and the line tables are done with: let them go
     del data, lines, split, recs, codes, masks, kinds
+    columns = _Columns(rows, fast)
+    if texts is not None:
+        cols = _fields(texts, is_record[slow])
+        cols["raw"] = texts
+        cols["error"] = pa.array(error, pa.large_string())
+        header = {k[3:]: cols.pop(k) for k in list(cols) if k.startswith("_h_")}
+        columns.add_slow(cols, _time_parts(header))
+        del texts, cols
     if scan is not None:
         if fast.any():
             _fast_fields(columns, scan)
