@@ -536,7 +536,7 @@ def diagnose(
         raise TypeError(f"unknown thresholds: {sorted(unknown)}; known: {sorted(DEFAULTS)}")
     cfg = {**DEFAULTS, **thresholds}
     # (the per-row lists of records and addresses are only needed for an expected address)
-    tx = _transactions(df, cfg["retry_window"], "5min", lists=bool(expected_address))
+    tx = _transactions(df, retry_window=cfg["retry_window"], lists=bool(expected_address))
     if domain:
         name = tx["qname"].str.lower()
         site = (name.eq(domain.lower()) | name.str.endswith("." + domain.lower())).fillna(False)

@@ -13,6 +13,9 @@ import pandas as pd
 
 from .icmp import is_error
 
+#: How long after a query its retry, answer or ICMP error may come, unless told otherwise.
+WINDOW: Final = "5min"
+
 #: Outcomes of a query, in the order the report lists them.
 OUTCOMES: Final = ("answered", "error", "icmp_error", "no_response")
 
@@ -222,13 +225,17 @@ def _groups(q: pd.DataFrame, keys: list[str]) -> dict[tuple[object, ...], list[i
     return out
 
 
-def _nanoseconds(times: pd.Series) -> list[int | None]:
-    """Times as integer nanoseconds (None for NaT), whatever the time zone."""
+def _ns_array(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Times as int64 nanoseconds, and where they are NaT, whatever the time zone."""
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     values = times.to_numpy(dtype="datetime64[ns]")
-    ints = values.view("int64")
-    nat = np.isnat(values)
+    return values.view("int64"), np.isnat(values)
+
+
+def _nanoseconds(times: pd.Series) -> list[int | None]:
+    """Times as integer nanoseconds (None for NaT), whatever the time zone."""
+    ints, nat = _ns_array(times)
     out: list[int | None] = ints.tolist()
     for i in np.flatnonzero(nat):
         out[int(i)] = None
@@ -238,8 +245,8 @@ def _nanoseconds(times: pd.Series) -> list[int | None]:
 def dns_transactions(
     df: pd.DataFrame,
     *,
-    retry_window: str | pd.Timedelta = "5min",
-    reply_window: str | pd.Timedelta = "5min",
+    retry_window: str | pd.Timedelta = WINDOW,
+    reply_window: str | pd.Timedelta = WINDOW,
 ) -> pd.DataFrame:
     """One row per DNS query sent, with what came of it.
 
@@ -280,14 +287,14 @@ def dns_transactions(
     >>> t[["attempt", "outcome"]].values.tolist()
     [[1, 'icmp_error'], [2, 'icmp_error'], [3, 'icmp_error']]
     """
-    return _transactions(df, retry_window, reply_window, lists=True)
+    return _transactions(df, retry_window=retry_window, reply_window=reply_window, lists=True)
 
 
 def _transactions(
     df: pd.DataFrame,
-    retry_window: str | pd.Timedelta,
-    reply_window: str | pd.Timedelta,
     *,
+    retry_window: str | pd.Timedelta = WINDOW,
+    reply_window: str | pd.Timedelta = WINDOW,
     lists: bool,
 ) -> pd.DataFrame:
     """:func:`dns_transactions`; without ``lists`` there are no ``addresses`` and
@@ -396,9 +403,7 @@ def _attempts(q: pd.DataFrame, window: pd.Timedelta) -> tuple[np.ndarray, np.nda
         code = pd.factorize(code * (len(uniques) + 1) + part)[0]
     order = np.lexsort((np.arange(n), code))  # by question key, then as sent
     key = code[order]
-    times = _nanoseconds(q["time"])
-    nat = np.array([t is None for t in times], dtype=bool)[order]
-    ns = np.array([0 if t is None else t for t in times], dtype=np.int64)[order]
+    ns, nat = (a[order] for a in _ns_array(q["time"]))
     same = np.zeros(n, dtype=bool)
     same[1:] = key[1:] == key[:-1]
     late = np.zeros(n, dtype=bool)

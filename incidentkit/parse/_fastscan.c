@@ -613,6 +613,18 @@ static int ip_header(const char *s, Py_ssize_t n, Py_ssize_t h, int64_t *ttl, Sp
     return 0;
 }
 
+/* TCP's optional ", ack N" / ", win N" (six bytes of words) at q: the number into column
+ * col when it fits 32 bits; returns where the text goes on. */
+static const char *tcp_number(const char *q, const char *end, const char *words, Row *row,
+                              int col) {
+    if (end - q < 6 || memcmp(q, words, 6) != 0) return q;
+    Py_ssize_t d = digits(q + 6, end - q - 6);
+    if (!d) return q;
+    int64_t v = to_int(q + 6, d, 4294967295LL);
+    if (v >= 0) SETNUM(row, col, v);
+    return q + 6 + d;
+}
+
 /* --------------------------------------------------------------------- one line */
 
 enum { C_UNKNOWN = 0, C_START = 1, C_INDENTED = 2, C_BLANK = 3 };
@@ -646,7 +658,6 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         }
     }
     /* -# packet number: " *\d+  " */
-    int has_pkt = 0;
     {
         Py_ssize_t q = 0;
         while (q < n && s[q] == ' ') q++;
@@ -654,7 +665,6 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         if (d && q + d + 1 < n && s[q + d] == ' ' && s[q + d + 1] == ' ') {
             int64_t v = to_int(s + q, d, 4294967295LL);
             if (v >= 0) SETNUM(row, N_PKT, v);
-            has_pkt = 1;
             p = q + d + 2;
         } else if (q > 0) {
             return C_UNKNOWN; /* a -ttt/-ttttt delta (" 00:00:00.1") or odd spacing */
@@ -901,22 +911,8 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
                     q += 6 + sl;
                 }
             }
-            if (starts(q, REST, ", ack ")) {
-                Py_ssize_t d1 = digits(q + 6, REST - 6);
-                if (d1) {
-                    int64_t v = to_int(q + 6, d1, 4294967295LL);
-                    if (v >= 0) { SETNUM(row, N_TCP_ACK, v); }
-                    q += 6 + d1;
-                }
-            }
-            if (starts(q, REST, ", win ")) {
-                Py_ssize_t d1 = digits(q + 6, REST - 6);
-                if (d1) {
-                    int64_t v = to_int(q + 6, d1, 4294967295LL);
-                    if (v >= 0) { SETNUM(row, N_TCP_WIN, v); }
-                    q += 6 + d1;
-                }
-            }
+            q = tcp_number(q, end, ", ack ", row, N_TCP_ACK);
+            q = tcp_number(q, end, ", win ", row, N_TCP_WIN);
             if (starts(q, REST, ", urg ")) {
                 Py_ssize_t d1 = digits(q + 6, REST - 6);
                 if (d1) q += 6 + d1;
