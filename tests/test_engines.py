@@ -9,8 +9,11 @@ outputs) and on generated lines built to hit every choice the patterns make.
 from __future__ import annotations
 
 import csv
+import itertools
 import warnings
+from unittest import mock
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import CORPUS, SCENARIOS, SEED_LOG
@@ -398,3 +401,92 @@ LINES = st.one_of(
 @given(st.lists(LINES, min_size=1, max_size=6))
 def test_generated_logs_read_the_same(lines):
     both("\n".join(lines) + "\n")
+
+
+# --------------------------------------------------------------------------- the raw column
+# With the C extension built, ``raw`` is made by packing each row's text to the front of
+# the reader's own buffer; without it, the texts are gathered into new memory. Both must
+# give each row's lines exactly as the log has them.
+RAW_LOGS = {
+    "no line end at the end": (
+        "13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? x. (30)\n"
+        "13:24:33.1 IP 192.0.2.1.5 > 203.0.113.2.53: 2+ A? y. (30)"
+    ),
+    "banner, blank lines, summary": (
+        "reading from file x.pcap, link-type EN10MB (Ethernet), snapshot length 262144\n\n"
+        "13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? x. (30)\n\n\n"
+        "13:24:33.1 IP 192.0.2.1.5 > 203.0.113.2.53: 2+ A? y. (30)\n\n"
+        "2 packets captured\n"
+    ),
+    "CRLF line ends": (
+        "13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? x. (30)\r\n"
+        "garbage between records\r\n"
+        "13:24:33.1 IP 192.0.2.1.5 > 203.0.113.2.53: 2+ A? y. (30)\r\n"
+    ),
+    "not UTF-8": b"13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? \xff\xfe. (30)\n\xc3(\n",
+    "-v records and what an ICMP error quotes": (
+        "13:24:36.1 IP (tos 0x0, ttl 64, id 2, offset 0, flags [none], proto ICMP (1), "
+        "length 80)\n"
+        "    203.0.113.2 > 192.0.2.1: ICMP 203.0.113.2 udp port 53 unreachable, length 60\n"
+        "\tIP (tos 0x0, ttl 64, id 1, offset 0, flags [none], proto UDP (17), length 52)\n"
+        "    192.0.2.1.5 > 203.0.113.2.53: 35084+ A? example.com. (24)\n"
+        "13:24:37.1 IP (tos 0x0, ttl 64, id 3, offset 0, flags [DF], proto UDP (17), "
+        "length 52)\n"
+        "    192.0.2.1.5 > 203.0.113.2.53: 35085+ A? example.com. (24)\n"
+    ),
+    "two records on one line": SEED_LOG.read_text(),
+    "line ends only": "\n\n\n",
+    "one unparsed line, no line end": "not a record",
+}
+
+
+@pytest.mark.parametrize("log", list(RAW_LOGS.values()), ids=list(RAW_LOGS))
+def test_raw_is_the_same_made_in_place_or_gathered(monkeypatch, log):
+    read = ik.parse_tcpdump
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ik.ParseWarning)
+        in_place = read(log, engine="python")
+        monkeypatch.setattr(td, "_fastscan", None)
+        gathered = read(log, engine="python")
+    pd.testing.assert_frame_equal(in_place, gathered)
+    text = log.decode("utf-8", "backslashreplace") if isinstance(log, bytes) else log
+    lines = text.replace("\r\n", "\n").split("\n")
+    # each row's lines as they are (two records cut from one line: the line, joined)
+    for start, rows in in_place.groupby("line")["raw"]:
+        span = rows.iloc[-1].count("\n") + 1
+        assert " ".join(rows) == "\n".join(lines[start - 1 : start - 1 + span])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(LINES, min_size=1, max_size=6), st.booleans())
+def test_generated_logs_give_the_same_raw_without_the_c_extension(lines, line_end):
+    log = "\n".join(lines) + ("\n" if line_end else "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ik.ParseWarning)
+        in_place = ik.parse_tcpdump(log)
+        with mock.patch.object(td, "_fastscan", None):
+            gathered = ik.parse_tcpdump(log)
+    pd.testing.assert_frame_equal(in_place, gathered)
+
+
+def test_compact_packs_rows_forward_and_trims_their_line_ends():
+    buf = bytearray(b"banner\nrow one\n\n\nrow two\n\tmore\nrow three")
+    starts = np.array([7, 17, 31], dtype=np.int64)
+    ends = np.array([15, 31, 40], dtype=np.int64)
+    offsets = np.frombuffer(td._fastscan.compact(buf, starts, ends), dtype=np.int64)
+    packed = bytes(buf[: offsets[-1]])
+    assert [packed[a:b] for a, b in itertools.pairwise(offsets)] == [
+        b"row one",
+        b"row two\n\tmore",
+        b"row three",
+    ]
+
+
+def test_compact_refuses_rows_out_of_order():
+    buf = bytearray(b"one\ntwo\n")
+    with pytest.raises(ValueError, match="out of order"):
+        td._fastscan.compact(buf, np.array([4, 0], np.int64), np.array([8, 4], np.int64))
+    with pytest.raises(ValueError, match="out of the buffer"):
+        td._fastscan.compact(buf, np.array([0], np.int64), np.array([99], np.int64))
+    with pytest.raises(TypeError):
+        td._fastscan.compact(b"read-only bytes", np.array([0], np.int64), np.array([4], np.int64))

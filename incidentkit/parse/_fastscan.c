@@ -18,6 +18,8 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* --------------------------------------------------------------------- buffers */
 /*
@@ -29,11 +31,34 @@
 typedef struct {
     char *ptr;
     Py_ssize_t len, cap;
+    int mapped; /* ptr is pages of its own (mmap), not malloc's */
 } Buf;
 
+/*
+ * Buffers of MAP_MIN bytes and more are pages mapped for them alone, not malloc's
+ * memory: they go back to the system the moment their Block is freed (malloc keeps
+ * freed blocks below its moving mmap threshold in its heaps, where pyarrow's allocator
+ * cannot use them), and pages never written -- a column no row fills -- never take
+ * memory at all, since fresh pages read as zeros.
+ */
+#define MAP_MIN ((Py_ssize_t)1 << 18)
+
+static char *pages(Py_ssize_t n) {
+    void *p = mmap(NULL, (size_t)n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void buf_release(char *p, Py_ssize_t cap, int mapped) {
+    if (!p) return;
+    if (mapped) munmap(p, (size_t)cap);
+    else free(p);
+}
+
+/* cap bytes, zeroed when zero (mapped pages always are) */
 static int buf_init(Buf *b, Py_ssize_t cap, int zero) {
     if (cap < 64) cap = 64;
-    b->ptr = zero ? calloc((size_t)cap, 1) : malloc((size_t)cap);
+    b->mapped = cap >= MAP_MIN;
+    b->ptr = b->mapped ? pages(cap) : zero ? calloc((size_t)cap, 1) : malloc((size_t)cap);
     b->len = 0;
     b->cap = cap;
     return b->ptr ? 0 : -1;
@@ -43,8 +68,24 @@ static int buf_reserve(Buf *b, Py_ssize_t extra) {
     if (b->len + extra <= b->cap) return 0;
     Py_ssize_t cap = b->cap * 2;
     while (cap < b->len + extra) cap *= 2;
-    char *p = realloc(b->ptr, (size_t)cap);
-    if (!p) return -1;
+    char *p;
+    if (b->mapped) {
+#ifdef MREMAP_MAYMOVE
+        p = mremap(b->ptr, (size_t)b->cap, (size_t)cap, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED) return -1;
+#else
+        if (!(p = pages(cap))) return -1;
+        memcpy(p, b->ptr, (size_t)b->len);
+        munmap(b->ptr, (size_t)b->cap);
+#endif
+    } else if (cap >= MAP_MIN) {
+        if (!(p = pages(cap))) return -1;
+        memcpy(p, b->ptr, (size_t)b->len);
+        free(b->ptr);
+        b->mapped = 1;
+    } else if (!(p = realloc(b->ptr, (size_t)cap))) {
+        return -1;
+    }
     b->ptr = p;
     b->cap = cap;
     return 0;
@@ -52,7 +93,8 @@ static int buf_reserve(Buf *b, Py_ssize_t extra) {
 
 typedef struct {
     PyObject_HEAD char *ptr;
-    Py_ssize_t len;
+    Py_ssize_t len, cap;
+    int mapped;
 } Block;
 
 static int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
@@ -61,7 +103,8 @@ static int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
 }
 
 static void block_dealloc(PyObject *self) {
-    free(((Block *)self)->ptr);
+    Block *b = (Block *)self;
+    buf_release(b->ptr, b->cap, b->mapped);
     Py_TYPE(self)->tp_free(self);
 }
 
@@ -80,19 +123,29 @@ static PyTypeObject BlockType = {
     .tp_doc = "Memory the scanner filled, exported through the buffer protocol.",
 };
 
-/* The Block that takes over b's memory (trimmed to its length); NULL on failure. */
+/* The Block that takes over b's memory (its unused tail given back); NULL on failure. */
 static PyObject *buf_take(Buf *b) {
     Block *block = PyObject_New(Block, &BlockType);
     if (!block) return NULL;
-    char *p = b->len ? realloc(b->ptr, (size_t)b->len) : b->ptr;
-    block->ptr = p ? p : b->ptr;
+    block->ptr = b->ptr;
+    block->cap = b->cap;
+    block->mapped = b->mapped;
+    if (b->mapped) {
+        Py_ssize_t page = (Py_ssize_t)sysconf(_SC_PAGESIZE);
+        Py_ssize_t keep = (b->len + page - 1) / page * page;
+        if (keep == 0) keep = page;
+        if (keep < b->cap && munmap(b->ptr + keep, (size_t)(b->cap - keep)) == 0) block->cap = keep;
+    } else if (b->len) {
+        char *p = realloc(b->ptr, (size_t)b->len);
+        if (p) block->ptr = p;
+    }
     block->len = b->len;
     b->ptr = NULL;
     return (PyObject *)block;
 }
 
 static void buf_free(Buf *b) {
-    free(b->ptr);
+    buf_release(b->ptr, b->cap, b->mapped);
     b->ptr = NULL;
 }
 
@@ -132,8 +185,7 @@ typedef struct {
 
 static int str_init(Str *c, Py_ssize_t n, Py_ssize_t guess, int wide) {
     c->wide = wide;
-    if (buf_init(&c->offsets, (n + 1) * (wide ? 8 : 4) + 8, 0) < 0) return -1;
-    memset(c->offsets.ptr, 0, 8); /* offset 0; every other is written as its row closes */
+    if (buf_init(&c->offsets, (n + 1) * (wide ? 8 : 4) + 8, 1) < 0) return -1;
     if (buf_init(&c->data, guess, 0) < 0) return -1;
     if (buf_init(&c->valid, n / 8 + 8, 1) < 0) return -1;
     c->offsets.len = (n + 1) * (wide ? 8 : 4);
@@ -152,6 +204,7 @@ static inline int str_set(Str *c, Py_ssize_t i, const char *s, Py_ssize_t len) {
 
 /* Close row i: its end offset is where the data stands now. */
 static inline void str_close(Str *c, Py_ssize_t i) {
+    if (!c->data.len) return; /* the offsets are zeros so far: their pages stay unwritten */
     if (c->wide) ((int64_t *)BUF_PTR(&c->offsets))[i + 1] = (int64_t)c->data.len;
     else ((int32_t *)BUF_PTR(&c->offsets))[i + 1] = (int32_t)c->data.len;
 }
@@ -271,11 +324,11 @@ static const int NUM_WIDTH[N_COUNT] = {4, 1, 8, 1, 2, 2, 4, 1, 2, 1, 2, 4, 4};
 
 enum {
     S_SRC, S_DST, S_DNS_FLAGS, S_DNS_QTYPE, S_DNS_QNAME, S_DNS_RCODE, S_DNS_ANSWERS,
-    S_TCP_FLAGS, S_TCP_SEQ, S_INFO, S_ICMP_TEXT, S_ICMP6_TEXT, S_RAW, S_COUNT
+    S_TCP_FLAGS, S_TCP_SEQ, S_INFO, S_ICMP_TEXT, S_ICMP6_TEXT, S_COUNT
 };
 static const char *STR_NAMES[S_COUNT] = {
     "src", "dst", "dns_flags", "dns_qtype", "dns_qname", "dns_rcode", "dns_answers",
-    "tcp_flags", "tcp_seq", "info", "_icmp_text", "_icmp6_text", "raw"};
+    "tcp_flags", "tcp_seq", "info", "_icmp_text", "_icmp6_text"};
 
 typedef struct {
     const char *p;
@@ -774,7 +827,6 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         }
         SETNUM(row, N_PROTO, P_ARP);
         SETSTR(row, S_INFO, SPAN(body, bn));
-        SETSTR(row, S_RAW, SPAN(s, n));
         Span len_tok = last_length(body, bn);
         int64_t length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
         if (length >= 0) { SETNUM(row, N_LENGTH, length); }
@@ -874,7 +926,6 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
     if (sport >= 0) { SETNUM(row, N_SPORT, sport); }
     if (dport >= 0) { SETNUM(row, N_DPORT, dport); }
     SETSTR(row, S_INFO, SPAN(info, info_n));
-    SETSTR(row, S_RAW, SPAN(s, (L + Ln) - s)); /* both lines of a -v record */
 
     Span len_tok = NOSPAN; /* the reader's first-of: tcp, udp, then the line's first length */
     const char *dns_text = NULL;
@@ -1103,7 +1154,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     for (int c = 0; c < N_COUNT && !failed; c++)
         if (num_init(&num[c], n, NUM_WIDTH[c]) < 0) failed = 1;
     for (int c = 0; c < S_COUNT && !failed; c++) {
-        Py_ssize_t guess = c == S_RAW ? size : c == S_INFO ? size / 2 : size / 16;
+        Py_ssize_t guess = c == S_INFO ? size / 2 : size / 16;
         if (str_init(&str[c], n, guess, wide) < 0) failed = 1;
     }
     if (!failed) {
@@ -1196,11 +1247,65 @@ done:
     return result;
 }
 
+/* --------------------------------------------------------------------- compact() */
+/*
+ * The rows' texts packed to the front of the log's own buffer, in place: row i is
+ * buf[starts[i]:ends[i]] less its trailing line ends, and moves to new offsets[i]. The
+ * rows must come in order and not overlap, so every text moves forward over bytes that
+ * were already read. The log's buffer then holds the `raw` column, not a copy of it.
+ */
+static PyObject *compact(PyObject *self, PyObject *args) {
+    Py_buffer buf, sv, ev;
+    if (!PyArg_ParseTuple(args, "w*y*y*", &buf, &sv, &ev)) return NULL;
+    PyObject *result = NULL;
+    Buf off = {0};
+    Py_ssize_t k = sv.len / 8;
+    if (sv.len % 8 || ev.len != sv.len) {
+        PyErr_SetString(PyExc_ValueError, "compact: starts and ends must be int64 of one length");
+        goto done;
+    }
+    if (buf_init(&off, (k + 1) * 8, 0) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    off.len = (k + 1) * 8;
+    int bad = 0;
+    Py_BEGIN_ALLOW_THREADS
+    char *d = buf.buf;
+    const int64_t *s = sv.buf, *e = ev.buf;
+    int64_t *o = (int64_t *)BUF_PTR(&off), w = 0;
+    o[0] = 0;
+    for (Py_ssize_t i = 0; i < k; i++) {
+        int64_t a = s[i], b = e[i];
+        if (a < w || b < a || b > buf.len) {
+            bad = 1;
+            break;
+        }
+        while (b > a && d[b - 1] == '\n') b--;
+        if (a != w) memmove(d + w, d + a, (size_t)(b - a));
+        w += b - a;
+        o[i + 1] = w;
+    }
+    Py_END_ALLOW_THREADS
+    if (bad) PyErr_SetString(PyExc_ValueError, "compact: rows out of order or out of the buffer");
+    else result = buf_take(&off);
+done:
+    buf_free(&off);
+    PyBuffer_Release(&buf);
+    PyBuffer_Release(&sv);
+    PyBuffer_Release(&ev);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"scan", scan, METH_VARARGS,
      "scan(data: bytes, ports: dict[str, int], wide: bool = False) -> dict: line kinds and "
      "the columns of the records this scanner knows (see incidentkit.parse.tcpdump); string "
      "columns have 64-bit offsets when wide or when data is 2 GiB or more."},
+    {"compact", compact, METH_VARARGS,
+     "compact(buf: bytearray, starts: int64 array, ends: int64 array) -> offsets: each "
+     "row's text (less its trailing line ends) moved to the front of buf, in place; the "
+     "int64 offsets of the packed rows, k + 1 of them."},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscan",

@@ -29,7 +29,7 @@ CHUNK = 8 * 2**20
 Progress = Callable[[int, int], None]
 
 
-def read_source(source: Source, progress: Progress | None = None) -> tuple[bytes, str]:
+def read_source(source: Source, progress: Progress | None = None) -> tuple[bytes | bytearray, str]:
     """Return the bytes of ``source`` (decompressed if gzip) and a name for messages.
 
     ``progress(done, total)`` is called as a path is read, in bytes of the file on disk
@@ -42,12 +42,12 @@ def read_source(source: Source, progress: Progress | None = None) -> tuple[bytes
             raise InputError(f"{name}: no such file")
         if path.is_dir():
             raise InputError(f"{name}: is a directory, not a tcpdump log")
-        data = _read_path(path, name, progress)
+        data: bytes | bytearray = _read_path(path, name, progress)
     elif hasattr(source, "read"):
         name = getattr(source, "name", "<stream>")
         content = source.read()
         data = encode_text(content) if isinstance(content, str) else content
-        if not isinstance(data, bytes):
+        if not isinstance(data, (bytes, bytearray)):
             raise InputError(f"{name}: read() returned {type(content).__name__}, not text or bytes")
         data = _maybe_gunzip(data, str(name))
     else:
@@ -59,7 +59,7 @@ def read_source(source: Source, progress: Progress | None = None) -> tuple[bytes
     return data, str(name)
 
 
-def _read_path(path: Path, name: str, progress: Progress | None) -> bytes:
+def _read_path(path: Path, name: str, progress: Progress | None) -> bytearray:
     with open(path, "rb") as raw:
         total = os.fstat(raw.fileno()).st_size
         compressed = raw.read(2) == _GZIP
@@ -77,13 +77,12 @@ def _read_path(path: Path, name: str, progress: Progress | None) -> bytes:
             raise InputError(
                 f"{name}: looks gzip-compressed but cannot be decompressed: {exc}"
             ) from None
-    return b"".join(chunks)
+    return bytearray().join(chunks)
 
 
-def _read_plain(raw: Any, total: int, progress: Progress | None) -> bytes:
-    """The file's bytes, read in place into one buffer (no second copy of a large log)."""
-    if progress is None:
-        return raw.read()  # type: ignore[no-any-return]
+def _read_plain(raw: Any, total: int, progress: Progress | None) -> bytearray:
+    """The file's bytes, read in place into one buffer the reader then owns (no second
+    copy of a large log: the ``raw`` column is made in this buffer)."""
     buf = bytearray(total)
     view = memoryview(buf)
     done = 0
@@ -97,7 +96,7 @@ def _read_plain(raw: Any, total: int, progress: Progress | None) -> bytes:
     view.release()
     del buf[done:]
     buf += raw.read()  # and whatever was appended meanwhile
-    return buf  # type: ignore[return-value]  # a bytearray: bytes to every reader
+    return buf
 
 
 def encode_text(text: str) -> bytes:
@@ -121,7 +120,7 @@ def _maybe_gunzip(data: bytes, name: str) -> bytes:
         ) from None
 
 
-def check_text(data: bytes, name: str) -> None:
+def check_text(data: bytes | bytearray, name: str) -> None:
     """Raise :class:`InputError` when ``data`` is a capture file or other binary data."""
     kind = _CAPTURE_MAGIC.get(bytes(data[:4]))
     if kind is not None:

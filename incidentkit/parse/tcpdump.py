@@ -12,9 +12,11 @@ unparsed) -> records (a record and its continuation lines are one slice of the b
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import itertools
+import mmap
 import os
 import re
 import warnings
@@ -141,9 +143,9 @@ def parse_tcpdump(
     ('udp', 53, 'yummyrecipesforme.com')
     """
     if isinstance(text, str):
-        data = encode_text(text)
+        data = bytearray(encode_text(text))
     elif isinstance(text, (bytes, bytearray)):
-        data = bytes(text)
+        data = bytearray(text)  # the reader's own copy: it makes the raw column in it
     else:
         raise InputError(f"parse_tcpdump takes str or bytes, not {type(text).__name__}")
     check_text(data, "<text>")
@@ -160,7 +162,7 @@ def parse_tcpdump(
 # --------------------------------------------------------------------------- lines
 @dataclass
 class _Lines:
-    data: bytes
+    data: bytearray  # the reader's own buffer (the raw column is made in it)
     offsets: np.ndarray  # int64, len n+1: line i is data[offsets[i]:offsets[i+1]]
     numbers: np.ndarray  # 1-based input line number of each line
     _text: pa.Array | None = None
@@ -188,7 +190,7 @@ class _Lines:
 
 
 def _split_lines(
-    data: bytes, numbers: np.ndarray | None = None, offsets: np.ndarray | None = None
+    data: bytearray, numbers: np.ndarray | None = None, offsets: np.ndarray | None = None
 ) -> _Lines:
     if offsets is None:
         if data and not data.endswith(b"\n"):
@@ -204,7 +206,7 @@ def _split_lines(
     return _Lines(data, offsets, numbers)
 
 
-def _normalise(data: bytes) -> tuple[bytes, int]:
+def _normalise(data: bytes | bytearray) -> tuple[bytes | bytearray, int]:
     """Make ``data`` valid UTF-8 with '\\n' line ends; count the lines that were not UTF-8."""
     if b"\r" in data:
         data = data.replace(b"\r\n", b"\n")
@@ -238,7 +240,7 @@ def _split_embedded(lines: _Lines, candidates: np.ndarray) -> _Lines | None:
     if len(hits) == 0:
         return None
     cutter = re.compile(g.EMBEDDED_RECORD_SPLIT)
-    pieces: list[bytes] = []
+    pieces: list[bytes | bytearray] = []
     numbers: list[int] = []
     hit_set = set(hits.tolist())
     for i in range(len(lines.numbers)):
@@ -246,13 +248,16 @@ def _split_embedded(lines: _Lines, candidates: np.ndarray) -> _Lines | None:
         if i in hit_set:
             text = line.decode("utf-8")
             cuts = [0] + [m.end() for m in cutter.finditer(text)] + [len(text)]
-            parts = [text[a:b].rstrip(" ").encode("utf-8") for a, b in itertools.pairwise(cuts)]
+            parts: list[bytes | bytearray] = [
+                text[a:b].rstrip(" ").encode("utf-8") for a, b in itertools.pairwise(cuts)
+            ]
         else:
             parts = [line]
         pieces.extend(parts)
         numbers.extend([int(lines.numbers[i])] * len(parts))
     # every piece ends with a line end: an empty last line stays a line
-    return _split_lines(b"".join(p + b"\n" for p in pieces), np.asarray(numbers, dtype=np.int64))
+    pieces.append(b"")
+    return _split_lines(bytearray(b"\n").join(pieces), np.asarray(numbers, dtype=np.int64))
 
 
 def _np(mask: pa.Array) -> np.ndarray:
@@ -497,31 +502,43 @@ class _Records:
     rows: np.ndarray  # index of each row's first line
     is_record: np.ndarray
     nlines: np.ndarray  # how many lines each row spans
-    segments: pa.Array  # every segment of the buffer, line ends included
-    position: np.ndarray  # each row's index in ``segments``
-
-    def texts(self, which: np.ndarray | None = None) -> pa.Array:
-        """The rows' texts (of the rows ``which`` selects), without the last line end."""
-        pos = self.position if which is None else self.position[which]
-        if len(pos) == len(self.segments):
-            picked = self.segments
-        else:
-            picked = pc.take(self.segments, pa.array(pos, pa.int64()))
-        return pc.utf8_rtrim(picked, characters="\n")
+    starts: np.ndarray  # where each row's text starts in the log's buffer
+    ends: np.ndarray  # and where it ends, its line ends included
 
 
 def _records(lines: _Lines, kinds: _Kinds) -> _Records:
     seg_start = kinds.start | kinds.unparsed | kinds.meta | kinds.blank
     idx = np.flatnonzero(seg_start)
-    offsets = np.append(lines.offsets[idx], lines.offsets[-1]).astype(np.int64)
-    segs = pa.LargeStringArray.from_buffers(
-        len(idx), pa.py_buffer(offsets), pa.py_buffer(lines.data)
-    )
-    keep = kinds.start[idx] | kinds.unparsed[idx]
-    position = np.flatnonzero(keep)
+    keep = np.flatnonzero(kinds.start[idx] | kinds.unparsed[idx])
     rows = idx[keep]
-    next_start = np.append(idx[1:], len(lines))[keep]
-    return _Records(rows, kinds.start[rows], next_start - rows, segs, position)
+    next_seg = np.append(idx[1:], len(lines))[keep]
+    return _Records(
+        rows,
+        kinds.start[rows],
+        next_seg - rows,
+        lines.offsets[rows].astype(np.int64),
+        lines.offsets[next_seg].astype(np.int64),
+    )
+
+
+def _raw_column(data: bytearray, recs: _Records) -> pa.Array:
+    """Every row's text, without its last line end: the ``raw`` column.
+
+    With the C scanner built, the texts are packed to the front of the log's own buffer
+    (which the reader owns and no longer needs), so the column costs no copy of the log;
+    otherwise they are gathered into new memory.
+    """
+    n = len(recs.rows)
+    if _fastscan is not None:
+        offsets = _fastscan.compact(data, recs.starts, recs.ends)
+        with contextlib.suppress(BufferError):  # (a view of it still open: keep the tail)
+            del data[int(np.frombuffer(offsets, np.int64)[-1]) :]
+        return pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    bounds = np.empty(2 * n, dtype=np.int64)  # the rows, and the gaps between them
+    bounds[0::2], bounds[1::2] = recs.starts, recs.ends
+    pieces = pa.LargeStringArray.from_buffers(2 * n - 1, pa.py_buffer(bounds), pa.py_buffer(data))
+    segments = pc.take(pieces, pa.array(np.arange(0, 2 * n - 1, 2, dtype=np.int64)))
+    return pc.utf8_rtrim(segments, characters="\n")
 
 
 def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
@@ -781,7 +798,7 @@ _PANDAS_TYPES = {
 
 
 def _parse_bytes(
-    load: Callable[[], tuple[bytes, str]],
+    load: Callable[[], tuple[bytes | bytearray, str]],
     *,
     date: str | _dt.date | pd.Timestamp | None,
     tz: str | None,
@@ -804,8 +821,11 @@ def _parse_bytes(
         except (ValueError, TypeError) as exc:
             raise ValueError(f"date={date!r} is not a date: {exc}") from None
     use_c = engine != "python" and _fastscan is not None
-    data, name = load()
-    data, non_utf8 = _normalise(data)
+    loaded, name = load()
+    loaded, non_utf8 = _normalise(loaded)
+    # the reader's own buffer: the ``raw`` column is made in it (see _raw_column)
+    data = loaded if isinstance(loaded, bytearray) else bytearray(loaded)
+    del loaded
     scan = _scan(data) if use_c else None
     lines = _line_array(data, scan)
     input_lines = len(lines)
@@ -844,19 +864,22 @@ def _parse_bytes(
         # the scanner read a row when it read as many lines as the row spans (1, or 2 for -v)
         ok = scan.ok[recs.rows]
         fast = recs.is_record & (ok > 0) & (ok == recs.nlines)
+        del ok
     capture["c_rows"] = int(fast.sum())
     rows, is_record = recs.rows, recs.is_record
     slow = ~fast
-    texts = recs.texts(slow) if slow.any() else None  # the rows for the patterns
     error = np.where(is_record[slow], None, kinds.reasons[rows[slow]])
     row_lines = lines.numbers[rows]
     first = int(lines.numbers[unparsed_idx[0]]) if len(unparsed_idx) else 0
-    # the log's bytes and the line tables are done with: let them go
-    del data, lines, split, recs, codes, masks, kinds
-    columns = _Columns(rows, fast)
-    if texts is not None:
+    # the line tables are done with; the log's buffer becomes the raw column
+    data = lines.data  # (the buffer the lines were cut from)
+    del lines, split, codes, masks, kinds
+    raw = _raw_column(data, recs)
+    del data, recs
+    columns = _Columns(rows, fast, raw)
+    if slow.any():
+        texts = raw if slow.all() else raw.take(pa.array(np.flatnonzero(slow)))
         cols = _fields(texts, is_record[slow])
-        cols["raw"] = texts
         cols["error"] = pa.array(error, pa.large_string())
         header = {k[3:]: cols.pop(k) for k in list(cols) if k.startswith("_h_")}
         columns.add_slow(cols, _time_parts(header))
@@ -865,6 +888,7 @@ def _parse_bytes(
         if fast.any():
             _fast_fields(columns, scan)
         del scan
+    del rows, fast, slow, is_record, error  # (the frame is made from ``columns`` alone)
     times, tinfo = _times(*columns.time_parts(), date, time_format)
     capture.update(
         time_format=tinfo.style,
@@ -872,7 +896,8 @@ def _parse_bytes(
         date_assumed=tinfo.date_assumed,
         midnight_rollovers=tinfo.rollovers,
     )
-    time = pd.Series(times, name="time")
+    time = pd.Series(times, name="time", copy=False)
+    del times
     if tz is not None:
         time = time.dt.tz_localize("UTC" if tinfo.style == "-tt" else tz)
         time = time.dt.tz_convert(tz)
@@ -918,7 +943,6 @@ _FAST_STRINGS = (
     "info",
     "_icmp_text",
     "_icmp6_text",
-    "raw",
 )
 _ICMP_FROM_TEXT = (
     "icmp_type",
@@ -961,7 +985,7 @@ def _buffer(buf: bytearray, dtype: Any) -> np.ndarray:
     return np.frombuffer(buf, dtype=dtype)
 
 
-def _line_array(data: bytes, scan: _Scan | None, numbers: Any = None) -> _Lines:
+def _line_array(data: bytearray, scan: _Scan | None, numbers: Any = None) -> _Lines:
     if scan is None:
         return _split_lines(data, numbers)
     return _split_lines(data, numbers, scan.offsets)
@@ -987,19 +1011,22 @@ _PART_BYTES = 8 << 20
 class _Scan:
     """The C scanner's output for a whole log, scanned in one or more parts."""
 
-    def __init__(self, data: bytes, parts: int | None = None) -> None:
+    def __init__(self, data: bytes | bytearray, parts: int | None = None) -> None:
         assert _fastscan is not None
         scan = _fastscan.scan
         table = _port_table()
         cuts = _cuts(data, parts or (os.cpu_count() or 1 if len(data) >= _PART_BYTES else 1))
+        # 32-bit string offsets (half the memory while the frame is made), unless a part
+        # is too large for them; every part the same, so that they make one chunked array
+        wide = max(b - a for a, b in itertools.pairwise(cuts)) >= 2**31 - 1
         if len(cuts) == 2:
-            self.parts = [scan(data, table, True)]
+            self.parts = [scan(data, table, wide)]
         else:
-            view = memoryview(data)
-            with ThreadPoolExecutor(len(cuts) - 1) as pool:
+            with memoryview(data) as view, ThreadPoolExecutor(len(cuts) - 1) as pool:
                 self.parts = list(
                     pool.map(
-                        lambda ab: scan(view[ab[0] : ab[1]], table, True), itertools.pairwise(cuts)
+                        lambda ab: scan(view[ab[0] : ab[1]], table, wide),
+                        itertools.pairwise(cuts),
                     )
                 )
         self.n = sum(part["n"] for part in self.parts)
@@ -1028,13 +1055,19 @@ class _Scan:
             ]
         )
 
+    def drop(self, *names: str) -> None:
+        """Let the columns ``names`` go (once read)."""
+        for part in self.parts:
+            for name in names:
+                part.pop(name, None)
+
     def arrow(self, name: str) -> pa.Array | pa.ChunkedArray:
         """A column as Arrow, by line: one array, or one chunk per part."""
         arrays = [_scanned(part, name) for part in self.parts]
         return arrays[0] if len(arrays) == 1 else pa.chunked_array(arrays)
 
 
-def _cuts(data: bytes, parts: int) -> list[int]:
+def _cuts(data: bytes | bytearray, parts: int) -> list[int]:
     """Where the parts start (each just after a line end), and the log's end."""
     size = len(data)
     cuts = [0]
@@ -1047,9 +1080,15 @@ def _cuts(data: bytes, parts: int) -> list[int]:
     return [*cuts, size]
 
 
-def _scan(data: bytes) -> _Scan:
-    """The C scanner over ``data``, with 64-bit string offsets (pandas' own)."""
+def _scan(data: bytes | bytearray) -> _Scan:
+    """The C scanner over ``data``."""
     return _Scan(data)
+
+
+#: The pool for the frame's big Arrow buffers: the system's allocator, which hands back
+#: the same pages the reader's own arrays (numpy's, the scanner's) just let go of, and
+#: keeps no slack of its own around large blocks (measured in docs/performance.md).
+_FRAME_POOL = pa.system_memory_pool()
 
 
 class _Columns:
@@ -1064,12 +1103,14 @@ class _Columns:
     #: above this many runs, the rows are gathered with one ``take`` instead
     MAX_RUNS = 64
 
-    def __init__(self, rows: np.ndarray, fast: np.ndarray) -> None:
+    def __init__(self, rows: np.ndarray, fast: np.ndarray, raw: pa.Array) -> None:
         self.n = n = len(rows)
         self.rows = rows
-        self.fast = fast
+        self.raw: pa.Array | None = raw  # by row
+        self.line_count = int(rows.max()) + 1
         self.fast_pos = np.flatnonzero(fast)
         self.slow_pos = np.flatnonzero(~fast)
+        self.slow_count = len(self.slow_pos)
         self.scanned: dict[str, pa.Array] = {}  # by line
         self.parsed: dict[str, pa.Array] = {}  # by row of the patterns
         self.proto = np.zeros(n, dtype=np.int8)
@@ -1100,40 +1141,56 @@ class _Columns:
         self.parsed = cols
 
     def column(self, name: str) -> pa.Array | pa.ChunkedArray:
+        if name == "raw" and self.raw is not None:
+            raw, self.raw = self.raw, None
+            return raw
         target = _ARROW_TYPES.get(name, pa.large_string())
+        if all(
+            side is None or side.null_count == len(side)
+            for side in (self.scanned.get(name), self.parsed.get(name))
+        ):
+            return _nulls(self.n, target)
+        return self._column(name, target)
+
+    def _column(self, name: str, target: pa.DataType) -> pa.Array | pa.ChunkedArray:
         scanned = self.scanned.get(name)
         parsed = self.parsed.get(name)
         if scanned is not None and scanned.type != target:
-            scanned = pc.cast(scanned, target)
+            scanned = pc.cast(scanned, target, memory_pool=_FRAME_POOL)
         if parsed is not None and parsed.type != target:
-            parsed = pc.cast(parsed, target)
+            parsed = pc.cast(parsed, target, memory_pool=_FRAME_POOL)
         if len(self.run_start) == 1:  # one run: one side, in order
             if self.run_fast[0]:
                 if scanned is None:
-                    return pa.nulls(self.n, target)
+                    return _nulls(self.n, target)
                 return scanned.slice(int(self.run_index[0]), self.n)
-            return parsed if parsed is not None else pa.nulls(self.n, target)
+            return parsed if parsed is not None else _nulls(self.n, target)
         if scanned is None:
-            scanned = pa.nulls(int(self.rows.max()) + 1, target)
+            scanned = _nulls(self.line_count, target)
         if parsed is None:
-            parsed = pa.nulls(len(self.slow_pos), target)
+            parsed = _nulls(self.slow_count, target)
         if len(self.run_start) <= self.MAX_RUNS:
             pieces = [
                 (scanned if is_fast else parsed).slice(int(i), int(k))
                 for is_fast, i, k in zip(self.run_fast, self.run_index, self.run_len, strict=True)
             ]
             return pa.chunked_array(_chunks(pieces), target)
-        taken = scanned.take(pa.array(self.rows[self.fast_pos]))
+        taken = pc.take(scanned, pa.array(self.rows[self.fast_pos]), memory_pool=_FRAME_POOL)
         merged = pa.chunked_array(_chunks([taken, parsed]), target)
         order = np.empty(self.n, dtype=np.int64)
         order[np.concatenate([self.fast_pos, self.slow_pos])] = np.arange(self.n)
-        return merged.take(pa.array(order))
+        return pc.take(merged, pa.array(order), memory_pool=_FRAME_POOL)
 
     def time_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        return self.kind, self.value, self.negative
+        """Each row's time kind, value and sign, handed over once (they are let go here)."""
+        parts = self.kind, self.value, self.negative
+        del self.kind, self.value, self.negative
+        return parts
 
     def frame(self, lines: np.ndarray, time: Any) -> pd.DataFrame:
         """The frame, in the schema's column order; Arrow strings are not copied."""
+        if len(self.run_start) <= self.MAX_RUNS:  # the runs alone say where each row is
+            self.rows = self.fast_pos = self.slow_pos = np.empty(0, dtype=np.int64)
         dtypes = schema.dtypes()
         out: dict[str, Any] = {}
         for name in schema.COLUMN_NAMES:
@@ -1152,6 +1209,17 @@ class _Columns:
                 self.scanned.pop(name, None)  # each column's buffers go as soon as it is made
                 self.parsed.pop(name, None)
         return pd.DataFrame(out, copy=False)
+
+
+def _nulls(n: int, kind: pa.DataType) -> pa.Array:
+    """``n`` nulls of ``kind``. Strings get fresh pages that are never written, so the
+    system maps them on first read to its one page of zeros: a column that is all null
+    (``link_src`` without -e, say) then costs no memory, where ``pa.nulls`` writes its
+    ``8 * n`` bytes of offsets."""
+    if not pa.types.is_large_string(kind):
+        return pa.nulls(n, kind)
+    zeros = pa.py_buffer(mmap.mmap(-1, 8 * (n + 1)))  # fresh pages (malloc may reuse old)
+    return pa.LargeStringArray.from_buffers(n, zeros, pa.py_buffer(b""), zeros, null_count=n)
 
 
 def _chunks(pieces: list[pa.Array | pa.ChunkedArray]) -> list[pa.Array]:
@@ -1174,15 +1242,23 @@ def _fast_fields(columns: _Columns, scan: _Scan) -> None:
     columns.qr[pos] = np.where(scan.valid("dns_qr")[lines], qr, -1)
     columns.kind[pos] = scan.values("_tkind", np.uint8)[lines]
     columns.value[pos] = scan.values("_tval", np.int64)[lines]
-    # ICMP: the text's meaning, worked out once per distinct text with the patterns
-    results = []
+    del qr, lines
+    scan.drop("proto", "dns_qr", "_tkind", "_tval")  # read: their memory goes now
+    # ICMP: the text's meaning, worked out once per distinct text with the patterns; the
+    # ICMP and ICMPv6 texts share one index into their decoded tables, so each column is
+    # one gather
+    tables: list[dict[str, pa.Array]] = []
+    indices: list[pa.Array] = []
+    base = 0
     for key, v6 in (("_icmp_text", False), ("_icmp6_text", True)):
         text = scan.arrow(key)
+        scan.drop(key)
         if text.null_count == len(text):
             continue
         if isinstance(text, pa.ChunkedArray):
-            text = text.combine_chunks()
-        encoded = pc.dictionary_encode(text)
+            text = text.combine_chunks(memory_pool=_FRAME_POOL)
+        encoded = pc.dictionary_encode(text, memory_pool=_FRAME_POOL)
+        del text
         words = encoded.dictionary
         k = len(words)
         none, every = pa.nulls(k, words.type), np.ones(k, bool)
@@ -1191,21 +1267,27 @@ def _fast_fields(columns: _Columns, scan: _Scan) -> None:
             _icmp_columns(decoded, none, words, ~every, every, words)
         else:
             _icmp_columns(decoded, words, none, every, ~every, words)
-        for name, value in decoded.items():  # narrow before the gather: 1 M rows of each
-            target = _ARROW_TYPES.get(name)
-            if target is not None:
-                decoded[name] = pc.cast(value, target)
-        results.append(
+        tables.append(
             {
-                name: decoded[name].take(encoded.indices)
+                name: pc.cast(decoded[name], _ARROW_TYPES.get(name, pa.large_string()))
                 for name in _ICMP_FROM_TEXT
-                if decoded[name].null_count < k  # (the quoted datagram's -v fields never are)
             }
         )
+        indices.append(
+            pc.add(encoded.indices, base, memory_pool=_FRAME_POOL) if base else encoded.indices
+        )
+        base += k
+        del encoded, decoded
+    if not tables:
+        return
+    index = indices[0] if len(indices) == 1 else pc.coalesce(*indices, memory_pool=_FRAME_POOL)
+    del indices
     for name in _ICMP_FROM_TEXT:
-        found = [r[name] for r in results if name in r]
-        if found:
-            columns.scanned[name] = found[0] if len(found) == 1 else pc.coalesce(*found)
+        values = [table[name] for table in tables]
+        if all(v.null_count == len(v) for v in values):
+            continue  # (the quoted datagram's -v fields, on a log without -v)
+        table = values[0] if len(values) == 1 else pa.concat_arrays(values)
+        columns.scanned[name] = pc.take(table, index, memory_pool=_FRAME_POOL)
 
 
 _BANNER = re.compile(g.BANNER_FIELDS)
