@@ -363,13 +363,15 @@ def _judge(
             else max(float(cfg["dos_min_rate"]), float(cfg["dos_factor"]) * max(baseline, 1.0))
         )
         spike = rate["packets"] >= threshold
-        in_spike = (
-            (df["dst"] == server).fillna(False)
-            & (df["dport"] == port).fillna(False)
-            & df["time"].dt.floor(str(cfg["dos_freq"])).isin(rate.index[spike])
-        )
-        flood = df.loc[in_spike, ["record", "src"]]
-        sources = int(flood["src"].nunique())
+        flood, sources = df.loc[[], ["record", "src"]], 0
+        if spike.any():  # the packets of the busy intervals, and where they came from
+            to_port = df.loc[
+                (df["dst"] == server).fillna(False) & (df["dport"] == port).fillna(False),
+                ["record", "src", "time"],
+            ]
+            busy = to_port["time"].dt.floor(str(cfg["dos_freq"])).isin(rate.index[spike])
+            flood = to_port.loc[busy, ["record", "src"]]
+            sources = int(flood["src"].nunique())
     else:
         baseline, peak, threshold, spike = 0.0, 0, float("nan"), pd.Series(dtype=bool)
         flood, sources = df.loc[[], ["record", "src"]], 0

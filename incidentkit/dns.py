@@ -21,7 +21,7 @@ OUTCOMES: Final = ("answered", "error", "icmp_error", "no_response")
 
 #: A query and the response that answers it share these, seen from the client.
 _KEY: Final = ["client", "client_port", "server", "server_port", "dns_id"]
-_ADDRESS: Final = r"(?:^|[\s,])(?:A|AAAA) ([0-9A-Fa-f:.]+)(?=,|\s|$)"
+_ADDRESS_RE: Final = re.compile(r"(?:^|[\s,])(?:A|AAAA) ([0-9A-Fa-f:.]+)(?=,|\s|$)")
 
 
 _QUERY_COLUMNS: Final = [
@@ -136,71 +136,96 @@ def _pair_icmp(
     ]
     if len(errors) == 0 or len(q) == 0:
         return {}
-    # q is in record order; everything below works on its positions, as plain lists
-    recs: list[int] = q["query_record"].tolist()
-    times: list[int | None] = _nanoseconds(q["time"])
-    answered = [answered_at.get(rec, _NEVER) for rec in recs]
-    taken = bytearray(len(recs))
+    # q and errors are in record order; the loop below works on positions in plain lists
+    nq = len(q)
+    q_rec = q["query_record"].to_numpy(dtype=np.int64)
+    q_ns, q_nat = _ns_array(q["time"])
+    e_ns, e_nat = _ns_array(errors["time"])
+    # a time that is not known never puts a query out of the window
+    q_time = np.where(q_nat, _NEVER, q_ns)
+    e_when = np.where(e_nat, -_NEVER, e_ns)
+    q_answered = _lookup(answered_at, q_rec)
+    q_answered = np.where(q_answered >= 0, q_answered, _NEVER)
+    recs: list[int] = q_rec.tolist()
+    times: list[int] = q_time.tolist()
+    e_times: list[int] = e_when.tolist()
+    answered: list[int] = q_answered.tolist()
+    taken = bytearray(nq)
     limit = int(window.value)
 
-    def gone(i: int, e_rec: int, e_time: int | None) -> bool:
+    def gone(i: int, e_rec: int, e_time: int) -> bool:
         """Unusable for this error and, errors coming in order, for every later one."""
-        if taken[i] or answered[i] < e_rec:
-            return True
-        t = times[i]
-        return e_time is not None and t is not None and e_time - t > limit
+        return bool(taken[i]) or answered[i] < e_rec or e_time - times[i] > limit
 
-    loose: dict[tuple[object, ...], list[int]] = {}
-    for keys in (["client", "server", "server_port"], ["client", "server"]):
-        for key, pos in _groups(q, keys).items():
-            loose[key if len(keys) == 3 else (*key, None)] = pos
-    exact: dict[tuple[object, ...], list[int]] | None = None
-    heads: dict[tuple[object, ...], int] = {}
+    # -v: an error that quotes the query itself (its source port and DNS id) pairs exactly
+    whole = (errors["icmp_orig_src"].notna() & errors["icmp_orig_dns_id"].notna()).to_numpy()
+    exact: dict[tuple[object, ...], list[int]] = {}
+    quotes: list[tuple[object, ...] | None] = [None] * len(errors)
+    if whole.any():
+        exact = _groups(q, ["client", "client_port", "server", "server_port", "dns_id"])
+        quoted = [
+            _values(errors[c])
+            for c in (
+                "icmp_orig_src",
+                "icmp_orig_sport",
+                "icmp_orig_dst",
+                "icmp_orig_dport",
+                "icmp_orig_dns_id",
+            )
+        ]
+        keys = zip(*quoted, strict=True)
+        quotes = [key if w else None for key, w in zip(keys, whole, strict=True)]
+
+    # Any other error draws from a queue: the queries from the host it was sent to, to the
+    # quoted destination and port (or to any port when it quotes none), oldest first. Each
+    # key is one integer (a missing value a value of its own).
+    def codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
+        part, uniques = pd.factorize(pd.concat([a, b], ignore_index=True))
+        part = part + 1  # (missing: -1, now 0)
+        return part[:nq], part[nq:], len(uniques) + 1
+
+    cl_q, cl_e, _ = codes(q["client"], errors["dst"])
+    sv_q, sv_e, n_sv = codes(q["server"], errors["icmp_orig_dst"])
+    pt_q, pt_e, n_pt = codes(q["server_port"], errors["icmp_orig_dport"])
+    by_host_q, by_host_e = cl_q * n_sv + sv_q, cl_e * n_sv + sv_e
+    n_port_keys = (int(max(by_host_q.max(), by_host_e.max())) + 1) * n_pt
+    e_queue = np.where(pt_e > 0, by_host_e * n_pt + pt_e, n_port_keys + by_host_e)
+    e_queue[whole] = -1
+    queues = _queues(
+        np.concatenate([by_host_q * n_pt + pt_q, n_port_keys + by_host_q]),
+        np.concatenate([np.arange(nq), np.arange(nq)]),
+        e_queue,
+        errors["record"].to_numpy(dtype=np.int64),
+        e_when,
+        q_rec,
+        q_answered,
+        q_time,
+        limit,
+    )
+    heads: dict[int, int] = {}
+
     paired: dict[int, int] = {}
-
-    def oldest(key: tuple[object, ...], e_rec: int, e_time: int | None) -> int | None:
-        queue = loose.get(key)
-        if not queue:
-            return None
-        i, n = heads.get(key, 0), len(queue)
-        while i < n:  # (gone(), inlined: this loop sees every query once)
-            pos = queue[i]
-            t = times[pos]
-            if not (
-                taken[pos]
-                or answered[pos] < e_rec
-                or (e_time is not None and t is not None and e_time - t > limit)
-            ):
-                break
-            i += 1  # dropped for good: the queue only moves forward
-        heads[key] = i
-        for j in range(i, len(queue)):
-            pos = queue[j]
-            if recs[pos] >= e_rec:
-                return None
-            if not gone(pos, e_rec, e_time):
-                return pos
-        return None
-
-    columns = [_values(errors[c]) for c in errors.columns if c != "time"]
-    e_times = _nanoseconds(errors["time"])
-    for (e_rec, dst, osrc, osport, odst, odport, oid), e_time in zip(
-        zip(*columns, strict=True), e_times, strict=True
+    for e_rec, e_time, queue_id, key in zip(
+        errors["record"].tolist(), e_times, e_queue.tolist(), quotes, strict=True
     ):
         choice = None
-        if osrc is not None and oid is not None:
-            if exact is None:
-                exact = _groups(q, ["client", "client_port", "server", "server_port", "dns_id"])
-            key = (osrc, osport, odst, odport, oid)
+        if key is not None:
             candidates = [
-                pos
-                for pos in exact.get(key, [])
-                if recs[pos] < e_rec and not gone(pos, e_rec, e_time)
+                p for p in exact.get(key, []) if recs[p] < e_rec and not gone(p, e_rec, e_time)
             ]
             choice = candidates[-1] if candidates else None
-        else:
-            key = (dst, odst, odport)
-            choice = oldest(key, e_rec, e_time)
+        else:  # the oldest query in its queue that is still waiting
+            queue = queues.get(queue_id)
+            if queue:
+                i, n = heads.get(queue_id, 0), len(queue)
+                while i < n:  # (every query leaves the queue once, for good)
+                    p = queue[i]
+                    if not (taken[p] or answered[p] < e_rec or e_time - times[p] > limit):
+                        break
+                    i += 1
+                heads[queue_id] = i
+                if i < n and recs[queue[i]] < e_rec:
+                    choice = queue[i]
         if choice is not None:
             paired[recs[choice]] = e_rec
             taken[choice] = 1
@@ -208,6 +233,53 @@ def _pair_icmp(
 
 
 _NEVER = 1 << 62
+
+
+def _queues(
+    ids: np.ndarray,
+    members: np.ndarray,
+    e_queue: np.ndarray,
+    e_rec: np.ndarray,
+    e_time: np.ndarray,
+    rec: np.ndarray,
+    answered: np.ndarray,
+    time: np.ndarray,
+    limit: int,
+) -> dict[int, list[int]]:
+    """Queue id -> its queries' positions, oldest first, for the queues errors draw from.
+
+    A query is left out of a queue when the first error of that queue after it already
+    finds it answered or out of the window: errors come in order, so no later one could
+    take it either (this keeps a busy resolver's answered queries out of the loop).
+    """
+    drawn = np.unique(e_queue[e_queue >= 0])
+    slot = pd.Index(drawn).get_indexer(ids)  # the queue's place in ``drawn``, or -1
+    inside = slot >= 0
+    slot, members = slot[inside], members[inside]
+    order = np.lexsort((members, slot))  # by queue, then oldest first
+    slot, members = slot[order], members[order]
+    if len(slot) == 0:
+        return {}
+    # the first error of the same queue after each query (errors by queue, then record)
+    span = int(max(rec.max(), e_rec.max())) + 2
+    e_valid = np.flatnonzero(e_queue >= 0)
+    e_key = np.searchsorted(drawn, e_queue[e_valid]) * span + e_rec[e_valid]
+    e_order = np.argsort(e_key, kind="stable")
+    e_key, e_at = e_key[e_order], e_valid[e_order]
+    nxt = np.searchsorted(e_key, slot * span + rec[members], side="right")
+    has = nxt < len(e_key)
+    has[has] = e_key[nxt[has]] // span == slot[has]
+    first = e_at[np.minimum(nxt, len(e_at) - 1)]
+    waiting = (answered[members] >= e_rec[first]) & (e_time[first] - time[members] <= limit)
+    keep = has & waiting
+    slot, listed = slot[keep], members[keep].tolist()
+    if len(slot) == 0:
+        return {}
+    bounds = np.flatnonzero(np.diff(slot)) + 1
+    firsts = np.concatenate([[0], bounds]).astype(np.int64).tolist()
+    lasts = np.concatenate([bounds, [len(slot)]]).astype(np.int64).tolist()
+    keys = drawn[slot[firsts]].tolist()
+    return {key: listed[a:b] for key, a, b in zip(keys, firsts, lasts, strict=True)}
 
 
 def _values(column: pd.Series) -> list[object]:
@@ -231,15 +303,6 @@ def _ns_array(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     values = times.to_numpy(dtype="datetime64[ns]")
     return values.view("int64"), np.isnat(values)
-
-
-def _nanoseconds(times: pd.Series) -> list[int | None]:
-    """Times as integer nanoseconds (None for NaT), whatever the time zone."""
-    ints, nat = _ns_array(times)
-    out: list[int | None] = ints.tolist()
-    for i in np.flatnonzero(nat):
-        out[int(i)] = None
-    return out
 
 
 def dns_transactions(
@@ -349,21 +412,13 @@ def _transactions(
 def _addresses(answers: pd.Series) -> list[list[str]]:
     """The A and AAAA addresses of each answer text ([] for none).
 
-    One regular-expression pass over all the texts joined by newlines (a newline is
-    white space to the pattern, as the start and end of each text are), the matches
-    then handed back to their texts by position.
+    Worked out once per distinct text (a busy resolver gives the same answers again and
+    again); each row gets a list of its own.
     """
-    texts = answers.fillna("").tolist()
-    out: list[list[str]] = [[] for _ in texts]
-    joined = "\n".join(texts)
-    if not joined.strip():
-        return out
-    starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
-    hits = list(re.finditer(_ADDRESS, joined))
-    owners = np.searchsorted(starts, [m.start(1) for m in hits], side="right") - 1
-    for owner, m in zip(owners.tolist(), hits, strict=True):
-        out[owner].append(m.group(1))
-    return out
+    codes, texts = pd.factorize(answers)
+    found = [_ADDRESS_RE.findall(text) for text in texts]
+    found.append([])  # (a missing text: code -1)
+    return [list(found[c]) for c in codes.tolist()]
 
 
 def _lookup(pairs: dict[int, int], records: np.ndarray) -> np.ndarray:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 #: ICMP types that report an error about another datagram (RFC 792, RFC 4443).
@@ -92,9 +93,15 @@ def is_error(df: pd.DataFrame) -> pd.Series:
     >>> is_error(df).tolist()
     [True]
     """
-    v4 = (df["proto"] == "icmp") & df["icmp_type"].isin(ERROR_TYPES["icmp"])
-    v6 = (df["proto"] == "icmp6") & df["icmp_type"].isin(ERROR_TYPES["icmp6"])
-    return (v4 | v6).fillna(False).astype(bool)
+    # a table per family, indexed by type (a missing type reads slot 256: False)
+    types = df["icmp_type"].to_numpy(dtype=np.int64, na_value=256)
+    types = np.where((types >= 0) & (types < 256), types, 256)
+    mask = np.zeros(len(df), dtype=bool)
+    for family, errors in ERROR_TYPES.items():
+        table = np.zeros(257, dtype=bool)
+        table[list(errors)] = True
+        mask |= (df["proto"] == family).to_numpy(dtype=bool, na_value=False) & table[types]
+    return pd.Series(mask, index=df.index)
 
 
 def icmp_errors(df: pd.DataFrame) -> pd.DataFrame:

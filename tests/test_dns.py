@@ -5,8 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from conftest import SEED_LOG, rendering_path, scenario_manifest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import incidentkit as ik
+from incidentkit import dns
 
 
 def test_seed_is_one_question_asked_three_times():
@@ -115,3 +118,88 @@ def test_empty_and_dnsless_captures():
     arp = "14:54:36.902024 ARP, Request who-has 198.51.100.1 tell 198.51.100.15, length 28"
     t = ik.dns_transactions(ik.parse_tcpdump(arp))
     assert len(t) == 0 and "outcome" in t.columns
+
+
+# --------------------------------------------------------------------------- ICMP pairing
+# dns_transactions pairs an error that does not quote the query's id with a queue walk;
+# these tests hold it to the rule written out plainly: each error, in order, takes the
+# oldest query from the host it was sent to, to the quoted address (and port, when
+# quoted), sent before it, neither answered before it nor taken, within the window.
+CLIENTS = ("192.0.2.1", "192.0.2.7")
+SERVERS = ("203.0.113.2", "203.0.113.9")
+EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["query", "answer", "port", "port5353", "host"]),
+        st.sampled_from(CLIENTS),
+        st.sampled_from(SERVERS),
+        st.integers(1, 90),  # seconds since the previous packet
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+def _log(events) -> str:
+    lines, now, ids = [], 0, 0
+    for kind, client, server, gap in events:
+        now += gap
+        t = f"13:{now // 60 % 60:02d}:{now % 60:02d}.000000"
+        if kind == "query":
+            ids += 1
+            lines.append(f"{t} IP {client}.40000 > {server}.53: {ids}+ A? x.example. (30)")
+        elif kind == "answer":  # answers the client's latest query to that server
+            lines.append(f"{t} IP {server}.53 > {client}.40000: {ids} 1/0/0 A 192.0.2.99 (46)")
+        elif kind == "host":
+            lines.append(
+                f"{t} IP 198.51.100.1 > {client}: ICMP host {server} unreachable, length 66"
+            )
+        else:
+            port = 5353 if kind == "port5353" else 53
+            lines.append(
+                f"{t} IP {server} > {client}: ICMP {server} udp port {port} unreachable, length 66"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _plain_rule(df, answered_at, window_ns):
+    q = df.loc[df["dns_qr"] == "query"]
+    queries = list(
+        zip(q["record"], q["time"].astype("int64"), q["src"], q["dst"], q["dport"], strict=True)
+    )
+    errors = df.loc[df["proto"] == "icmp"]  # (every ICMP message these logs hold is an error)
+    taken: set[int] = set()
+    out: dict[int, int] = {}
+    for e_rec, e_time, to, odst, oport in zip(
+        errors["record"],
+        errors["time"].astype("int64"),
+        errors["dst"],
+        errors["icmp_orig_dst"],
+        errors["icmp_orig_dport"],
+        strict=True,
+    ):
+        waiting = [
+            rec
+            for rec, t, client, server, port in queries
+            if client == to
+            and server == odst
+            and (pd.isna(oport) or port == oport)
+            and rec < e_rec
+            and rec not in taken
+            and answered_at.get(rec, 1 << 62) >= e_rec
+            and e_time - t <= window_ns
+        ]
+        if waiting:
+            out[min(waiting)] = int(e_rec)
+            taken.add(min(waiting))
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(EVENTS, st.sampled_from(["5min", "30s"]))
+def test_icmp_errors_pair_by_the_plain_rule(events, window):
+    df = ik.parse_tcpdump(_log(events))
+    q = dns._queries(df).sort_values("query_record").reset_index(drop=True)
+    pairs = dns._pair_responses(q, dns._responses(df), pd.Timedelta(window))
+    answered_at = dict(zip(pairs["query_record"], pairs["response_record"], strict=True))
+    got = dns._pair_icmp(q, df, answered_at, pd.Timedelta(window))
+    assert got == _plain_rule(df, answered_at, pd.Timedelta(window).value)
