@@ -474,8 +474,9 @@ def _times(
         info.date = anchor_date.isoformat()
         info.date_assumed = date is None
         anchor = pd.Timestamp(anchor_date).value
-        idx = np.flatnonzero(rest)
-        values = value[idx]
+        every = bool(rest.all())  # (the usual case: no index, no copies)
+        idx: Any = slice(None) if every else np.flatnonzero(rest)
+        values = value if every else value[idx]
         if (kind[idx] == _T_DELTA).any():
             neg = negative[idx]
             deltas = np.where(neg, -values, values)
@@ -485,10 +486,15 @@ def _times(
             out[idx] = anchor + (np.cumsum(deltas) if mode == "-ttt" else deltas)
             info.style = mode
         else:
-            back = np.diff(values) < -_DAY_NS // 2
-            days_passed = np.concatenate([[0], np.cumsum(back)])
-            info.rollovers = int(days_passed[-1]) if len(days_passed) else 0
-            out[idx] = anchor + values + days_passed * _DAY_NS
+            back = values[1:] < values[:-1] - _DAY_NS // 2  # past midnight
+            info.rollovers = int(back.sum())
+            if every:
+                np.add(values, anchor, out=out)
+            else:
+                out[idx] = values + anchor
+            if info.rollovers:
+                days_passed = np.concatenate([[0], np.cumsum(back)])
+                out[idx] += days_passed * _DAY_NS
             info.style = "default" if info.style == "none" else info.style
     times = out.view("datetime64[ns]")
     return times, info
