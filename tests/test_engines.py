@@ -490,3 +490,19 @@ def test_compact_refuses_rows_out_of_order():
         td._fastscan.compact(buf, np.array([0], np.int64), np.array([99], np.int64))
     with pytest.raises(TypeError):
         td._fastscan.compact(b"read-only bytes", np.array([0], np.int64), np.array([4], np.int64))
+
+
+def test_the_callers_buffer_is_left_as_it_was():
+    """``raw`` is made by moving text inside the reader's buffer: never inside the caller's."""
+    log = bytearray(RAW_LOGS["banner, blank lines, summary"].encode())
+    before = bytes(log)
+
+    class Stream:
+        name = "stream"
+
+        def read(self):
+            return log
+
+    for df in (ik.parse_tcpdump(log), ik.read_tcpdump(Stream())):
+        assert len(df) == 2
+    assert log == before
