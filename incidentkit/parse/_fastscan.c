@@ -8,6 +8,9 @@
  * or ICMP, in the default, -n, -nn, -#, -tt and -tttt styles -- it also writes every
  * column of the schema directly.
  *
+ * compact(buf, starts, ends) then packs each row's text to the front of the reader's own
+ * buffer, in place: the `raw` column is that buffer, not a copy of the log.
+ *
  * The rule that keeps the two paths identical: at every point where the patterns of
  * _grammar.py could choose between readings, this scanner takes the reading the
  * pattern prefers, and when it cannot be sure of that reading it gives the line up
@@ -24,9 +27,9 @@
 /* --------------------------------------------------------------------- buffers */
 /*
  * The scan runs without the GIL (Python may run one scan per part of a log in threads),
- * so its buffers are plain malloc'd memory; at the end each becomes a Block, a Python
- * object that owns it and exports it through the buffer protocol (numpy and pyarrow
- * then use it without a copy).
+ * so its buffers are plain memory (malloc's, or pages of their own when large: see
+ * MAP_MIN); at the end each becomes a Block, a Python object that owns it and exports
+ * it through the buffer protocol (numpy and pyarrow then use it without a copy).
  */
 typedef struct {
     char *ptr;
