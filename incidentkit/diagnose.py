@@ -166,6 +166,11 @@ def _most_common(values: pd.Series) -> Any:
     return next(v for v in values if v in best)
 
 
+def _distinct(values: pd.Series) -> list[Any]:
+    """The distinct values present, sorted."""
+    return sorted(values.dropna().unique().tolist())
+
+
 def _plural(n: int, word: str) -> str:
     if n == 1:
         return f"{n} {word}"
@@ -268,8 +273,8 @@ def _judge(
             frac(host),
             _involved(tx[host], limit),
             f"{k} of {_plural(n, 'query')} to {where} drew '"
-            + "', '".join(sorted(set(reason[host])))
-            + f"' from {', '.join(sorted(set(tx.loc[host, 'icmp_sender'].dropna())))}, and "
+            + "', '".join(_distinct(reason[host]))
+            + f"' from {', '.join(_distinct(tx.loc[host, 'icmp_sender']))}, and "
             f"{server} sent nothing at all: the host is down or cut off.",
             count=2 * k,
         )
@@ -298,8 +303,8 @@ def _judge(
     # -- 2c. firewall: a filter refuses, a hop rejects, or the port is silent on a live host
     k_f, k_h, k_s = int(filt.sum()), int(port_hop.sum()), int(silent.sum())
     if k_f or k_h:
-        senders = sorted(set(tx.loc[filt | port_hop, "icmp_sender"].dropna()))
-        what = "', '".join(sorted(set(reason[filt | port_hop])))
+        senders = _distinct(tx.loc[filt | port_hop, "icmp_sender"])
+        what = "', '".join(_distinct(reason[filt | port_hop]))
         add(
             "firewall",
             "supported",
@@ -402,7 +407,7 @@ def _judge(
     bad = bad_rcode | nx_site | wrong
     if bad.any():
         parts = []
-        for code in sorted(set(tx.loc[bad_rcode | nx_site, "rcode"].dropna())):
+        for code in _distinct(tx.loc[bad_rcode | nx_site, "rcode"]):
             parts.append(f"{int(((bad_rcode | nx_site) & (tx['rcode'] == code)).sum())} {code}")
         if wrong.any():
             got = sorted({a for addrs in tx.loc[wrong, "addresses"] for a in addrs})
@@ -585,7 +590,7 @@ def _failure_words(j: ServerJudgement, tx: pd.DataFrame) -> str:
     icmp = tx.loc[tx["outcome"] == "icmp_error"]
     if len(icmp):
         top = icmp["icmp_reason"].value_counts().index[0]
-        senders = sorted(set(icmp.loc[icmp["icmp_reason"] == top, "icmp_sender"].dropna()))
+        senders = _distinct(icmp.loc[icmp["icmp_reason"] == top, "icmp_sender"])
         who = "the server" if senders == [j.server] else ", ".join(senders)
         return f"ICMP {top} from {who}"
     if j.outcomes["no_response"]:

@@ -102,12 +102,18 @@ def _key_codes(r: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
     """One integer per distinct key (client, ports, server, DNS id), for both frames; a
     missing value is a value of its own (as "" would be: no address is empty)."""
     codes = np.zeros(len(r) + len(q), dtype=np.int64)
+    size = 1  # how many values ``codes`` can take
     for column in _KEY:
         both = pd.concat([r[column], q[column]], ignore_index=True)
         if isinstance(both.dtype, pd.StringDtype):
             both = both.fillna("")
         part, uniques = pd.factorize(both)  # (a missing port or id: -1, a value of its own)
-        codes = pd.factorize(codes * (len(uniques) + 2) + part + 1)[0]
+        radix = len(uniques) + 2
+        if size * radix >= 1 << 62:  # renumber densely before the key could overflow
+            codes, seen = pd.factorize(codes)
+            size = len(seen)
+        codes = codes * radix + part + 1
+        size *= radix
     return codes[: len(r)], codes[len(r) :]
 
 
