@@ -647,8 +647,8 @@ def _diagnosis(
         ],
         "retries": _retries(tx),
         **j.rate,
-        "clients": sorted(tx["client"].dropna().unique().tolist())[:50],
-        "names": sorted(tx["qname"].dropna().unique().tolist())[:50],
+        "clients": _distinct(tx["client"])[:50],
+        "names": _distinct(tx["qname"])[:50],
     }
     top = j.hypotheses[0]
     if j.cause == "inconclusive":

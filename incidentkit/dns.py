@@ -101,20 +101,28 @@ def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> p
 def _key_codes(r: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """One integer per distinct key (client, ports, server, DNS id), for both frames; a
     missing value is a value of its own (as "" would be: no address is empty)."""
-    codes = np.zeros(len(r) + len(q), dtype=np.int64)
-    size = 1  # how many values ``codes`` can take
+    columns = []
     for column in _KEY:
         both = pd.concat([r[column], q[column]], ignore_index=True)
-        if isinstance(both.dtype, pd.StringDtype):
-            both = both.fillna("")
-        part, uniques = pd.factorize(both)  # (a missing port or id: -1, a value of its own)
-        radix = len(uniques) + 2
+        columns.append(both.fillna("") if isinstance(both.dtype, pd.StringDtype) else both)
+    codes = _combined(columns)
+    return codes[: len(r)], codes[len(r) :]
+
+
+def _combined(columns: list[pd.Series]) -> np.ndarray:
+    """One integer per distinct combination of the columns' values, row by row (a
+    missing value is a value of its own); not numbered densely."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    size = 1  # how many values ``codes`` can take
+    for column in columns:
+        part, uniques = pd.factorize(column)  # (missing: -1)
+        radix = len(uniques) + 1
         if size * radix >= 1 << 62:  # renumber densely before the key could overflow
             codes, seen = pd.factorize(codes)
             size = len(seen)
         codes = codes * radix + part + 1
         size *= radix
-    return codes[: len(r)], codes[len(r) :]
+    return codes
 
 
 def _pair_icmp(
@@ -184,24 +192,24 @@ def _pair_icmp(
 
     # Any other error draws from a queue: the queries from the host it was sent to, to the
     # quoted destination and port (or to any port when it quotes none), oldest first. Each
-    # key is one integer (a missing value a value of its own).
-    def codes(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray, int]:
-        part, uniques = pd.factorize(pd.concat([a, b], ignore_index=True))
-        part = part + 1  # (missing: -1, now 0)
-        return part[:nq], part[nq:], len(uniques) + 1
+    # key is one integer, the two kinds in ranges of their own.
+    def both(a: pd.Series, b: pd.Series) -> pd.Series:
+        return pd.concat([a, b], ignore_index=True)
 
-    cl_q, cl_e, _ = codes(q["client"], errors["dst"])
-    sv_q, sv_e, n_sv = codes(q["server"], errors["icmp_orig_dst"])
-    pt_q, pt_e, n_pt = codes(q["server_port"], errors["icmp_orig_dport"])
-    by_host_q, by_host_e = cl_q * n_sv + sv_q, cl_e * n_sv + sv_e
-    n_port_keys = (int(max(by_host_q.max(), by_host_e.max())) + 1) * n_pt
-    e_queue = np.where(pt_e > 0, by_host_e * n_pt + pt_e, n_port_keys + by_host_e)
+    client = both(q["client"], errors["dst"])
+    server = both(q["server"], errors["icmp_orig_dst"])
+    port = both(q["server_port"], errors["icmp_orig_dport"])
+    by_host = _combined([client, server])
+    with_port = _combined([pd.Series(by_host), port])
+    by_host += int(with_port.max()) + 1
+    e_queue = np.where(port[nq:].notna().to_numpy(), with_port[nq:], by_host[nq:])
     e_queue[whole] = -1
+    e_recs = errors["record"].to_numpy(dtype=np.int64)
     queues = _queues(
-        np.concatenate([by_host_q * n_pt + pt_q, n_port_keys + by_host_q]),
+        np.concatenate([with_port[:nq], by_host[:nq]]),
         np.concatenate([np.arange(nq), np.arange(nq)]),
         e_queue,
-        errors["record"].to_numpy(dtype=np.int64),
+        e_recs,
         e_when,
         q_rec,
         q_answered,
@@ -212,7 +220,7 @@ def _pair_icmp(
 
     paired: dict[int, int] = {}
     for e_rec, e_time, queue_id, key in zip(
-        errors["record"].tolist(), e_times, e_queue.tolist(), quotes, strict=True
+        e_recs.tolist(), e_times, e_queue.tolist(), quotes, strict=True
     ):
         choice = None
         if key is not None:
@@ -224,11 +232,8 @@ def _pair_icmp(
             queue = queues.get(queue_id)
             if queue:
                 i, n = heads.get(queue_id, 0), len(queue)
-                while i < n:  # (every query leaves the queue once, for good)
-                    p = queue[i]
-                    if not (taken[p] or answered[p] < e_rec or e_time - times[p] > limit):
-                        break
-                    i += 1
+                while i < n and gone(queue[i], e_rec, e_time):
+                    i += 1  # (every query leaves the queue once, for good)
                 heads[queue_id] = i
                 if i < n and recs[queue[i]] < e_rec:
                     choice = queue[i]
@@ -458,10 +463,9 @@ def _attempts(q: pd.DataFrame, window: pd.Timedelta) -> tuple[np.ndarray, np.nda
     n = len(q)
     if n == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    code = np.zeros(n, dtype=np.int64)
-    for column in ("client", "server", "qname", "qtype"):
-        part, uniques = pd.factorize(q[column].astype("string").fillna(""))
-        code = pd.factorize(code * (len(uniques) + 1) + part)[0]
+    code = _combined(
+        [q[column].astype("string").fillna("") for column in ("client", "server", "qname", "qtype")]
+    )
     order = np.lexsort((np.arange(n), code))  # by question key, then as sent
     key = code[order]
     ns, nat = (a[order] for a in _ns_array(q["time"]))

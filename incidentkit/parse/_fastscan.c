@@ -1119,6 +1119,14 @@ static PyObject *take_all(Buf **bufs, int count) {
     return t;
 }
 
+/* result[name] = the tuple of Blocks take_all makes of `bufs`; -1 on failure. */
+static int put_all(PyObject *result, const char *name, Buf **bufs, int count) {
+    PyObject *t = take_all(bufs, count);
+    int rc = t ? PyDict_SetItemString(result, name, t) : -1;
+    Py_XDECREF(t);
+    return rc;
+}
+
 static PyObject *scan(PyObject *self, PyObject *args) {
     Py_buffer view;
     PyObject *port_dict;
@@ -1213,23 +1221,17 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     }
     for (int c = 0; c < N_COUNT; c++) {
         Buf *parts[2] = {&num[c].values, &num[c].valid};
-        PyObject *t = take_all(parts, 2);
-        if (!t || PyDict_SetItemString(result, NUM_NAMES[c], t) < 0) {
-            Py_XDECREF(t);
+        if (put_all(result, NUM_NAMES[c], parts, 2) < 0) {
             Py_CLEAR(result);
             goto done;
         }
-        Py_DECREF(t);
     }
     for (int c = 0; c < S_COUNT; c++) {
         Buf *parts[3] = {&str[c].offsets, &str[c].data, &str[c].valid};
-        PyObject *t = take_all(parts, 3);
-        if (!t || PyDict_SetItemString(result, STR_NAMES[c], t) < 0) {
-            Py_XDECREF(t);
+        if (put_all(result, STR_NAMES[c], parts, 3) < 0) {
             Py_CLEAR(result);
             goto done;
         }
-        Py_DECREF(t);
     }
 
 done:

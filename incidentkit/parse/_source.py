@@ -49,7 +49,7 @@ def read_source(source: Source, progress: Progress | None = None) -> tuple[bytes
         data = encode_text(content) if isinstance(content, str) else content
         if isinstance(data, bytearray):
             data = bytes(data)  # (the caller's buffer: the reader works in a copy of its own)
-        if not isinstance(data, (bytes, bytearray)):
+        if not isinstance(data, bytes):
             raise InputError(f"{name}: read() returned {type(content).__name__}, not text or bytes")
         data = _maybe_gunzip(data, str(name))
     else:

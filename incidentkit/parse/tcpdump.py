@@ -476,7 +476,7 @@ def _times(
         anchor = pd.Timestamp(anchor_date).value
         every = bool(rest.all())  # (the usual case: no index, no copies)
         idx: Any = slice(None) if every else np.flatnonzero(rest)
-        values = value if every else value[idx]
+        values = value[idx]
         if (kind[idx] == _T_DELTA).any():
             neg = negative[idx]
             deltas = np.where(neg, -values, values)
@@ -1166,11 +1166,10 @@ class _Columns:
         if parsed is not None and parsed.type != target:
             parsed = pc.cast(parsed, target, memory_pool=_FRAME_POOL)
         if len(self.run_start) == 1:  # one run: one side, in order
-            if self.run_fast[0]:
-                if scanned is None:
-                    return _nulls(self.n, target)
-                return scanned.slice(int(self.run_index[0]), self.n)
-            return parsed if parsed is not None else _nulls(self.n, target)
+            side = scanned if self.run_fast[0] else parsed
+            if side is None:  # (a side without the column)
+                return _nulls(self.n, target)
+            return side.slice(int(self.run_index[0]), self.n)
         if scanned is None:
             scanned = _nulls(self.line_count, target)
         if parsed is None:
