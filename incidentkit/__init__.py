@@ -6,6 +6,7 @@ errors -> a diagnosis -> figures and the follow-up report.
 
 from .diagnose import Diagnosis, Hypothesis, ServerJudgement, diagnose
 from .dns import dns_transactions
+from .evidence import Evidence, evidence
 from .errors import IncidentkitError, InputError, ParseError, ParseWarning
 from .icmp import icmp_errors
 from .parse import parse_tcpdump, read_tcpdump
@@ -20,6 +21,7 @@ __all__ = [
     "COLUMNS",
     "PROTOCOLS",
     "Diagnosis",
+    "Evidence",
     "Explorer",
     "Hypothesis",
     "IncidentkitError",
@@ -31,6 +33,7 @@ __all__ = [
     "Story",
     "diagnose",
     "dns_transactions",
+    "evidence",
     "explore",
     "icmp_errors",
     "parse_tcpdump",

@@ -30,6 +30,7 @@ _QUERY_COLUMNS: Final = [
 ]  # fmt: skip
 _RESPONSE_COLUMNS: Final = [
     "record", "time", "dst", "dport", "src", "sport", "dns_id", "dns_rcode", "dns_answers",
+    "dns_qname", "dns_qtype", "dns_flags",
 ]  # fmt: skip
 
 
@@ -65,6 +66,9 @@ def _responses(df: pd.DataFrame) -> pd.DataFrame:
             "dns_id": r["dns_id"].array,
             "rcode": r["dns_rcode"].array,
             "answers": r["dns_answers"].array,
+            "qname": r["dns_qname"].array,
+            "qtype": r["dns_qtype"].array,
+            "flags": r["dns_flags"].array,
         }
     )
 
@@ -76,33 +80,116 @@ def _within(delta: pd.Series, window: pd.Timedelta) -> np.ndarray:
 
 
 def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
-    """Each response answers the latest earlier query with its key; one response each."""
-    if len(q) == 0 or len(r) == 0:
-        return pd.DataFrame(columns=["query_record", "response_record"])
-    r_keys, q_keys = _key_codes(r, q)
-    left = r.assign(_k=r_keys).sort_values("response_record")
-    right = q.assign(_k=q_keys)[["_k", "query_record", "time"]]
-    right = right.sort_values("query_record")
-    merged = pd.merge_asof(
-        left,
-        right,
-        left_on="response_record",
-        right_on="query_record",
-        by="_k",
-        direction="backward",
+    """Each response answers the earliest query of its key that is still unanswered and
+    within ``window`` before it (first in, first out); one response each.
+
+    The key is the client's address and port, the server's address and port and the DNS
+    id, and the question's name and type too when every response prints them (``-vv``).
+    A response that finds no such query answers nothing.
+    """
+    empty = pd.DataFrame(
+        {"query_record": pd.Series([], dtype="int64"), "response_record": pd.Series([], dtype="int64")}
     )
-    merged = merged.dropna(subset=["query_record"])
-    merged = merged.loc[_within(merged["response_time"] - merged["time"], window)]
-    # a query answered twice keeps its first answer
-    merged = merged.drop_duplicates("query_record", keep="first")
-    return merged[["query_record", "response_record"]].astype("int64")
+    if len(q) == 0 or len(r) == 0:
+        return empty
+    r_keys, q_keys = _key_codes(r, q)
+    nq = len(q)
+    keys = np.concatenate([q_keys, r_keys])
+    recs = np.concatenate(
+        [q["query_record"].to_numpy(dtype=np.int64), r["response_record"].to_numpy(dtype=np.int64)]
+    )
+    is_r = np.zeros(len(keys), dtype=bool)
+    is_r[nq:] = True
+    order = np.lexsort((recs, keys))  # by key, then in input order
+    k, resp = keys[order], is_r[order]
+    n = len(k)
+    start = np.ones(n, dtype=bool)
+    start[1:] = k[1:] != k[:-1]
+    gid = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    q_cum = np.cumsum(~resp)
+    r_cum = np.cumsum(resp)
+    q_in = q_cum - (q_cum[first] - (~resp[first]))[gid]  # queries so far in the key
+    r_in = r_cum - (r_cum[first] - resp[first])[gid]  # responses so far in the key
+    # responses that found the queue empty so far: max(0, running max of r_in - q_in)
+    span = 2 * n + 2
+    lifted = gid * span + (r_in - q_in) + n + 1
+    orphans = np.maximum(np.maximum.accumulate(lifted) - gid * span - n - 1, 0)
+    before = np.zeros(n, dtype=np.int64)
+    before[1:] = orphans[:-1]
+    before[start] = 0
+    matched = resp & (orphans == before)
+    # the m-th matched response of a key answers its m-th query
+    m = (r_in - orphans)[matched]
+    q_positions = np.flatnonzero(~resp)  # queries, by key then record
+    q_offset = np.concatenate([[0], np.cumsum(np.bincount(gid[~resp], minlength=len(first)))])
+    q_at = q_positions[q_offset[gid[matched]] + m - 1]
+    q_idx, r_idx = order[q_at], order[np.flatnonzero(matched)] - nq
+    q_time = q["time"].to_numpy()[q_idx]
+    r_time = r["response_time"].to_numpy()[r_idx]
+    ok = _within(pd.Series(r_time - q_time), window)
+    pairs = pd.DataFrame(
+        {"query_record": recs[q_idx], "response_record": recs[nq + r_idx]}
+    )
+    if not ok.all():  # a key whose queue holds queries past the window: walk it in order
+        bad = np.unique(keys[q_idx[~ok]])
+        pairs = pd.concat(
+            [pairs.loc[~np.isin(keys[q_idx], bad)], _walk(q, r, q_keys, r_keys, bad, window)]
+        )
+    return pairs.sort_values("response_record", ignore_index=True).astype("int64")
+
+
+def _walk(
+    q: pd.DataFrame,
+    r: pd.DataFrame,
+    q_keys: np.ndarray,
+    r_keys: np.ndarray,
+    keys: np.ndarray,
+    window: pd.Timedelta,
+) -> pd.DataFrame:
+    """:func:`_pair_responses` for the given keys, one event at a time (queries that
+    fall out of the window leave the queue)."""
+    qi = np.flatnonzero(np.isin(q_keys, keys))
+    ri = np.flatnonzero(np.isin(r_keys, keys))
+    q_ns, q_nat = _ns_array(q["time"].iloc[qi])
+    r_ns, r_nat = _ns_array(r["response_time"].iloc[ri])
+    events = sorted(
+        [(int(rec), 0, int(key), i) for i, (rec, key) in enumerate(
+            zip(q["query_record"].to_numpy()[qi], q_keys[qi], strict=True))]
+        + [(int(rec), 1, int(key), i) for i, (rec, key) in enumerate(
+            zip(r["response_record"].to_numpy()[ri], r_keys[ri], strict=True))]
+    )
+    limit = int(window.value)
+    queues: dict[int, list[int]] = {}
+    heads: dict[int, int] = {}
+    out_q: list[int] = []
+    out_r: list[int] = []
+    for rec, kind, key, i in events:
+        if kind == 0:
+            queues.setdefault(key, []).append(i)
+            continue
+        queue = queues.get(key, [])
+        h = heads.get(key, 0)
+        while h < len(queue):
+            j = queue[h]
+            if q_nat[j] or r_nat[i] or 0 <= r_ns[i] - q_ns[j] <= limit:
+                break
+            h += 1  # out of the window: it waits no longer
+        if h < len(queue):
+            out_q.append(int(q["query_record"].iat[qi[queue[h]]]))
+            out_r.append(rec)
+            h += 1
+        heads[key] = h
+    return pd.DataFrame({"query_record": out_q, "response_record": out_r}, dtype="int64")
 
 
 def _key_codes(r: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """One integer per distinct key (client, ports, server, DNS id), for both frames; a
-    missing value is a value of its own (as "" would be: no address is empty)."""
+    """One integer per distinct key (client, ports, server, DNS id, and the question when
+    every response prints it), for both frames; a missing value is a value of its own (as
+    "" would be: no address is empty)."""
     columns = []
-    for column in _KEY:
+    named = len(r) > 0 and bool(r["qname"].notna().all())
+    for column in [*_KEY, "qname", "qtype"] if named else _KEY:
         both = pd.concat([r[column], q[column]], ignore_index=True)
         columns.append(both.fillna("") if isinstance(both.dtype, pd.StringDtype) else both)
     codes = _combined(columns)
@@ -130,7 +217,8 @@ def _pair_icmp(
 ) -> dict[int, int]:
     """query record -> ICMP error record.
 
-    An error that quotes the whole query (-v: source port and DNS id) pairs exactly.
+    An error that quotes the whole query (-v: source port and DNS id) pairs with the
+    oldest such query still waiting.
     Otherwise it pairs with the oldest query to the quoted destination (and port, when
     quoted) from the host it was sent to, sent before it, not yet answered or paired:
     a router that held queries while it looked for the server answers them in order.
@@ -227,7 +315,7 @@ def _pair_icmp(
             candidates = [
                 p for p in exact.get(key, []) if recs[p] < e_rec and not gone(p, e_rec, e_time)
             ]
-            choice = candidates[-1] if candidates else None
+            choice = candidates[0] if candidates else None
         else:  # the oldest query in its queue that is still waiting
             queue = queues.get(queue_id)
             if queue:
@@ -343,7 +431,8 @@ def dns_transactions(
         ``question`` (numbers the questions), ``attempt`` (1, 2, ... within it),
         ``outcome`` (answered, error, icmp_error or no_response), ``rcode``,
         ``icmp_reason``, ``icmp_sender``, ``answers``, ``addresses`` (the A and AAAA
-        addresses answered), ``outcome_record``, ``outcome_time``, ``latency`` and
+        addresses answered), ``outcome_record``, ``response_record`` (the response that
+        answers it, even when an ICMP error came first), ``outcome_time``, ``latency`` and
         ``records`` (the record numbers of every packet involved).
 
     Notes
@@ -409,6 +498,7 @@ def _transactions(
         with _no_gc():
             out["addresses"] = _addresses(out["answers"])
     out["outcome_record"] = pd.arrays.IntegerArray(np.where(outcome >= 0, outcome, 0), outcome < 0)
+    out["response_record"] = pd.arrays.IntegerArray(np.where(resp >= 0, resp, 0), resp < 0)
     out["outcome_time"] = at("time", outcome, outcome >= 0)
     out["latency"] = out["outcome_time"] - out["time"]
     if lists:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import numpy as np
@@ -10,23 +11,52 @@ import pandas as pd
 #: ICMP types that report an error about another datagram (RFC 792, RFC 4443).
 ERROR_TYPES: Final = {"icmp": (3, 4, 5, 11, 12), "icmp6": (1, 2, 3, 4)}
 
-#: reason (the reader's ``icmp_reason``) -> what it means for the datagram it answers.
-MEANINGS: Final[dict[str, str]] = {
-    "port unreachable": "the host is up, but nothing accepted the datagram on that port",
-    "protocol unreachable": "the host is up, but does not speak that transport protocol",
-    "host unreachable": "a router could not deliver to the host: it is down or unreachable",
-    "net unreachable": "a router has no route to the destination network",
-    "address unreachable": "a router could not deliver to the address: the host is down",
-    "no route": "a router has no route to the destination",
-    "host unknown": "the destination host is unknown",
-    "net unknown": "the destination network is unknown",
-    "admin prohibited filter": "a packet filter refused the datagram",
-    "host admin prohibited": "communication with the host is administratively prohibited",
-    "net admin prohibited": "communication with the network is administratively prohibited",
-    "admin prohibited": "a packet filter refused the datagram",
-    "reject route": "a reject route refused the datagram",
-    "source address failed policy": "a filter refused the datagram's source address",
-    "fragmentation needed": "the datagram was too big for a link and may not be fragmented",
+@dataclass(frozen=True)
+class Meaning:
+    """What one ICMP destination-unreachable code says about the path.
+
+    ``kind`` is ``port`` (the destination is up, nothing takes the datagram),
+    ``host`` (the destination host cannot be reached), ``route`` (no way to the
+    destination's network), ``filter`` (a packet filter refused it), ``path`` (the path
+    cannot carry it as sent) or ``other``.
+    """
+
+    reason: str  # the reader's ``icmp_reason``
+    kind: str
+    words: str
+
+
+#: Every destination-unreachable code: ICMPv4 type 3 codes 0-15 (RFC 792, 1122, 1812)
+#: and ICMPv6 type 1 codes 0-7 (RFC 4443, 7112), keyed by (family, type, code).
+ICMP_MEANINGS: Final[dict[tuple[str, int, int], Meaning]] = {
+    ("icmp", 3, 0): Meaning("net unreachable", "route", "a router has no route to the destination network"),
+    ("icmp", 3, 1): Meaning("host unreachable", "host", "a router could not deliver to the host: it is down or gone from its network"),
+    ("icmp", 3, 2): Meaning("protocol unreachable", "port", "the host is up, but does not speak that transport protocol"),
+    ("icmp", 3, 3): Meaning("port unreachable", "port", "the host is up, but nothing accepted the datagram on that port"),
+    ("icmp", 3, 4): Meaning("fragmentation needed", "path", "the datagram was too big for a link and may not be fragmented"),
+    ("icmp", 3, 5): Meaning("source route failed", "route", "the source route the datagram asked for failed"),
+    ("icmp", 3, 6): Meaning("net unknown", "route", "the destination network is unknown"),
+    ("icmp", 3, 7): Meaning("host unknown", "host", "the destination host is unknown"),
+    ("icmp", 3, 8): Meaning("source host isolated", "route", "the source host is isolated (an obsolete code)"),
+    ("icmp", 3, 9): Meaning("net admin prohibited", "filter", "a filter prohibits communication with the destination network"),
+    ("icmp", 3, 10): Meaning("host admin prohibited", "filter", "a filter prohibits communication with the destination host"),
+    ("icmp", 3, 11): Meaning("net tos unreachable", "route", "the network cannot be reached for the datagram's type of service"),
+    ("icmp", 3, 12): Meaning("host tos unreachable", "route", "the host cannot be reached for the datagram's type of service"),
+    ("icmp", 3, 13): Meaning("admin prohibited filter", "filter", "a packet filter refused the datagram (communication administratively prohibited)"),
+    ("icmp", 3, 14): Meaning("host precedence violation", "filter", "the datagram's precedence is not allowed for this host"),
+    ("icmp", 3, 15): Meaning("precedence cutoff", "filter", "the datagram's precedence is below the network's cut-off"),
+    ("icmp6", 1, 0): Meaning("no route", "route", "a router has no route to the destination"),
+    ("icmp6", 1, 1): Meaning("admin prohibited", "filter", "a packet filter refused the datagram (communication administratively prohibited)"),
+    ("icmp6", 1, 2): Meaning("beyond scope", "route", "the destination is beyond the scope of the source address"),
+    ("icmp6", 1, 3): Meaning("address unreachable", "host", "a router could not deliver to the address: the host is down or gone"),
+    ("icmp6", 1, 4): Meaning("port unreachable", "port", "the host is up, but nothing accepted the datagram on that port"),
+    ("icmp6", 1, 5): Meaning("source address failed policy", "filter", "a filter refused the datagram's source address"),
+    ("icmp6", 1, 6): Meaning("reject route", "filter", "a reject route refused the datagram"),
+    ("icmp6", 1, 7): Meaning("source routing header error", "route", "the datagram's source routing header was in error"),
+}  # fmt: skip
+
+#: Other ICMP errors, by the reader's reason.
+_OTHER_MEANINGS: Final = {
     "packet too big": "the datagram was too big for a link",
     "ttl exceeded in transit": "the datagram's TTL ran out on the way (a loop, or traceroute)",
     "hop limit exceeded in transit": "the datagram's hop limit ran out on the way",
@@ -35,30 +65,28 @@ MEANINGS: Final[dict[str, str]] = {
     "source quench": "the receiver asked the sender to slow down",
 }
 
+#: reason (the reader's ``icmp_reason``) -> what it means for the datagram it answers.
+MEANINGS: Final[dict[str, str]] = {
+    **{m.reason: m.words for m in ICMP_MEANINGS.values()},
+    **_OTHER_MEANINGS,
+}
+#: reason -> kind (``port``, ``host``, ``route``, ``filter``, ``path``), see :class:`Meaning`
+KINDS: Final[dict[str, str]] = {
+    **{m.reason: m.kind for m in ICMP_MEANINGS.values()},
+    "packet too big": "path",
+}
+
+
+def _reasons(*kinds: str) -> frozenset[str]:
+    return frozenset(reason for reason, kind in KINDS.items() if kind in kinds)
+
+
 #: reasons that say a filter (firewall) refused the datagram
-FILTER_REASONS: Final = frozenset(
-    {
-        "admin prohibited filter",
-        "host admin prohibited",
-        "net admin prohibited",
-        "admin prohibited",
-        "reject route",
-        "source address failed policy",
-    }
-)
+FILTER_REASONS: Final = _reasons("filter")
 #: reasons that say the destination host or its network cannot be reached
-HOST_REASONS: Final = frozenset(
-    {
-        "host unreachable",
-        "net unreachable",
-        "address unreachable",
-        "no route",
-        "host unknown",
-        "net unknown",
-        "source host isolated",
-    }
-)
-PORT_REASONS: Final = frozenset({"port unreachable", "protocol unreachable"})
+HOST_REASONS: Final = _reasons("host", "route")
+#: reasons that say the destination is up but takes nothing on that port or protocol
+PORT_REASONS: Final = _reasons("port")
 
 COLUMNS: Final = (
     "record",

@@ -72,18 +72,33 @@ QUERY = "{t} IP 198.51.100.15.{p} > 203.0.113.2.53: {i}+ A? yummyrecipesforme.co
 ANSWER = "{t} IP 203.0.113.2.53 > 198.51.100.15.{p}: {i}* 1/0/0 A 203.0.113.80 (55)"
 
 
-def test_answer_after_a_retransmission_goes_to_the_retransmission():
-    text = "\n".join(
-        [
-            QUERY.format(t="10:00:00.000000", p=40000, i=7),
-            QUERY.format(t="10:00:02.000000", p=40000, i=7),
-            ANSWER.format(t="10:00:02.100000", p=40000, i=7),
-        ]
-    )
-    t = ik.dns_transactions(ik.parse_tcpdump(text))
-    assert t["outcome"].tolist() == ["no_response", "answered"]
+def test_an_answer_goes_to_the_earliest_query_still_waiting():
+    # a retransmission with the same port and id: the answer is the first query's (first
+    # in, first out), and a second answer is the retransmission's
+    lines = [
+        QUERY.format(t="10:00:00.000000", p=40000, i=7),
+        QUERY.format(t="10:00:02.000000", p=40000, i=7),
+        ANSWER.format(t="10:00:02.100000", p=40000, i=7),
+    ]
+    t = ik.dns_transactions(ik.parse_tcpdump("\n".join(lines)))
+    assert t["outcome"].tolist() == ["answered", "no_response"]
     assert t["attempt"].tolist() == [1, 2]
-    assert t.loc[1, "latency"] == pd.Timedelta(milliseconds=100)
+    assert t.loc[0, "latency"] == pd.Timedelta(milliseconds=2100)
+    lines.append(ANSWER.format(t="10:00:02.200000", p=40000, i=7))
+    t = ik.dns_transactions(ik.parse_tcpdump("\n".join(lines)))
+    assert t["outcome"].tolist() == ["answered", "answered"]
+    assert t["outcome_record"].tolist() == [3, 4]
+
+
+def test_a_query_past_the_reply_window_leaves_the_queue():
+    lines = [
+        QUERY.format(t="10:00:00.000000", p=40000, i=7),
+        QUERY.format(t="10:09:00.000000", p=40000, i=7),
+        ANSWER.format(t="10:09:00.500000", p=40000, i=7),
+    ]
+    t = ik.dns_transactions(ik.parse_tcpdump("\n".join(lines)))
+    assert t["outcome"].tolist() == ["no_response", "answered"]
+    assert t.loc[1, "latency"] == pd.Timedelta(milliseconds=500)
 
 
 def test_retry_window_splits_questions():

@@ -1,0 +1,649 @@
+"""What a capture shows about each DNS server, in a small record that adds up.
+
+:func:`evidence` reads a frame once and keeps, per server (address, port, transport),
+what became of every query sent to it, and, per host, the signs of life, address
+resolution and TCP handshakes the rules of :mod:`incidentkit.rules` need. The record is
+made of counters, capped lists of record numbers and per-interval counts, so the
+evidence of two parts of a capture (or of two sensors) adds up with ``+`` to the
+evidence of both: ``evidence(a) + evidence(b) == evidence(pd.concat([a, b]))`` in what
+the diagnosis reads.
+
+Adding up at the seam
+---------------------
+A query near the end of one part may be answered in the next. Each part therefore
+keeps its rows of the first and last ``2 * C`` of its time span as they are (``C`` is the
+longer of the reply and retry windows), and counts the queries of the middle, whose
+pairing the seam cannot change. ``a + b`` pairs ``a``'s last rows with ``b``'s first
+rows and counts the queries around the seam; :meth:`Evidence.settled` counts what is
+left at the two ends. A part shorter than ``4 * C`` is kept whole until it is combined.
+This is exact as long as no query's pairing depends on a packet more than ``C`` away
+(one client port and DNS id asked again and again, each answer after the next query,
+for longer than ``C``: nothing a resolver does).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from .dns import _transactions
+from .icmp import KINDS, is_error
+
+#: Rcodes that say the server refused or failed to resolve the question.
+FAIL_RCODES: Final = frozenset(
+    {"ServFail", "Refused", "FormErr", "NotImp", "NotAuth", "NotZone", "YXDomain", "NXRRSet"}
+)
+#: How many record numbers each kind of evidence keeps (its count is always kept).
+CAP: Final = 50
+
+_NEEDED: Final = (
+    "record", "line", "time", "proto", "src", "dst", "sport", "dport", "dns_id", "dns_qr",
+    "dns_flags", "dns_qtype", "dns_qname", "dns_rcode", "dns_ancount", "dns_answers",
+    "icmp_type", "icmp_code", "icmp_reason", "icmp_orig_proto", "icmp_orig_src",
+    "icmp_orig_sport", "icmp_orig_dst", "icmp_orig_dport", "icmp_orig_dns_id", "tcp_flags",
+    "info",
+)  # fmt: skip
+_WHO_HAS: Final = re.compile(r"who has (\S+?),")
+_TGT_IS: Final = re.compile(r"tgt is (\S+?),")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The windows and names the evidence is taken with (two records add up only when
+    their settings are equal)."""
+
+    reply_window: pd.Timedelta = pd.Timedelta("5min")
+    retry_window: pd.Timedelta = pd.Timedelta("5min")
+    freq: str = "1s"
+    retry_min_gap: pd.Timedelta = pd.Timedelta("100ms")
+    domain: str | None = None
+    expected_address: str | None = None
+
+    @property
+    def context(self) -> pd.Timedelta:
+        return max(self.reply_window, self.retry_window)
+
+
+def _capped(a: list[int], b: list[int]) -> list[int]:
+    return sorted(set(a) | set(b))[:CAP]
+
+
+def _add(a: Any, b: Any) -> Any:
+    """Field-wise sum: counters add, record lists merge (capped), sets unite, times take
+    the earliest, dicts of those add key by key."""
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if isinstance(a, Counter):
+        return a + b
+    if isinstance(a, set):
+        return a | b
+    if isinstance(a, list):
+        if a and isinstance(a[0], tuple):  # (record, value) pairs: the first CAP by record
+            return sorted(set(a) | set(b))[:CAP]
+        return _capped(a, b)
+    if isinstance(a, dict):
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = _add(out.get(k), v)
+        return out
+    if isinstance(a, pd.Timestamp):
+        return min(a, b)
+    return a + b
+
+
+@dataclass
+class ServerEvidence:
+    """What became of the queries to one server (address, port, transport), counted.
+
+    ``icmp`` counts ICMP errors by (kind, reason, sender role): kind is what the error
+    says about the path (``port``, ``host``, ``route``, ``filter``, ``path``, ``other``,
+    see :data:`incidentkit.icmp.ICMP_MEANINGS`), the role ``server`` when the server
+    itself sent it and ``hop`` when a router did.
+    """
+
+    queries: int = 0
+    site_queries: int = 0
+    answered: int = 0  # NoError with what was asked for
+    errors: Counter[str] = field(default_factory=Counter)  # rcode -> count
+    nxdomain_site: int = 0
+    nodata: int = 0  # NoError, no answer at all, to an A or AAAA question
+    wrong: int = 0  # answered, but not with the expected address
+    wrong_addresses: Counter[str] = field(default_factory=Counter)
+    icmp: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    icmp_senders: Counter[str] = field(default_factory=Counter)
+    silent: int = 0
+    truncated: int = 0  # answered with the TC flag: the answer must be asked over TCP
+    after_retry: int = 0  # answered only after the client had asked again
+    retries: int = 0  # queries that repeat a question whose last attempt failed
+    # (record, client, name, type, seconds since the attempt before) of the first retries
+    retry_gaps: list[tuple[int, str, str, str, float]] = field(default_factory=list)
+    latency_n: int = 0
+    latency_sum: float = 0.0
+    latency_max: float = 0.0
+    questions: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    clients: Counter[str] = field(default_factory=Counter)
+    first_time: pd.Timestamp | None = None
+    first_failure: pd.Timestamp | None = None
+    latencies: list[tuple[int, float]] = field(default_factory=list)  # (record, seconds)
+    # per interval start (ns): queries, queries that are no retry, answered queries
+    bins: Counter[int] = field(default_factory=Counter)
+    bins_new: Counter[int] = field(default_factory=Counter)
+    bins_answered: Counter[int] = field(default_factory=Counter)
+    bin_sources: dict[int, set[str]] = field(default_factory=dict)
+    records: dict[str, list[int]] = field(default_factory=dict)
+
+    def __add__(self, other: ServerEvidence) -> ServerEvidence:
+        return ServerEvidence(
+            **{f.name: _add(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)}
+        )
+
+
+@dataclass
+class HostEvidence:
+    """What one address did in the capture, whatever the protocol."""
+
+    sent: int = 0  # packets it sent
+    sent_dns: int = 0  # DNS responses it sent
+    sent_records: list[int] = field(default_factory=list)
+    who_has: int = 0  # ARP requests or neighbour solicitations for it
+    is_at: int = 0  # ARP replies or neighbour advertisements from it
+    resolution_records: list[int] = field(default_factory=list)
+    refused_answers: Counter[str] = field(default_factory=Counter)  # answerer -> port unreachable sent
+
+    def __add__(self, other: HostEvidence) -> HostEvidence:
+        return HostEvidence(
+            **{f.name: _add(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)}
+        )
+
+
+@dataclass
+class TcpEvidence:
+    """TCP connection attempts to one (server, port)."""
+
+    syn: int = 0
+    syn_ack: int = 0
+    rst: int = 0
+    records: list[int] = field(default_factory=list)
+
+    def __add__(self, other: TcpEvidence) -> TcpEvidence:
+        return TcpEvidence(
+            **{f.name: _add(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)}
+        )
+
+
+#: server address, port, transport, and whether the queries are for the site (``domain``;
+#: all are when no domain is given)
+Key = tuple[str, int, str, bool]
+
+
+@dataclass
+class Evidence:
+    """The evidence of a capture (or of several parts of one, added up).
+
+    ``servers`` and the per-host and TCP evidence are exact for what they cover;
+    ``head`` and ``tail`` are the rows at the two ends whose queries are not counted
+    yet (see the module's notes); :meth:`settled` counts them.
+    """
+
+    settings: Settings
+    servers: dict[Key, ServerEvidence] = field(default_factory=dict)
+    hosts: dict[str, HostEvidence] = field(default_factory=dict)
+    tcp: dict[tuple[str, int], TcpEvidence] = field(default_factory=dict)
+    unsolicited: Counter[tuple[str, str]] = field(default_factory=Counter)  # (answerer, client)
+    unsolicited_records: list[int] = field(default_factory=list)
+    packets: int = 0
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    head: pd.DataFrame | None = None
+    tail: pd.DataFrame | None = None
+    lo: pd.Timestamp | None = None  # queries sent in [lo, hi) are counted in ``servers``
+    hi: pd.Timestamp | None = None
+
+    # ------------------------------------------------------------------ adding up
+    def __add__(self, other: Evidence) -> Evidence:
+        """The evidence of both parts; ``self`` is the earlier one (for the seam)."""
+        if self.settings != other.settings:
+            raise ValueError("evidence taken with different settings does not add up")
+        a, b = self, other
+        if a.lo is None:
+            return b._plus_counts(a)
+        if b.lo is None:
+            return a._plus_counts(b)
+        assert a.tail is not None and b.head is not None and b.lo is not None
+        if b.start is not None and a.end is not None and b.start < a.end:
+            raise ValueError(
+                "evidence adds up in time order: the second part starts before the first ends"
+            )
+        seam = pd.concat([a.tail, b.head], ignore_index=True)
+        counted = _count(seam, self.settings, a.hi, b.lo)
+        c = self.settings.context
+        assert a.head is not None and b.tail is not None and a.lo is not None and b.hi is not None
+        head = pd.concat([a.head, b.head.loc[b.head["time"] < a.lo + c]], ignore_index=True)
+        tail = pd.concat([a.tail.loc[a.tail["time"] >= b.hi - c], b.tail], ignore_index=True)
+        out = a._plus_counts(b)
+        out.servers = _add(out.servers, counted.servers)
+        out.unsolicited = out.unsolicited + counted.unsolicited
+        out.unsolicited_records = _capped(out.unsolicited_records, counted.unsolicited_records)
+        out.head, out.tail, out.lo, out.hi = head, tail, a.lo, b.hi
+        return out
+
+    def _plus_counts(self, other: Evidence) -> Evidence:
+        """``self`` with ``other``'s counts added (not its ends)."""
+        return replace(
+            self,
+            servers=_add(dict(self.servers), other.servers),
+            hosts=_add(dict(self.hosts), other.hosts),
+            tcp=_add(dict(self.tcp), other.tcp),
+            unsolicited=self.unsolicited + other.unsolicited,
+            unsolicited_records=_capped(self.unsolicited_records, other.unsolicited_records),
+            packets=self.packets + other.packets,
+            start=_add(self.start, other.start),
+            end=other.end if self.end is None else max(self.end, other.end or self.end),
+        )
+
+    def settled(self) -> Evidence:
+        """The same evidence with the queries at both ends counted: what the rules read."""
+        if self.lo is None:
+            return self
+        assert self.head is not None and self.tail is not None and self.hi is not None
+        head = _count(self.head, self.settings, None, self.lo)
+        tail = _count(self.tail, self.settings, self.hi, None)
+        out = replace(self, head=None, tail=None, lo=None, hi=None)
+        for part in (head, tail):
+            out.servers = _add(out.servers, part.servers)
+            out.unsolicited = out.unsolicited + part.unsolicited
+            out.unsolicited_records = _capped(out.unsolicited_records, part.unsolicited_records)
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready summary of the settled evidence, per server."""
+        ev = self.settled()
+        out: dict[str, Any] = {"packets": ev.packets, "servers": []}
+        for (server, port, transport, site), s in ev.servers.items():
+            out["servers"].append(
+                {
+                    "server": server,
+                    "port": port,
+                    "transport": transport,
+                    "site": site,
+                    "queries": s.queries,
+                    "answered": s.answered,
+                    "errors": dict(s.errors),
+                    "nodata": s.nodata,
+                    "wrong": s.wrong,
+                    "icmp": [
+                        {"kind": k, "reason": r, "sender": role, "count": n}
+                        for (k, r, role), n in sorted(s.icmp.items())
+                    ],
+                    "no_response": s.silent,
+                    "truncated": s.truncated,
+                    "retries": s.retries,
+                    "server_sent": ev.hosts.get(server, HostEvidence()).sent,
+                }
+            )
+        return out
+
+
+# ---------------------------------------------------------------------- from a frame
+def evidence(df: pd.DataFrame, settings: Settings | None = None, **kwargs: Any) -> Evidence:
+    """The evidence of a parsed capture (or of one part of it).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A frame of :func:`incidentkit.read_tcpdump`, or any run of its rows in order.
+    settings : Settings, optional
+        Or its fields as keywords (``reply_window``, ``retry_window``, ``freq``,
+        ``retry_min_gap``, ``domain``, ``expected_address``).
+
+    Examples
+    --------
+    >>> from incidentkit import read_tcpdump
+    >>> df = read_tcpdump("data/yummyrecipesforme_dns_icmp.log")
+    >>> ev = evidence(df.iloc[:3]) + evidence(df.iloc[3:])
+    >>> s = ev.settled().servers[("203.0.113.2", 53, "udp", True)]
+    >>> s.queries, s.icmp[("port", "port unreachable", "server")]
+    (3, 3)
+    """
+    if settings is None:
+        settings = Settings(**{k: _setting(k, v) for k, v in kwargs.items()})
+    elif kwargs:
+        raise TypeError("give settings or keywords, not both")
+    rows = df.loc[:, list(_NEEDED)]
+    times = rows["time"]
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        rows = rows.assign(time=times.dt.tz_convert("UTC").dt.tz_localize(None))
+    known = rows["time"].dropna()
+    ev = Evidence(settings, packets=len(rows))
+    _hosts(rows, ev)
+    if len(known) == 0:  # no times: nothing can be cut at a seam, count it all now
+        counted = _count(rows, settings, None, None)
+        ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
+        ev.unsolicited_records = counted.unsolicited_records
+        return ev
+    start, end = known.min(), known.max()
+    ev.start, ev.end = start, end
+    c = settings.context
+    lo = start + c
+    hi = max(lo, end - c + pd.Timedelta(1, "ns"))
+    counted = _count(rows, settings, lo, hi)
+    ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
+    ev.unsolicited_records = counted.unsolicited_records
+    t = rows["time"]
+    ev.head = rows.loc[(t < lo + c).fillna(False)].reset_index(drop=True)
+    ev.tail = rows.loc[(t >= hi - c).fillna(False)].reset_index(drop=True)
+    ev.lo, ev.hi = lo, hi
+    return ev
+
+
+def _setting(name: str, value: Any) -> Any:
+    if name in ("reply_window", "retry_window", "retry_min_gap"):
+        return pd.Timedelta(value)
+    return value
+
+
+def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
+    """Per-host and TCP evidence: every row counts once, wherever it lies."""
+    proto = rows["proto"].astype(str)
+    src = rows["src"]
+    sent = rows.loc[(proto != "unparsed").to_numpy() & src.notna().to_numpy(), ["src", "record"]]
+    dns_resp = (rows["dns_qr"] == "response").to_numpy(dtype=bool)
+    for host, n in sent["src"].value_counts().items():
+        ev.hosts.setdefault(str(host), HostEvidence()).sent += int(n)
+    for host, recs in sent.groupby("src", sort=False)["record"]:
+        ev.hosts[str(host)].sent_records = sorted(recs.head(CAP).tolist())
+    for host, n in rows.loc[dns_resp, "src"].value_counts().items():
+        ev.hosts.setdefault(str(host), HostEvidence()).sent_dns += int(n)
+    # address resolution: ARP who-has / is-at, ICMPv6 neighbour solicitation / advertisement
+    info = rows["info"].fillna("")
+    arp = (proto == "arp").to_numpy()
+    req = arp & info.str.contains("Request who-has", regex=False).to_numpy()
+    rep = arp & info.str.contains("Reply", regex=False).to_numpy()
+    ns = ((proto == "icmp6") & (rows["icmp_type"] == 135)).to_numpy(dtype=bool)
+    na = ((proto == "icmp6") & (rows["icmp_type"] == 136)).to_numpy(dtype=bool)
+    asked = pd.concat(
+        [
+            rows.loc[req, ["dst", "record"]].rename(columns={"dst": "host"}),
+            pd.DataFrame(
+                {
+                    "host": info[ns].str.extract(_WHO_HAS, expand=False),
+                    "record": rows.loc[ns, "record"],
+                }
+            ),
+        ]
+    ).dropna()
+    told = pd.concat(
+        [
+            rows.loc[rep, ["src", "record"]].rename(columns={"src": "host"}),
+            pd.DataFrame(
+                {
+                    "host": info[na].str.extract(_TGT_IS, expand=False),
+                    "record": rows.loc[na, "record"],
+                }
+            ),
+        ]
+    ).dropna()
+    for frame, attr in ((asked, "who_has"), (told, "is_at")):
+        for host, recs in frame.groupby("host", sort=False)["record"]:
+            h = ev.hosts.setdefault(str(host), HostEvidence())
+            setattr(h, attr, getattr(h, attr) + len(recs))
+            h.resolution_records = _capped(h.resolution_records, recs.head(CAP).tolist())
+    # TCP handshakes
+    flags = rows["tcp_flags"].fillna("")
+    tcp = (proto == "tcp").to_numpy()
+    syn = tcp & flags.eq("S").to_numpy()
+    syn_ack = tcp & flags.eq("S.").to_numpy()
+    rst = tcp & flags.str.startswith("R").to_numpy()
+    for mask, who, port, attr in (
+        (syn, "dst", "dport", "syn"),
+        (syn_ack, "src", "sport", "syn_ack"),
+        (rst, "src", "sport", "rst"),
+    ):
+        part = rows.loc[mask & rows[port].notna().to_numpy(), [who, port, "record"]]
+        for (host, p), recs in part.groupby([who, port], sort=False)["record"]:
+            t = ev.tcp.setdefault((str(host), int(p)), TcpEvidence())
+            setattr(t, attr, getattr(t, attr) + len(recs))
+            t.records = _capped(t.records, recs.head(CAP).tolist())
+    # a port unreachable sent by the datagram's own destination to the host that sent it:
+    # a client that no longer waits refuses a DNS answer
+    err = is_error(rows).to_numpy() & (rows["icmp_reason"] == "port unreachable").fillna(
+        False
+    ).to_numpy(dtype=bool)
+    own = err & (rows["src"] == rows["icmp_orig_dst"]).fillna(False).to_numpy(dtype=bool)
+    part = rows.loc[own, ["src", "dst"]]
+    for (refuser, answerer), n in part.value_counts().items():
+        h = ev.hosts.setdefault(str(refuser), HostEvidence())
+        h.refused_answers[str(answerer)] += int(n)
+
+
+# ---------------------------------------------------------------------- queries
+def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any) -> Evidence:
+    """Per-server counts of the queries of ``rows`` sent in [lo, hi) (None: unbounded),
+    paired within ``rows``; and the responses in that span that answer nothing."""
+    ev = Evidence(s)
+    if not (rows["dns_qr"].notna().any()):
+        return ev
+    tx = _transactions(
+        rows,
+        retry_window=s.retry_window,
+        reply_window=s.reply_window,
+        lists=bool(s.expected_address),
+    )
+    t = tx["time"]
+    keep = np.ones(len(tx), dtype=bool)
+    if lo is not None:
+        keep &= (t >= lo).fillna(True).to_numpy(dtype=bool)
+    if hi is not None:
+        keep &= (t < hi).fillna(lo is None).to_numpy(dtype=bool)
+    # what each query's outcome says, before the rows are cut to the span
+    extra = _annotate(tx, rows, s)
+    paired = set(tx["response_record"].dropna().astype(int).tolist())
+    tx = tx.loc[keep]
+    extra = extra.loc[keep]
+    if len(tx):
+        _per_server(tx, extra, s, ev)
+    # responses in the span that answer no query (from an address never asked, or late)
+    resp = rows.loc[(rows["dns_qr"] == "response").to_numpy(dtype=bool), ["record", "time", "src", "dst"]]
+    rt = resp["time"]
+    inside = np.ones(len(resp), dtype=bool)
+    if lo is not None:
+        inside &= (rt >= lo).fillna(True).to_numpy(dtype=bool)
+    if hi is not None:
+        inside &= (rt < hi).fillna(lo is None).to_numpy(dtype=bool)
+    loose = resp.loc[inside & ~resp["record"].isin(paired).to_numpy()]
+    for (answerer, client), n in loose[["src", "dst"]].value_counts().items():
+        ev.unsolicited[(str(answerer), str(client))] += int(n)
+    ev.unsolicited_records = sorted(loose["record"].head(CAP).tolist())
+    return ev
+
+
+def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame:
+    """Per transaction: the response it paired with (even when an ICMP error came
+    first), whether it was a retry of a failed attempt, answered after a retry, etc."""
+    index = pd.Index(rows["record"])
+    resp_rec = tx["response_record"]
+    pos = index.get_indexer(resp_rec.fillna(-1).astype("int64").to_numpy())
+    def at(column: str) -> pd.Series:
+        return pd.Series(rows[column].array.take(pos, allow_fill=True), index=tx.index)
+
+    flags = at("dns_flags").fillna("")
+    ancount = at("dns_ancount")
+    qtype = tx["qtype"].fillna("")
+    site = _site_mask(tx["qname"], s.domain)
+    # retries: the previous query of the same question, how long before, and its fate
+    order = tx.sort_values(["question", "query_record"]).index
+    prev_same = tx.loc[order, "question"].eq(tx.loc[order, "question"].shift())
+    prev_gap = tx.loc[order, "time"].diff()
+    prev_ok = tx.loc[order, "outcome"].shift().eq("answered")
+    next_time = tx.loc[order, "time"].shift(-1).where(
+        tx.loc[order, "question"].eq(tx.loc[order, "question"].shift(-1))
+    )
+    retry = (prev_same & ~prev_ok & (prev_gap >= s.retry_min_gap).fillna(True)).reindex(tx.index)
+    answered_late = (
+        (tx.loc[order, "outcome_time"] > next_time).fillna(False).reindex(tx.index)
+    )
+    return pd.DataFrame(
+        {
+            "truncated": flags.str.contains("|", regex=False).to_numpy(),
+            "nodata": (
+                (tx["outcome"] == "answered")
+                & (ancount == 0).fillna(False)
+                & qtype.isin(["A", "AAAA"])
+            ).to_numpy(dtype=bool),
+            "site": site.to_numpy(dtype=bool),
+            "retry": retry.fillna(False).to_numpy(dtype=bool),
+            "gap": prev_gap.reindex(tx.index).dt.total_seconds().to_numpy(),
+            "after_retry": answered_late.to_numpy(dtype=bool) & (tx["outcome"] == "answered").to_numpy(),
+        },
+        index=tx.index,
+    )
+
+
+def _site_mask(names: pd.Series, domain: str | None) -> pd.Series:
+    if not domain:
+        return pd.Series(True, index=names.index)
+    name = names.str.lower().str.rstrip(".")
+    d = domain.lower().rstrip(".")
+    return (name.eq(d) | name.str.endswith("." + d)).fillna(False)
+
+
+def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence) -> None:
+    outcome = tx["outcome"]
+    wrong = pd.Series(False, index=tx.index)
+    if s.expected_address:
+        want = s.expected_address
+        addresses = tx["addresses"]
+        wrong = (outcome == "answered") & addresses.map(lambda a: bool(a) and want not in a)
+    nodata = extra["nodata"] & extra["site"]
+    good = (outcome == "answered") & ~wrong & ~nodata
+    freq = pd.Timedelta(s.freq).value
+    ns = tx["time"].to_numpy(dtype="datetime64[ns]").view("int64")
+    has_time = ~np.isnat(tx["time"].to_numpy(dtype="datetime64[ns]"))
+    bins = np.where(has_time, ns // freq * freq, np.iinfo(np.int64).min)
+    reason = tx["icmp_reason"].astype(object)
+    icmp_kind = reason.map(KINDS).astype(object)
+    icmp_kind = icmp_kind.where(reason.isna() | icmp_kind.notna(), "other")
+    from_server = (tx["icmp_sender"] == tx["server"]).fillna(False)
+    lat = tx["latency"].dt.total_seconds()
+    keys = tx[["server", "server_port", "proto"]].astype(str).assign(site=extra["site"])
+    for (server, port, proto, in_site), idx in keys.groupby(
+        ["server", "server_port", "proto", "site"], sort=False
+    ).groups.items():
+        if server in ("<NA>", "nan") or port in ("<NA>", "nan"):
+            continue
+        g = tx.loc[idx]
+        x = extra.loc[idx]
+        se = ServerEvidence()
+        o = outcome.loc[idx]
+        se.queries = len(g)
+        se.site_queries = int(x["site"].sum())
+        se.answered = int(good.loc[idx].sum())
+        err = g.loc[o == "error", "rcode"].fillna("?")
+        se.errors = Counter({str(k): int(v) for k, v in err.value_counts().items()})
+        nx = (o == "error") & g["rcode"].eq("NXDomain").fillna(False) & x["site"]
+        se.nxdomain_site = int(nx.sum())
+        se.nodata = int(nodata.loc[idx].sum())
+        w = wrong.loc[idx]
+        se.wrong = int(w.sum())
+        if se.wrong:
+            se.wrong_addresses = Counter(a for addrs in g.loc[w, "addresses"] for a in addrs)
+        ic = o == "icmp_error"
+        if ic.any():
+            kinds = icmp_kind.loc[idx][ic]
+            roles = np.where(from_server.loc[idx][ic], "server", "hop").tolist()
+            reasons = g.loc[ic, "icmp_reason"].fillna("?")
+            se.icmp = Counter(zip(kinds, reasons, roles, strict=True))
+            se.icmp_senders = Counter(g.loc[ic, "icmp_sender"].dropna().astype(str))
+        se.silent = int((o == "no_response").sum())
+        se.truncated = int(x["truncated"].sum())
+        se.after_retry = int(x["after_retry"].sum())
+        se.retries = int(x["retry"].sum())
+        first_retries = g.loc[x["retry"]].head(CAP)
+        se.retry_gaps = [
+            (int(r), str(c), str(n), str(t), round(float(v), 6))
+            for r, c, n, t, v in zip(
+                first_retries["query_record"],
+                first_retries["client"],
+                first_retries["qname"],
+                first_retries["qtype"],
+                x.loc[first_retries.index, "gap"],
+                strict=True,
+            )
+        ]
+        lat_g = lat.loc[idx].dropna()
+        se.latency_n = len(lat_g)
+        se.latency_sum = float(lat_g.sum())
+        se.latency_max = float(lat_g.max()) if len(lat_g) else 0.0
+        qkeys = g[["client", "qname", "qtype"]].astype(str)
+        se.questions = Counter(
+            {tuple(k): int(v) for k, v in qkeys.value_counts().items()}  # type: ignore[misc]
+        )
+        se.clients = Counter({str(k): int(v) for k, v in g["client"].value_counts().items()})
+        times = g["time"].dropna()
+        se.first_time = times.min() if len(times) else None
+        failed_times = g.loc[~good.loc[idx], "time"].dropna()
+        se.first_failure = failed_times.min() if len(failed_times) else None
+        head = g.head(CAP)
+        se.latencies = [
+            (int(r), float(v) if v == v else float("nan"))
+            for r, v in zip(head["query_record"], lat.loc[head.index], strict=True)
+        ]
+        b = pd.Series(bins[tx.index.get_indexer(idx)], index=idx)
+        fine = b != np.iinfo(np.int64).min
+        se.bins = Counter({int(k): int(v) for k, v in b[fine].value_counts().items()})
+        new = fine & ~x["retry"]
+        se.bins_new = Counter({int(k): int(v) for k, v in b[new].value_counts().items()})
+        se.bins_answered = Counter(
+            {int(k): int(v) for k, v in b[fine & good.loc[idx]].value_counts().items()}
+        )
+        src_new = pd.DataFrame({"bin": b[new], "client": g.loc[new[new].index, "client"]})
+        se.bin_sources = {
+            int(k): set(v.dropna().astype(str)) for k, v in src_new.groupby("bin")["client"]
+        }
+        se.records = _records(g, o, good.loc[idx], x, w, nx, ic, icmp_kind.loc[idx], from_server.loc[idx])
+        key = (str(server), int(port), str(proto), bool(in_site))
+        ev.servers[key] = ev.servers[key] + se if key in ev.servers else se
+
+
+def _records(
+    g: pd.DataFrame,
+    o: pd.Series,
+    good: pd.Series,
+    x: pd.DataFrame,
+    wrong: pd.Series,
+    nx: pd.Series,
+    ic: pd.Series,
+    kind: pd.Series,
+    from_server: pd.Series,
+) -> dict[str, list[int]]:
+    """The first record numbers (query, then outcome) of each kind of transaction."""
+    def take(mask: pd.Series) -> list[int]:
+        sub = g.loc[mask.to_numpy(dtype=bool)].head(CAP // 2)
+        out = sub["query_record"].tolist() + sub["outcome_record"].dropna().astype(int).tolist()
+        return sorted(int(r) for r in out)[:CAP]
+
+    err = (o == "error") & g["rcode"].isin(FAIL_RCODES).fillna(False)
+    kinds = {
+        "answered": good,
+        "failed": ~good,
+        "error": err | nx,
+        "nodata": x["nodata"] & x["site"],
+        "wrong": wrong,
+        "silent": o == "no_response",
+        "truncated": x["truncated"],
+        "after_retry": x["after_retry"],
+        "icmp_port_server": ic & kind.eq("port").fillna(False) & from_server,
+        "icmp_port_hop": ic & kind.eq("port").fillna(False) & ~from_server,
+        "icmp_filter": ic & kind.eq("filter").fillna(False),
+        "icmp_host": ic & kind.isin(["host", "route"]).fillna(False),
+        "icmp_other": ic & kind.isin(["path", "other"]).fillna(False),
+    }
+    return {name: take(mask) for name, mask in kinds.items() if bool(mask.any())}
+

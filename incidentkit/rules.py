@@ -1,0 +1,779 @@
+"""One rule per cause: each reads the evidence of one server and returns a Hypothesis.
+
+The rules are listed in :data:`RULES`, in the order of the incident's solution summary
+(server down, firewall, flood, misconfiguration), which also breaks ties. Adding a cause
+is adding one function to that table.
+
+Confidence
+----------
+Every rule names two quantities and derives its confidence from them in the same way
+(:func:`confidence`):
+
+``explains``
+    the share of the server's failed attempts (queries without a correct answer, and TCP
+    connections refused or unanswered) that the cause accounts for;
+``signs``
+    the independent observations that point to it. A *conclusive* sign is one no other
+    cause produces (an administratively-prohibited ICMP code, a reset to a SYN,
+    unanswered address resolution, a flood rate, an answer that refuses).
+
+=========  ==========================================================================
+certain    "certain as far as a capture can tell": it explains at least 90 % of the
+           failures with a conclusive sign (or two independent signs), and no other
+           cause that is still open explains as many as half of them.
+likely     it explains at least half of the failures with at least one sign of its own.
+possible   it explains some failures, or fits the evidence, with no sign of its own
+           (a REJECT rule answers as a stopped service does), or it explains only a
+           minority of the attempts (a few failures among many answers).
+ruled out  nothing in the capture points to it, or the capture contradicts it (a host
+           that sent anything is not down).
+=========  ==========================================================================
+
+A stopped service or a filter fails every query on its port: failures among mostly
+answered queries (packet loss, one query type unanswered, an answer after the client
+gave up) are reported as caveats with their share, and the cause follows what the
+traffic as a whole shows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from .evidence import FAIL_RCODES, Evidence, HostEvidence, ServerEvidence, TcpEvidence
+
+#: Confidence words, strongest first, with what each means.
+CONFIDENCE: Final[dict[str, str]] = {
+    "certain": "certain as far as a capture can tell",
+    "likely": "likely: it explains most failures, with a sign of its own",
+    "possible": "possible: it fits the evidence, but nothing singles it out",
+    "ruled out": "ruled out: nothing points to it, or the capture contradicts it",
+}
+#: Causes in the order of the solution summary (ties go to the earlier one).
+CAUSES: Final = (
+    "service_down",
+    "host_down",
+    "firewall",
+    "dos",
+    "misconfiguration",
+    "slow_server",
+    "none",
+)
+#: The causes in words, as a report says them ({server} is filled in).
+CAUSE_WORDS: Final[dict[str, str]] = {
+    "service_down": "the DNS service on {server} is not running (nothing listens on its port)",
+    "host_down": "the DNS server {server} is down or cut off from the network",
+    "firewall": "a firewall blocks DNS traffic to {server}",
+    "dos": "a flood of DNS queries hit {server} (a denial of service)",
+    "misconfiguration": "the DNS server {server} is misconfigured: it answers, but wrongly",
+    "slow_server": "the DNS server {server} answers too slowly: clients give up before its answers come",
+    "none": "DNS on {server} worked: the queries were answered",
+    "inconclusive": "the capture does not show why",
+}
+
+#: Thresholds, with their defaults; every one is a parameter of :func:`incidentkit.diagnose`.
+DEFAULTS: Final[dict[str, Any]] = {
+    "dos_freq": "1s",  # interval of the query rate
+    "dos_factor": 10.0,  # a flood is this many times the capture's own baseline rate ...
+    "dos_min_rate": 100,  # ... and at least this many new queries per interval
+    "ddos_min_sources": 10,  # from this many sources a flood is a distributed one (words)
+    "retry_window": "5min",  # a repeated question within this time is a retry
+    "retry_min_gap": "100ms",  # a retry comes at least this long after the attempt before
+    "reply_window": "5min",  # the longest wait for an answer or ICMP error
+    "max_evidence": 50,  # record numbers kept per hypothesis (the count is always kept)
+}
+
+_RANK: Final = {c: i for i, c in enumerate(CONFIDENCE)}
+
+
+@dataclass
+class Sign:
+    """One observation behind a hypothesis."""
+
+    name: str
+    count: int
+    conclusive: bool
+    records: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Hypothesis:
+    """One cause, judged.
+
+    ``confidence`` is one of :data:`CONFIDENCE`; ``explains`` the share of failed
+    attempts it accounts for; ``signs`` what points to it; ``claims`` the numbers its
+    sentence states (so they can be checked against the capture).
+    """
+
+    cause: str
+    confidence: str
+    explains: float
+    signs: list[Sign]
+    sentence: str
+    records: list[int]
+    evidence_count: int = 0
+    claims: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        """The confidence (the older name)."""
+        return self.confidence
+
+
+def confidence(explains: float, signs: list[Sign], *, minority: bool = False) -> str:
+    """The confidence words for a share of failures explained and the signs behind it
+    (before comparing with the other causes; see the module's notes)."""
+    conclusive = any(s.conclusive for s in signs)
+    if explains <= 0 and not signs:
+        return "ruled out"
+    if minority:
+        return "possible"
+    if explains >= 0.9 and (conclusive or len(signs) >= 2):
+        return "certain"
+    if explains >= 0.5 and signs:
+        return "likely"
+    return "possible"
+
+
+# --------------------------------------------------------------------------- the view
+@dataclass
+class View:
+    """The evidence of one server, with the quantities every rule reads."""
+
+    server: str
+    port: int | None
+    transport: str | None
+    s: ServerEvidence
+    host: HostEvidence
+    tcp: TcpEvidence
+    tcp_answered: int  # DNS answers over TCP from the same server
+    peer_answered: int  # answers on the server's other transport
+    ev: Evidence
+    cfg: dict[str, Any]
+    dos_threshold: float | None = None
+    # derived below
+    refused_answers: int = 0
+    unsolicited: Counter[str] = field(default_factory=Counter)
+    flood: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tcp_refused(self) -> int:
+        return self.tcp.rst if self.transport in ("tcp", None) else 0
+
+    @property
+    def tcp_silent(self) -> int:
+        if self.transport not in ("tcp", None):
+            return 0
+        return max(0, self.tcp.syn - self.tcp.syn_ack - self.tcp.rst)
+
+    @property
+    def truncated_stuck(self) -> int:
+        """Truncated UDP answers whose TCP retry got no answer."""
+        if self.transport != "udp" or self.tcp_answered:
+            return 0
+        return self.s.truncated
+
+    @property
+    def late_refused(self) -> int:
+        """Answers the clients refused (they had given up): at most the answers given."""
+        return min(self.refused_answers, self.s.answered + self.s.wrong + self.s.nodata)
+
+    @property
+    def resolution_unanswered(self) -> int:
+        return self.host.who_has if self.host.who_has and not self.host.is_at else 0
+
+    @property
+    def attempts(self) -> int:
+        n = self.s.queries + self.tcp_refused + self.tcp_silent
+        return n if n else self.resolution_unanswered
+
+    @property
+    def good(self) -> int:
+        return max(0, self.s.answered - self.truncated_stuck - self.late_refused)
+
+    @property
+    def failed(self) -> int:
+        return max(0, self.attempts - self.good)
+
+    @property
+    def alive(self) -> int:
+        """Packets the server sent (answers, pings, errors, ARP replies, segments)."""
+        return self.host.sent
+
+    @property
+    def minority(self) -> bool:
+        """Failures are a minority of the attempts: a partial failure, not a block."""
+        return self.attempts > 0 and self.failed < 0.5 * self.attempts
+
+    def icmp(self, kind: str, role: str | None = None) -> int:
+        return sum(
+            n for (k, _, r), n in self.s.icmp.items() if k == kind and (role is None or r == role)
+        )
+
+    def reasons(self, kind: str, role: str | None = None) -> list[str]:
+        return sorted(
+            {reason for (k, reason, r) in self.s.icmp if k == kind and (role is None or r == role)}
+        )
+
+    def share(self, n: int) -> float:
+        return min(1.0, n / self.failed) if self.failed else 0.0
+
+    def recs(self, *kinds: str) -> list[int]:
+        out: set[int] = set()
+        for kind in kinds:
+            out.update(self.s.records.get(kind, []))
+        return sorted(out)[: int(self.cfg["max_evidence"])]
+
+    @property
+    def where(self) -> str:
+        if self.port is None:
+            return self.server
+        return f"{self.server} port {self.port}"
+
+    @property
+    def proto(self) -> str:
+        return (self.transport or "dns").upper()
+
+
+def _plural(n: int, word: str) -> str:
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+
+
+def _q(v: View) -> str:
+    """'3 queries' / '3 connection attempts' for the view's attempts."""
+    if v.s.queries:
+        return _plural(v.attempts, "query") if v.attempts == v.s.queries else _plural(
+            v.attempts, "attempt"
+        )
+    if v.tcp.syn:
+        return _plural(v.attempts, "connection attempt")
+    return _plural(v.attempts, "address lookup")
+
+
+def _hyp(
+    cause: str,
+    v: View,
+    explains: float,
+    signs: list[Sign],
+    sentence: str,
+    *,
+    minority: bool | None = None,
+    ruled_out: bool = False,
+    claims: dict[str, int] | None = None,
+) -> Hypothesis:
+    level = "ruled out" if ruled_out else confidence(
+        explains, signs, minority=v.minority if minority is None else minority
+    )
+    records = sorted({r for s in signs for r in s.records})[: int(v.cfg["max_evidence"])]
+    count = sum(max(s.count, len(s.records)) for s in signs)
+    return Hypothesis(
+        cause, level, round(float(explains), 3), signs, sentence, records, count, claims or {}
+    )
+
+
+# --------------------------------------------------------------------------- the rules
+def service_down(v: View) -> Hypothesis:
+    """Port unreachable from the server itself, or a reset to a SYN on its port."""
+    port = v.icmp("port", "server")
+    signs = []
+    if port:
+        signs.append(
+            Sign("port unreachable from the server itself", port, False, v.recs("icmp_port_server"))
+        )
+    if v.tcp_refused:
+        signs.append(Sign("TCP reset to a SYN on the port", v.tcp_refused, True, v.tcp.records))
+    if not signs:
+        return _hyp(
+            "service_down",
+            v,
+            0.0,
+            [],
+            f"A stopped service answers with ICMP port unreachable (or a TCP reset); "
+            f"{v.server} sent neither for port {v.port}.",
+            ruled_out=True,
+        )
+    parts = []
+    if port:
+        parts.append(f"{_plural(port, 'query')} drew ICMP port unreachable from {v.server} itself")
+    if v.tcp_refused:
+        parts.append(f"{_plural(v.tcp_refused, 'TCP connection')} to it were reset")
+    tail = (
+        f"the host is up, but nothing accepts {v.proto} on port {v.port}."
+        if not v.s.answered
+        else f"the host is up; some {v.proto} queries on port {v.port} were not accepted."
+    )
+    return _hyp(
+        "service_down",
+        v,
+        v.share(port + v.tcp_refused),
+        signs,
+        f"Of {_q(v)} to {v.where}, {' and '.join(parts)}: {tail}",
+        claims={"port_unreachable_from_server": port, "tcp_resets": v.tcp_refused},
+    )
+
+
+def host_down(v: View) -> Hypothesis:
+    """Host or net unreachable from a router, or unanswered address resolution, and no
+    sign of life from the server."""
+    if v.alive:
+        return _hyp(
+            "host_down",
+            v,
+            0.0,
+            [],
+            f"{v.server} is up: it sent {_plural(v.alive, 'packet')} in this capture.",
+            ruled_out=True,
+            claims={"server_sent": v.alive},
+        )
+    unreach = v.icmp("host") + v.icmp("route")
+    signs = []
+    if unreach:
+        signs.append(
+            Sign(
+                "host or network unreachable from a router",
+                unreach,
+                True,
+                v.recs("icmp_host"),
+            )
+        )
+    if v.resolution_unanswered:
+        signs.append(
+            Sign(
+                "address resolution for the server unanswered",
+                v.resolution_unanswered,
+                True,
+                v.host.resolution_records,
+            )
+        )
+    silent = v.s.silent + v.tcp_silent
+    if not signs and not silent:
+        return _hyp(
+            "host_down",
+            v,
+            0.0,
+            [],
+            f"No error says {v.server} cannot be reached.",
+            ruled_out=True,
+            claims={"server_sent": 0},
+        )
+    if not signs:  # silence alone: a filter that drops everything looks the same
+        return _hyp(
+            "host_down",
+            v,
+            v.share(silent),
+            [],
+            f"{_plural(silent, 'attempt')} to {v.where} got no response at all, and {v.server} "
+            "sent nothing in this capture: it may be down, or a filter may drop everything "
+            "(a ping from the same place would tell).",
+            claims={"server_sent": 0},
+        )
+    parts = []
+    if unreach:
+        senders = ", ".join(sorted(v.s.icmp_senders)) or "a router"
+        words = "', '".join(v.reasons("host") + v.reasons("route"))
+        parts.append(f"{_plural(unreach, 'query')} drew '{words}' from {senders}")
+    if v.resolution_unanswered:
+        parts.append(
+            f"{_plural(v.resolution_unanswered, 'request')} for {v.server}'s link-layer address "
+            "went unanswered on the local segment"
+        )
+    explains = v.share(unreach + (silent if v.resolution_unanswered else 0)) if v.failed else 1.0
+    if not v.s.queries and v.resolution_unanswered:
+        explains = 1.0
+    return _hyp(
+        "host_down",
+        v,
+        explains,
+        signs,
+        f"{'; '.join(parts).capitalize()}, and {v.server} sent nothing at all: the host is "
+        "down or cut off.",
+        claims={"server_sent": 0},
+    )
+
+
+def firewall(v: View) -> Hypothesis:
+    """A filter: admin-prohibited codes, port unreachable from a hop, silence while the
+    server is alive, or a TCP retry of a truncated answer that gets nowhere."""
+    filt = v.icmp("filter")
+    hop = v.icmp("port", "hop")
+    silent = v.s.silent + v.tcp_silent
+    signs = []
+    parts = []
+    if filt:
+        words = "', '".join(v.reasons("filter"))
+        senders = ", ".join(sorted(v.s.icmp_senders))
+        signs.append(Sign("administratively prohibited", filt, True, v.recs("icmp_filter")))
+        parts.append(f"{_plural(filt, 'query')} refused with '{words}' by {senders}")
+    if hop:
+        senders = ", ".join(s for s in sorted(v.s.icmp_senders) if s != v.server)
+        signs.append(Sign("port unreachable from a hop", hop, True, v.recs("icmp_port_hop")))
+        parts.append(f"{_plural(hop, 'query')} drew port unreachable from {senders}, not the server")
+    other_life = v.alive - v.icmp("port", "server")
+    if silent and other_life > 0:
+        what = (
+            f"answered {_plural(v.tcp_answered + v.peer_answered, 'DNS query')} on its other transport"
+            if v.tcp_answered or v.peer_answered
+            else f"sent {_plural(v.alive, 'packet')} (pings, answers, segments)"
+        )
+        signs.append(
+            Sign(
+                "no response while the server is up",
+                silent,
+                True,
+                v.recs("silent") + v.host.sent_records[:5],
+            )
+        )
+        parts.append(f"{_plural(silent, 'attempt')} got no response at all while {v.server} {what}")
+    tcp_blocked = max(0, v.tcp.syn - v.tcp.syn_ack)
+    if v.truncated_stuck and tcp_blocked:
+        signs.append(
+            Sign(
+                "truncated answers whose TCP retry is blocked",
+                v.truncated_stuck,
+                True,
+                v.recs("truncated") + v.tcp.records,
+            )
+        )
+        parts.append(
+            f"{_plural(v.truncated_stuck, 'answer')} came truncated and the TCP retry got "
+            + ("a reset" if v.tcp.rst else "no answer")
+        )
+    if signs:
+        explained = filt + hop + (silent if other_life > 0 else 0) + (
+            v.truncated_stuck if tcp_blocked else 0
+        )
+        return _hyp(
+            "firewall",
+            v,
+            v.share(explained),
+            signs,
+            f"Of {_q(v)} to {v.where}, {'; '.join(parts)}: a packet filter blocks "
+            f"{v.proto} port {v.port}.",
+            claims={"server_sent": v.alive, "no_response": silent},
+        )
+    port = v.icmp("port", "server")
+    if port:  # iptables' REJECT answers as a stopped service does
+        return _hyp(
+            "firewall",
+            v,
+            v.share(port),
+            [],
+            f"A firewall rule that rejects (iptables' default REJECT) answers with the same "
+            f"port unreachable from {v.server}: the capture cannot tell it from a stopped "
+            "service; the server's own rules can.",
+        )
+    if silent:
+        return _hyp(
+            "firewall",
+            v,
+            v.share(silent),
+            [],
+            f"{_plural(silent, 'attempt')} to {v.where} got no response at all, and {v.server} "
+            "sent nothing else to tell a filter from a host that is down.",
+            claims={"server_sent": v.alive, "no_response": silent},
+        )
+    return _hyp(
+        "firewall",
+        v,
+        0.0,
+        [],
+        f"Nothing was refused or dropped on the way to {v.where}.",
+        ruled_out=True,
+    )
+
+
+def dos(v: View) -> Hypothesis:
+    """A query rate far above the capture's baseline, not explained by retries."""
+    f = v.flood
+    unit = f"per {v.cfg['dos_freq']}"
+    if not f.get("spike_bins"):
+        return _hyp(
+            "dos",
+            v,
+            0.0,
+            [],
+            f"The busiest {v.cfg['dos_freq']} carried {_plural(f.get('peak', 0), 'new query')} "
+            f"to {v.where} (baseline {f.get('baseline', 0):g} {unit}; a flood needs "
+            f"{f.get('threshold', 0):g}): no flood."
+            + (
+                f" The {_plural(v.s.retries, 'repeated query')} are retries of failed questions."
+                if v.s.retries
+                else ""
+            ),
+            ruled_out=True,
+        )
+    sources = f["sources"]
+    kind = "distributed denial of service" if sources >= int(v.cfg["ddos_min_sources"]) else (
+        "denial of service"
+    )
+    signs = [
+        Sign(
+            f"query rate {f['peak']:g} {unit} against a baseline of {f['baseline']:g}",
+            f["flood_queries"],
+            True,
+            [],
+        )
+    ]
+    worse = ""
+    if f["answered_in_spike"] < 0.9 * max(f["answered_outside"], 1e-9) and f["answered_outside"]:
+        signs.append(
+            Sign("the server's answers stopped or slowed during the spike", f["flood_queries"], False)
+        )
+        worse = (
+            f" During the spike {f['answered_in_spike']:.0%} of queries were answered, "
+            f"against {f['answered_outside']:.0%} outside it."
+        )
+    explains = v.share(f["failed_in_spike"]) if v.failed else 1.0
+    return _hyp(
+        "dos",
+        v,
+        explains,
+        signs,
+        f"{f['flood_queries']} new queries to {v.where} arrived in "
+        f"{_plural(len(f['spike_bins']), 'interval')} of {v.cfg['dos_freq']} from "
+        f"{_plural(sources, 'source address')}, peaking at {f['peak']:g} {unit} against a "
+        f"baseline of {f['baseline']:g}: a {kind}.{worse}",
+        minority=False,
+        claims={"flood_queries": f["flood_queries"], "sources": sources},
+    )
+
+
+def misconfiguration(v: View) -> Hypothesis:
+    """Answers that refuse, fail, deny the site or point elsewhere."""
+    s = v.s
+    bad_rcodes = {k: n for k, n in s.errors.items() if k in FAIL_RCODES}
+    nx = s.nxdomain_site
+    wrong_src = sum(v.unsolicited.values())
+    signs = []
+    parts = []
+    for code, n in sorted(bad_rcodes.items()):
+        parts.append(f"{n} {code}")
+    if nx:
+        parts.append(f"{nx} NXDomain for the site")
+    if bad_rcodes or nx:
+        signs.append(Sign("error answers", sum(bad_rcodes.values()) + nx, True, v.recs("error")))
+    if s.nodata:
+        signs.append(Sign("no address for the site", s.nodata, True, v.recs("nodata")))
+        parts.append(f"{s.nodata} NoError with no address")
+    if s.wrong:
+        got = ", ".join(sorted(s.wrong_addresses))
+        want = v.ev.settings.expected_address
+        signs.append(Sign("an address other than the expected one", s.wrong, True, v.recs("wrong")))
+        parts.append(f"{s.wrong} answered {got} instead of {want}")
+    if wrong_src:
+        who = ", ".join(sorted(v.unsolicited))
+        signs.append(
+            Sign("answers from an address other than the one asked", wrong_src, True, v.ev.unsolicited_records)
+        )
+        parts.append(f"{_plural(wrong_src, 'answer')} came from {who}, which the clients never asked")
+    if signs:
+        explained = sum(bad_rcodes.values()) + nx + s.nodata + s.wrong + min(wrong_src, v.failed)
+        answered = s.answered + s.wrong + s.nodata + sum(s.errors.values())
+        lead = (
+            f"{v.server} answered, but wrongly" if answered else f"{v.server}'s answers went astray"
+        )
+        return _hyp(
+            "misconfiguration",
+            v,
+            v.share(explained),
+            signs,
+            f"{lead}: {'; '.join(parts)} (of {_q(v)}): the server is misconfigured.",
+            claims={"answers": answered},
+        )
+    if v.icmp("port", "server"):
+        return _hyp(
+            "misconfiguration",
+            v,
+            v.share(v.icmp("port", "server")),
+            [],
+            f"A DNS server listening on another address or port than {v.where} draws the same "
+            "port unreachable: check the server's listen addresses.",
+        )
+    if not (s.answered or s.errors or s.wrong or s.nodata):
+        return _hyp(
+            "misconfiguration",
+            v,
+            0.0,
+            [],
+            f"No DNS answer came from {v.server}, so no answer shows a configuration fault.",
+            ruled_out=True,
+            claims={"answers": 0},
+        )
+    want = v.ev.settings.expected_address
+    return _hyp(
+        "misconfiguration",
+        v,
+        0.0,
+        [],
+        "Every answer was NoError" + (f" and gave {want}" if want else "") + ".",
+        ruled_out=True,
+    )
+
+
+def slow_server(v: View) -> Hypothesis:
+    """Answers that came only after the clients had given up (they refused them)."""
+    late = v.late_refused
+    if not late:
+        return _hyp(
+            "slow_server",
+            v,
+            0.0,
+            [],
+            "No client refused a late answer"
+            + (
+                f"; {_plural(v.s.after_retry, 'answer')} came after the client had asked again."
+                if v.s.after_retry
+                else "."
+            ),
+            ruled_out=True,
+        )
+    signs = [Sign("clients refused answers that came too late", late, True, v.recs("after_retry"))]
+    mean = v.s.latency_sum / v.s.latency_n if v.s.latency_n else 0.0
+    return _hyp(
+        "slow_server",
+        v,
+        v.share(late),
+        signs,
+        f"{v.server} answered, but {_plural(late, 'answer')} came only after the client "
+        f"had given up (it sent port unreachable back); the answers took {mean:.1f} s on "
+        "average: the server is too slow for its clients.",
+        claims={"refused_answers": late},
+    )
+
+
+def none(v: View) -> Hypothesis:
+    """Everything answered as it should (a few failures among answers are caveats)."""
+    if v.flood.get("spike_bins"):
+        return _hyp("none", v, 0.0, [], "A flood hit the server.", ruled_out=True)
+    if v.attempts == 0 or v.good == 0 or v.failed >= 0.5 * v.attempts:
+        return _hyp(
+            "none",
+            v,
+            0.0,
+            [],
+            f"{v.failed} of {_q(v)} to {v.where} failed.",
+            ruled_out=True,
+            claims={"failed": v.failed},
+        )
+    want = v.ev.settings.expected_address
+    signs = [Sign("answered", v.good, v.failed == 0, v.recs("answered"))]
+    sentence = f"{v.good} of {_q(v)} to {v.where} were answered" + (
+        f" with {want}" if want else ""
+    )
+    sentence += "." if not v.failed else f"; the other {v.failed} are caveats, not a cause."
+    return _hyp(
+        "none",
+        v,
+        1.0 if not v.failed else v.good / v.attempts,
+        signs,
+        sentence,
+        minority=False,
+        claims={"failed": v.failed},
+    )
+
+
+#: cause -> rule; the order of the solution summary.
+RULES: Final[dict[str, Callable[[View], Hypothesis]]] = {
+    "service_down": service_down,
+    "host_down": host_down,
+    "firewall": firewall,
+    "dos": dos,
+    "misconfiguration": misconfiguration,
+    "slow_server": slow_server,
+    "none": none,
+}
+
+
+def judge(v: View) -> list[Hypothesis]:
+    """Every rule on one server's evidence, ranked; "certain" is kept only where no
+    other open cause explains half as many failures."""
+    hyps = [rule(v) for rule in RULES.values()]
+    for h in hyps:
+        if h.confidence != "certain":
+            continue
+        rivals = [
+            o
+            for o in hyps
+            if o is not h and o.confidence != "ruled out" and o.cause != "none" and o.explains >= 0.5
+        ]
+        if rivals and h.cause != "dos":
+            h.confidence = "likely"
+    order = {c: i for i, c in enumerate(CAUSES)}
+    hyps.sort(
+        key=lambda h: (_RANK[h.confidence], -h.explains, -len(h.signs), order[h.cause])
+    )
+    return hyps
+
+
+def caveats(v: View) -> list[str]:
+    """Failures that no cause accounts for: partial, intermittent, or a minority."""
+    out = []
+    a = v.attempts
+    if not a:
+        return out
+    def pct(n: int) -> str:
+        return f"{n / a:.0%}"
+
+    if v.good and v.s.silent:
+        out.append(
+            f"{_plural(v.s.silent, 'query')} of {a} to {v.where} ({pct(v.s.silent)}) got no "
+            "response while the others were answered: packet loss on the path, a query type "
+            "the server or a filter ignores, or an answer after the client gave up."
+        )
+    if v.good and v.icmp("port", "server"):
+        n = v.icmp("port", "server")
+        out.append(f"{_plural(n, 'query')} of {a} ({pct(n)}) drew port unreachable although other queries were answered.")
+    if v.s.after_retry:
+        out.append(
+            f"{_plural(v.s.after_retry, 'answer')} came only after the client had asked again."
+        )
+    if v.good and v.s.errors:
+        errs = ", ".join(f"{n} {k}" for k, n in sorted(v.s.errors.items()))
+        out.append(f"Some answers were errors ({errs}).")
+    return out
+
+
+def flood_facts(s: ServerEvidence, ev: Evidence, cfg: dict[str, Any], threshold: float | None) -> dict[str, Any]:
+    """The rate of new queries per interval against the capture's baseline."""
+    freq = pd.Timedelta(str(cfg["dos_freq"])).value
+    if ev.start is None or ev.end is None or not s.bins:
+        return {"baseline": 0.0, "peak": 0, "threshold": float(cfg["dos_min_rate"]), "spike_bins": []}
+    first = ev.start.value // freq
+    last = ev.end.value // freq
+    n_bins = int(last - first + 1)
+    counts = np.sort(np.fromiter(s.bins.values(), dtype=np.int64))
+    zeros = max(0, n_bins - len(counts))
+    allc = np.concatenate([np.zeros(min(zeros, 10_000_000), dtype=np.int64), counts])
+    baseline = float(np.median(allc)) if len(allc) else 0.0
+    limit = (
+        float(threshold)
+        if threshold is not None
+        else max(float(cfg["dos_min_rate"]), float(cfg["dos_factor"]) * max(baseline, 1.0))
+    )
+    peak = max(s.bins_new.values(), default=0)
+    spike = sorted(b for b, n in s.bins_new.items() if n >= limit)
+    out: dict[str, Any] = {"baseline": baseline, "peak": int(peak), "threshold": limit, "spike_bins": spike}
+    if spike:
+        q_in = sum(s.bins[b] for b in spike)
+        a_in = sum(s.bins_answered.get(b, 0) for b in spike)
+        q_out = sum(s.bins.values()) - q_in
+        a_out = sum(s.bins_answered.values()) - a_in
+        srcs: set[str] = set()
+        for b in spike:
+            srcs |= s.bin_sources.get(b, set())
+        out.update(
+            flood_queries=int(sum(s.bins_new[b] for b in spike)),
+            sources=len(srcs),
+            answered_in_spike=a_in / q_in if q_in else 0.0,
+            answered_outside=a_out / q_out if q_out else 0.0,
+            failed_in_spike=int(q_in - a_in),
+            top_sources=sorted(srcs)[:50],
+        )
+    return out
