@@ -85,7 +85,7 @@ def describe(diagnosis: Diagnosis, df: pd.DataFrame) -> str:
         out.append("hypotheses:")
         width = max(len(h.cause) for h in diagnosis.hypotheses)
         for i, h in enumerate(diagnosis.hypotheses, 1):
-            out.append(f"  {i}. {h.cause:<{width}}  {h.verdict:<10} {h.score:4.2f}  {h.sentence}")
+            out.append(f"  {i}. {h.cause:<{width}}  {h.confidence:<10} {h.sentence}")
     for judged in diagnosis.servers:
         if judged.server != diagnosis.server:
             out.append(f"also judged: {judged.server} port {judged.port}: {judged.cause}")

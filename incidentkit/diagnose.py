@@ -186,7 +186,7 @@ def diagnose(
         The address the site should resolve to; any other answer is a misconfiguration.
     dos_threshold : float, optional
         New queries per interval that make a flood. Without it: ``dos_factor`` times the
-        capture's median rate, and at least ``dos_min_rate``.
+        rate of the capture's quietest quarter of intervals, and at least ``dos_min_rate``.
     **thresholds
         Overrides of :data:`incidentkit.rules.DEFAULTS`.
 
@@ -357,6 +357,8 @@ def _failure_words(v: View) -> str:
         return "answers without an address"
     if s.wrong:
         return "answers other than the expected address"
+    if v.flood.get("spike_bins"):
+        return f"a flood of {v.flood['flood_queries']} queries"
     return "answered"
 
 

@@ -48,8 +48,8 @@ _NEEDED: Final = (
     "icmp_orig_sport", "icmp_orig_dst", "icmp_orig_dport", "icmp_orig_dns_id", "tcp_flags",
     "info",
 )  # fmt: skip
-_WHO_HAS: Final = re.compile(r"who has (\S+?),")
-_TGT_IS: Final = re.compile(r"tgt is (\S+?),")
+_WHO_HAS: Final = re.compile(r"who has ([0-9A-Fa-f:.]+)")
+_TGT_IS: Final = re.compile(r"tgt is ([0-9A-Fa-f:.]+)")
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,9 @@ class ServerEvidence:
     bins: Counter[int] = field(default_factory=Counter)
     bins_new: Counter[int] = field(default_factory=Counter)
     bins_answered: Counter[int] = field(default_factory=Counter)
+    bins_silent: Counter[int] = field(default_factory=Counter)
     bin_sources: dict[int, set[str]] = field(default_factory=dict)
+    bin_records: dict[int, list[int]] = field(default_factory=dict)  # first new queries
     records: dict[str, list[int]] = field(default_factory=dict)
 
     def __add__(self, other: ServerEvidence) -> ServerEvidence:
@@ -603,10 +605,12 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.bins_answered = Counter(
             {int(k): int(v) for k, v in b[fine & good.loc[idx]].value_counts().items()}
         )
+        silent_b = fine & (o == "no_response")
+        se.bins_silent = Counter({int(k): int(v) for k, v in b[silent_b].value_counts().items()})
         src_new = pd.DataFrame({"bin": b[new], "client": g.loc[new[new].index, "client"]})
-        se.bin_sources = {
-            int(k): set(v.dropna().astype(str)) for k, v in src_new.groupby("bin")["client"]
-        }
+        grouped = src_new.assign(record=g.loc[new[new].index, "query_record"]).groupby("bin")
+        se.bin_sources = {int(k): set(v.dropna().astype(str)) for k, v in grouped["client"]}
+        se.bin_records = {int(k): sorted(v.head(CAP).tolist()) for k, v in grouped["record"]}
         se.records = _records(g, o, good.loc[idx], x, w, nx, ic, icmp_kind.loc[idx], from_server.loc[idx])
         key = (str(server), int(port), str(proto), bool(in_site))
         ev.servers[key] = ev.servers[key] + se if key in ev.servers else se

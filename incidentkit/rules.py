@@ -119,11 +119,6 @@ class Hypothesis:
     evidence_count: int = 0
     claims: dict[str, int] = field(default_factory=dict)
 
-    @property
-    def verdict(self) -> str:
-        """The confidence (the older name)."""
-        return self.confidence
-
 
 def confidence(explains: float, signs: list[Sign], *, minority: bool = False) -> str:
     """The confidence words for a share of failures explained and the signs behind it
@@ -243,7 +238,9 @@ class View:
 def _plural(n: int, word: str) -> str:
     if n == 1:
         return f"{n} {word}"
-    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
+    if word.endswith("y") and not word.endswith("ey"):
+        return f"{n} {word[:-1]}ies"
+    return f"{n} {word}es" if word.endswith("s") else f"{n} {word}s"
 
 
 def _q(v: View) -> str:
@@ -403,7 +400,8 @@ def firewall(v: View) -> Hypothesis:
     server is alive, or a TCP retry of a truncated answer that gets nowhere."""
     filt = v.icmp("filter")
     hop = v.icmp("port", "hop")
-    silent = v.s.silent + v.tcp_silent
+    # (queries lost in a flood are the flood's)
+    silent = v.s.silent + v.tcp_silent - v.flood.get("silent_in_spike", 0)
     signs = []
     parts = []
     if filt:
@@ -518,7 +516,7 @@ def dos(v: View) -> Hypothesis:
             f"query rate {f['peak']:g} {unit} against a baseline of {f['baseline']:g}",
             f["flood_queries"],
             True,
-            [],
+            f["records"],
         )
     ]
     worse = ""
@@ -636,14 +634,15 @@ def slow_server(v: View) -> Hypothesis:
         )
     signs = [Sign("clients refused answers that came too late", late, True, v.recs("after_retry"))]
     mean = v.s.latency_sum / v.s.latency_n if v.s.latency_n else 0.0
+    took = f"; its answers took {mean:.1f} s on average" if mean >= 0.5 else ""
     return _hyp(
         "slow_server",
         v,
         v.share(late),
         signs,
         f"{v.server} answered, but {_plural(late, 'answer')} came only after the client "
-        f"had given up (it sent port unreachable back); the answers took {mean:.1f} s on "
-        "average: the server is too slow for its clients.",
+        f"had given up (it sent port unreachable back){took}: the server is too slow for "
+        "its clients.",
         claims={"refused_answers": late},
     )
 
@@ -750,8 +749,10 @@ def flood_facts(s: ServerEvidence, ev: Evidence, cfg: dict[str, Any], threshold:
     n_bins = int(last - first + 1)
     counts = np.sort(np.fromiter(s.bins.values(), dtype=np.int64))
     zeros = max(0, n_bins - len(counts))
+    # the baseline is the quietest quarter's rate: a flood that fills most of the
+    # capture does not raise it
     allc = np.concatenate([np.zeros(min(zeros, 10_000_000), dtype=np.int64), counts])
-    baseline = float(np.median(allc)) if len(allc) else 0.0
+    baseline = float(np.percentile(allc, 25)) if len(allc) else 0.0
     limit = (
         float(threshold)
         if threshold is not None
@@ -766,14 +767,19 @@ def flood_facts(s: ServerEvidence, ev: Evidence, cfg: dict[str, Any], threshold:
         q_out = sum(s.bins.values()) - q_in
         a_out = sum(s.bins_answered.values()) - a_in
         srcs: set[str] = set()
+        recs: list[int] = []
         for b in spike:
             srcs |= s.bin_sources.get(b, set())
+            if len(recs) < int(cfg["max_evidence"]):
+                recs.extend(s.bin_records.get(b, []))
         out.update(
             flood_queries=int(sum(s.bins_new[b] for b in spike)),
             sources=len(srcs),
             answered_in_spike=a_in / q_in if q_in else 0.0,
             answered_outside=a_out / q_out if q_out else 0.0,
             failed_in_spike=int(q_in - a_in),
+            silent_in_spike=int(sum(s.bins_silent.get(b, 0) for b in spike)),
             top_sources=sorted(srcs)[:50],
+            records=sorted(recs)[: int(cfg["max_evidence"])],
         )
     return out

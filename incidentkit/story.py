@@ -15,6 +15,7 @@ from typing import Any, Final
 import pandas as pd
 
 from .diagnose import Diagnosis
+from .rules import CONFIDENCE
 from .icmp import icmp_errors
 from .services import service_name
 
@@ -54,6 +55,12 @@ NEXT_STEPS: Final[dict[str, tuple[str, ...]]] = {
         "rules (who may query, which names it serves).",
         "Compare its answers with the authoritative servers of the site's zone after each change.",
     ),
+    "slow_server": (
+        "Find out why {server} answers so slowly: its load, its upstream forwarders (an "
+        "unreachable forwarder makes every lookup wait), and its logs.",
+        "Until it is fixed, point clients at a DNS server that answers in time, or raise "
+        "their resolver timeout.",
+    ),
     "none": (
         "DNS answered correctly in this capture: look further along the path (the web "
         "server's port, TLS, the application) and capture again while the error shows.",
@@ -70,12 +77,13 @@ _CSS: Final = """<style>
 .ik-table th, .ik-table td { border-bottom: 1px solid #ddd; padding: 2px 8px;
   text-align: left !important; vertical-align: top; }
 .ik-cause { font-size: 110%; }
-.ik-supported { color: #8b0000; } .ik-possible { color: #8a5a00; } .ik-ruled-out { color: #555; }
+.ik-certain, .ik-likely { color: #8b0000; } .ik-possible { color: #8a5a00; }
+.ik-ruled-out { color: #555; }
 .ik-lines { color: #555; font-size: 90%; }
 .ik-evidence { white-space: pre-wrap; font-size: 85%; background: #f6f6f6; padding: 8px; }
 </style>"""
 
-_VERDICT_CLASS: Final = {"supported": "supported", "possible": "possible", "ruled out": "ruled-out"}
+_CONFIDENCE_CLASS: Final = {c: c.replace(" ", "-") for c in CONFIDENCE}
 
 
 def esc(value: Any) -> str:
@@ -104,6 +112,13 @@ def _time(value: Any) -> str:
         return "an unknown time"
     ts = pd.Timestamp(value)
     return ts.strftime("%Y-%m-%d %H:%M:%S.%f") if ts.year != 1970 else ts.strftime("%H:%M:%S.%f")
+
+
+def _explains(h: Any) -> str:
+    """', explaining 3 of 4 failed attempts' style words for a hypothesis (none if 0)."""
+    if h.confidence == "ruled out" or h.cause == "none" or not h.explains:
+        return ""
+    return f", explaining {h.explains:.0%} of the failures"
 
 
 class Section:
@@ -182,7 +197,7 @@ class Story:
         ]
         rows = "".join(f"<tr><th>{k}</th><td>{esc(v)}</td></tr>" for k, v in facts if v)
         finding = (
-            f"<p class='ik-cause'>Finding: <b>{esc(d.cause.replace('_', ' '))}</b>. "
+            f"<p class='ik-cause'>Finding: <b>{esc(d.cause_words)}</b> ({esc(d.confidence)}). "
             f"{esc(d.summary)}</p>"
         )
         return Section(f"{_CSS}<table class='ik-facts'>{rows}</table>{finding}")
@@ -369,9 +384,9 @@ class Story:
             where = _lines(self.df, h.records)
             cite = f" <span class='ik-lines'>({where})</span>" if where else ""
             items.append(
-                f"<li class='ik-{_VERDICT_CLASS[h.verdict]}'><b>{esc(h.cause.replace('_', ' '))}"
-                f"</b>: <i>{esc(h.verdict)}</i> (score {h.score:.2f}). "
-                f"{esc(h.sentence)}{cite}</li>"
+                f"<li class='ik-{_CONFIDENCE_CLASS[h.confidence]}'>"
+                f"<b>{esc(h.cause.replace('_', ' '))}</b>: <i>{esc(h.confidence)}</i>"
+                f"{_explains(h)}. {esc(h.sentence)}{cite}</li>"
             )
         if not items:
             return self._p("There is no DNS traffic to weigh these causes against.")
@@ -383,29 +398,26 @@ class Story:
         if d.cause == "inconclusive":
             return self._p(f"<b>Inconclusive.</b> {esc(d.summary)}")
         top = d.hypothesis(d.cause)
-        sure = (
-            "certain as far as a capture can tell"
-            if top.score >= 0.9 and not any(h.verdict == "possible" for h in d.hypotheses)
-            else "the best supported cause"
-            if top.score >= 0.5
-            else "a weak lead"
-        )
+        sure = CONFIDENCE[top.confidence]
         others = [h for h in d.hypotheses if h.cause != d.cause]
         ruled = "".join(
             f"<li>{esc(h.cause.replace('_', ' '))}: {esc(h.sentence)}</li>"
             for h in others
-            if h.verdict == "ruled out"
+            if h.confidence == "ruled out"
         )
         open_ = "".join(
-            f"<li>{esc(h.cause.replace('_', ' '))}: {esc(h.sentence)}</li>"
+            f"<li>{esc(h.cause.replace('_', ' '))} ({esc(h.confidence)}): {esc(h.sentence)}</li>"
             for h in others
-            if h.verdict == "possible"
+            if h.confidence != "ruled out"
         )
+        caveats = "".join(f"<li>{esc(c)}</li>" for c in d.caveats)
         body = (
-            f"<p class='ik-cause'>Cause: <b>{esc(d.cause.replace('_', ' '))}</b> "
-            f"({esc(sure)}; score {top.score:.2f}).</p><p>{esc(top.sentence)} "
+            f"<p class='ik-cause'>Cause: <b>{esc(d.cause_words)}</b> ({esc(sure)}).</p>"
+            f"<p>{esc(top.sentence)} "
             f"<span class='ik-lines'>({_lines(self.df, top.records)})</span></p>"
         )
+        if caveats:
+            body += f"<p>Caveats:</p><ul>{caveats}</ul>"
         if ruled:
             body += f"<p>Ruled out:</p><ul>{ruled}</ul>"
         if open_:

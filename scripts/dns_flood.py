@@ -1,10 +1,12 @@
 """Send a bounded burst of DNS queries from many source addresses (the DoS scenario).
 
-Usage: dns_flood.py --server IP --count N --max-seconds S --name NAME SRC [SRC ...]
+Usage: dns_flood.py --server IP --count N --max-seconds S --name NAME [--rate Q] SRC [SRC ...]
 
-Every source address must already be configured on a local interface. The burst stops
-after COUNT queries or MAX-SECONDS, whichever comes first, and never sends anywhere but
-SERVER (a test host in a network namespace of the capture script).
+Every source address must already be configured on a local interface (one address is a
+flood from a single source). The burst stops after COUNT queries or MAX-SECONDS,
+whichever comes first, and never sends anywhere but SERVER (a test host in a network
+namespace of the capture script). With --rate the queries are paced to at most Q a
+second; without it they go out as fast as the capture keeps up.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--max-seconds", type=float, default=20.0)
     parser.add_argument("--name", required=True)
+    parser.add_argument("--rate", type=float, default=0.0, help="queries a second (0: no pacing)")
     parser.add_argument("sources", nargs="+")
     args = parser.parse_args()
     rng = random.Random(53)
@@ -37,16 +40,23 @@ def main() -> None:
         sock.bind((src, 0))
         sock.setblocking(False)
         socks.append(sock)
-    deadline = time.monotonic() + args.max_seconds
+    start = time.monotonic()
+    deadline = start + args.max_seconds
     sent = 0
     while sent < args.count and time.monotonic() < deadline:
+        if args.rate > 0:
+            due = start + sent / args.rate
+            now = time.monotonic()
+            if due > now:
+                time.sleep(min(due, deadline) - now)
+                continue
         sock = socks[sent % len(socks)]
         try:
             sock.sendto(query(rng.randrange(65536), args.name), (args.server, 53))
             sent += 1
         except BlockingIOError:
             time.sleep(0.001)
-        if sent % 200 == 0:
+        if args.rate <= 0 and sent % 200 == 0:
             time.sleep(0.005)  # a burst, not a wall: lets the capture keep up
     print(f"sent {sent} queries from {len(socks)} addresses")
 

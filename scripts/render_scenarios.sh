@@ -21,6 +21,13 @@ declare -A CAUSE=(
     [host_down]=host_down [firewall_reject]=firewall [firewall_drop]=firewall
     [reject_port_unreachable]=service_down [dos]=dos [refused]=misconfiguration
     [servfail]=misconfiguration [nxdomain]=misconfiguration [wrong_answer]=misconfiguration
+    [tcp_service_down]=service_down [host_down_local]=host_down [host_down_local6]=host_down
+    [firewall_host_prohibited]=firewall [firewall_net_prohibited]=firewall
+    [firewall_ipv6_prohibited]=firewall [firewall_hop_port_unreachable]=firewall
+    [firewall_udp_blocked_tcp_answers]=firewall [truncated_tcp_blocked]=firewall
+    [dos_single_source]=dos [dos_overwhelmed]=dos [retry_storm]=service_down [lossy_path]=none
+    [slow_server]=slow_server [wrong_source]=misconfiguration [nodata]=misconfiguration
+    [healthy_aaaa_unanswered]=none
 )
 declare -A HOW=(
     [healthy]="dnsmasq answers the site's A record, over UDP and then over TCP"
@@ -35,6 +42,23 @@ declare -A HOW=(
     [servfail]="unbound's only upstream (192.0.2.53) cannot be reached: SERVFAIL"
     [nxdomain]="dnsmasq is local for the site's zone, which lacks the name: NXDOMAIN"
     [wrong_answer]="dnsmasq answers the site with 198.51.100.66 instead of 203.0.113.80"
+    [tcp_service_down]="nothing listens on the server's port 53; dig +tcp: each SYN answered by RST"
+    [host_down_local]="the server address 198.51.100.53 is on the client's segment but no host has it: unanswered ARP only"
+    [host_down_local6]="dig -6 @2001:db8:1::53 (client's segment, no host): unanswered neighbour solicitations only"
+    [firewall_host_prohibited]="router: iptables REJECT udp/53 --reject-with icmp-host-prohibited; dig, then ping"
+    [firewall_net_prohibited]="router: iptables REJECT udp/53 --reject-with icmp-net-prohibited; dig, then ping"
+    [firewall_ipv6_prohibited]="router: ip6tables REJECT udp/53 --reject-with icmp6-adm-prohibited; dig -6 AAAA, then ping -6"
+    [firewall_hop_port_unreachable]="router: iptables REJECT udp/53 (icmp-port-unreachable): port unreachable from the hop 198.51.100.1"
+    [firewall_udp_blocked_tcp_answers]="server: iptables DROP udp/53 while dnsmasq runs; dig over UDP times out, dig +tcp is answered"
+    [truncated_tcp_blocked]="TXT answer too big for 512 bytes: TC set; router drops TCP/53, dig's TCP retry gets no SYN-ACK"
+    [dos_single_source]="3 lookups, a burst of 5000 queries from the client's own address, 3 lookups; dnsmasq answers"
+    [dos_overwhelmed]="2 lookups, 6000 queries at 1200/s from 30 addresses with a lookup amid them, 2 lookups; server answers at most 200/s"
+    [retry_storm]="nothing listens on port 53; 50 stub resolvers ask once and retry 3 times, 200 queries in 1.2 s: port unreachable for each"
+    [lossy_path]="router drops every 4th forwarded query (iptables statistic nth); 12 lookups with one try each"
+    [slow_server]="a responder (slow_dns.py) answers 5 s late; dig gives up after 2x2 s, the late answers draw port unreachable"
+    [wrong_source]="server's answers SNATed to 203.0.113.3, not the queried 203.0.113.2"
+    [nodata]="dnsmasq has only an AAAA record for the site: the A query gets NOERROR with no answer"
+    [healthy_aaaa_unanswered]="dnsmasq answers three A lookups; the server drops the one AAAA query"
 )
 
 render() {  # name suffix command...

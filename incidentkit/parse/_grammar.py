@@ -251,12 +251,17 @@ ICMP_SHAPES: Final[tuple[tuple[str, int, int, str], ...]] = (
 #: The same for ICMPv6 (print-icmp6.c), tried on the text after "ICMP6, ".
 ICMP6_SHAPES: Final[tuple[tuple[str, int, int, str], ...]] = (
     (r"^destination unreachable, unreachable route", 1, 0, "no route"),
-    (r"^destination unreachable, unreachable prohibited", 1, 1, "admin prohibited"),
+    # (4.99 prints this one with two spaces after the comma)
+    (r"^destination unreachable,\s+unreachable prohibited", 1, 1, "admin prohibited"),
     (r"^destination unreachable, beyond scope", 1, 2, "beyond scope"),
     (r"^destination unreachable, unreachable address", 1, 3, "address unreachable"),
     (r"^destination unreachable, unreachable port", 1, 4, "port unreachable"),
     (r"^destination unreachable, source address failed", 1, 5, "source address failed policy"),
     (r"^destination unreachable, reject route", 1, 6, "reject route"),
+    # codes print-icmp6.c has no words for
+    (r"^destination unreachable, unknown unreach code \(5\)", 1, 5, "source address failed policy"),
+    (r"^destination unreachable, unknown unreach code \(6\)", 1, 6, "reject route"),
+    (r"^destination unreachable, unknown unreach code \(7\)", 1, 7, "source routing header error"),
     (r"^destination unreachable", 1, 255, "destination unreachable"),
     (r"^packet too big", 2, 0, "packet too big"),
     (r"^time exceeded in-transit", 3, 0, "hop limit exceeded in transit"),
