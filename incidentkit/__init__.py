@@ -6,8 +6,8 @@ errors -> a diagnosis -> figures and the follow-up report.
 
 from .diagnose import Diagnosis, Hypothesis, ServerJudgement, diagnose
 from .dns import dns_transactions
-from .evidence import Evidence, evidence
 from .errors import IncidentkitError, InputError, ParseError, ParseWarning
+from .evidence import Evidence, evidence
 from .icmp import icmp_errors
 from .parse import parse_tcpdump, read_tcpdump
 from .plot import plot_icmp_errors, plot_latency, plot_rate, plot_timeline

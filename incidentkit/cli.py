@@ -78,7 +78,12 @@ def summarize(df: pd.DataFrame) -> str:
 
 def describe(diagnosis: Diagnosis, df: pd.DataFrame) -> str:
     """Return the text of ``incidentkit diagnose``: cause, ranked hypotheses, evidence lines."""
-    out = [f"cause: {diagnosis.cause}", diagnosis.summary]
+    out = [
+        f"cause: {diagnosis.cause}",
+        f"confidence: {diagnosis.confidence}",
+        diagnosis.summary,
+    ]
+    out.extend(f"caveat: {c}" for c in diagnosis.caveats)
     if diagnosis.facts.get("retries"):
         out.append(f"retries: {diagnosis.facts['retries']}")
     if diagnosis.hypotheses:
@@ -87,8 +92,13 @@ def describe(diagnosis: Diagnosis, df: pd.DataFrame) -> str:
         for i, h in enumerate(diagnosis.hypotheses, 1):
             out.append(f"  {i}. {h.cause:<{width}}  {h.confidence:<10} {h.sentence}")
     for judged in diagnosis.servers:
-        if judged.server != diagnosis.server:
-            out.append(f"also judged: {judged.server} port {judged.port}: {judged.cause}")
+        if (judged.server, judged.port, judged.protocol) != (
+            diagnosis.server,
+            diagnosis.port,
+            diagnosis.protocol,
+        ):
+            where = f"{judged.server} {judged.protocol or ''} port {judged.port}".replace("  ", " ")
+            out.append(f"also judged: {where}: {judged.cause} ({judged.confidence})")
     records = diagnosis.evidence_records
     if records:
         rows = df.set_index("record").loc[records]

@@ -210,7 +210,7 @@ def diagnose(
         ev = data.settled()
     else:
         settings, cfg = settings_for(domain, expected_address, **thresholds)
-        ev = evidence(data, settings).settled()
+        ev = evidence(data, settings, settled=True)
     views = _views(ev, cfg, dos_threshold, server)
     if not views:
         why = (
@@ -234,7 +234,9 @@ def diagnose(
         )
     judged = [_judgement(v) for v in views]
     failing = [
-        (j, v) for j, v in zip(judged, views, strict=True) if j.cause not in ("none", "inconclusive")
+        (j, v)
+        for j, v in zip(judged, views, strict=True)
+        if j.cause not in ("none", "inconclusive")
     ]
     pick_j, pick_v = max(
         failing or list(zip(judged, views, strict=True)),
@@ -249,27 +251,32 @@ def _views(
     site_any = ev.settings.domain is not None and any(
         site and s.queries for (_, _, _, site), s in ev.servers.items()
     )
-    merged: dict[tuple[str, int, str], ServerEvidence] = {}
-    every: dict[tuple[str, int, str], ServerEvidence] = {}
-    for (addr, port, transport, site), s in ev.servers.items():
-        k = (addr, port, transport)
+    merged: dict[tuple[Any, ...], ServerEvidence] = {}
+    every: dict[tuple[Any, ...], ServerEvidence] = {}
+    for (a, p, t_, site), s in ev.servers.items():
+        k = (a, p, t_)
         every[k] = every[k] + s if k in every else s
         if site or not site_any:
             merged[k] = merged[k] + s if k in merged else s
     keys: list[tuple[str, int | None, str | None]] = list(merged)
-    for (addr, port), t in ev.tcp.items():
-        if port == 53 and t.syn and (addr, port, "tcp") not in merged:
-            keys.append((addr, port, "tcp"))
+    for (a, p), t in ev.tcp.items():
+        if p == 53 and t.syn and (a, p, "tcp") not in merged:
+            keys.append((a, p, "tcp"))
     if not keys:  # no DNS on the wire: hosts whose address nobody could resolve
         keys = [
             (addr, None, None) for addr, h in sorted(ev.hosts.items()) if h.who_has and not h.is_at
         ]
     if server:
         keys = [k for k in keys if k[0] == server]
+    keys.sort(key=lambda k: (k[0], -1 if k[1] is None else k[1], k[2] or ""))
     queried = {k[0] for k in every}
     views = []
     for addr, port, transport in keys:
-        s = merged.get((addr, port, transport), ServerEvidence()) if port is not None else ServerEvidence()
+        s = (
+            merged.get((addr, port, transport), ServerEvidence())
+            if port is not None
+            else ServerEvidence()
+        )
         assert transport is None or isinstance(transport, str)
         tcp = ev.tcp.get((addr, port), TcpEvidence()) if port is not None else TcpEvidence()
         tcp_answered = every[(addr, port, "tcp")].answered if (addr, port, "tcp") in every else 0
@@ -339,7 +346,7 @@ def _judgement(v: View) -> ServerJudgement:
 def _failure_words(v: View) -> str:
     s = v.s
     if s.icmp:
-        (kind, reason, role), _ = Counter(s.icmp).most_common(1)[0]
+        (_kind, reason, role), _ = Counter(s.icmp).most_common(1)[0]
         senders = sorted(s.icmp_senders)
         who = "the server" if role == "server" else ", ".join(x for x in senders if x != v.server)
         return f"ICMP {reason} from {who or 'a hop'}"
@@ -376,7 +383,9 @@ def _retries(s: ServerEvidence) -> str:
     return "; ".join(parts) + ("; ..." if len(gaps) > 5 else "")
 
 
-def _diagnosis(j: ServerJudgement, v: View, judged: list[ServerJudgement], ev: Evidence) -> Diagnosis:
+def _diagnosis(
+    j: ServerJudgement, v: View, judged: list[ServerJudgement], ev: Evidence
+) -> Diagnosis:
     s = v.s
     service = service_name(v.port) if v.port is not None else None
     failure = _failure_words(v)
@@ -407,9 +416,7 @@ def _diagnosis(j: ServerJudgement, v: View, judged: list[ServerJudgement], ev: E
         summary = f"Inconclusive for {v.server}: no cause is supported."
     else:
         what = f"{service} over {v.proto}" if service else "Traffic"
-        summary = (
-            f"{what} to {v.where}: {failure}. Cause ({j.confidence}): {words}. {top.sentence}"
-        )
+        summary = f"{what} to {v.where}: {failure}. Cause ({j.confidence}): {words}. {top.sentence}"
     return Diagnosis(
         j.cause,
         v.server,

@@ -88,7 +88,10 @@ def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> p
     A response that finds no such query answers nothing.
     """
     empty = pd.DataFrame(
-        {"query_record": pd.Series([], dtype="int64"), "response_record": pd.Series([], dtype="int64")}
+        {
+            "query_record": pd.Series([], dtype="int64"),
+            "response_record": pd.Series([], dtype="int64"),
+        }
     )
     if len(q) == 0 or len(r) == 0:
         return empty
@@ -128,9 +131,7 @@ def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> p
     q_time = q["time"].to_numpy()[q_idx]
     r_time = r["response_time"].to_numpy()[r_idx]
     ok = _within(pd.Series(r_time - q_time), window)
-    pairs = pd.DataFrame(
-        {"query_record": recs[q_idx], "response_record": recs[nq + r_idx]}
-    )
+    pairs = pd.DataFrame({"query_record": recs[q_idx], "response_record": recs[nq + r_idx]})
     if not ok.all():  # a key whose queue holds queries past the window: walk it in order
         bad = np.unique(keys[q_idx[~ok]])
         pairs = pd.concat(
@@ -154,12 +155,21 @@ def _walk(
     q_ns, q_nat = _ns_array(q["time"].iloc[qi])
     r_ns, r_nat = _ns_array(r["response_time"].iloc[ri])
     events = sorted(
-        [(int(rec), 0, int(key), i) for i, (rec, key) in enumerate(
-            zip(q["query_record"].to_numpy()[qi], q_keys[qi], strict=True))]
-        + [(int(rec), 1, int(key), i) for i, (rec, key) in enumerate(
-            zip(r["response_record"].to_numpy()[ri], r_keys[ri], strict=True))]
+        [
+            (int(rec), 0, int(key), i)
+            for i, (rec, key) in enumerate(
+                zip(q["query_record"].to_numpy()[qi], q_keys[qi], strict=True)
+            )
+        ]
+        + [
+            (int(rec), 1, int(key), i)
+            for i, (rec, key) in enumerate(
+                zip(r["response_record"].to_numpy()[ri], r_keys[ri], strict=True)
+            )
+        ]
     )
     limit = int(window.value)
+    q_records = q["query_record"].to_numpy(dtype=np.int64)
     queues: dict[int, list[int]] = {}
     heads: dict[int, int] = {}
     out_q: list[int] = []
@@ -176,7 +186,7 @@ def _walk(
                 break
             h += 1  # out of the window: it waits no longer
         if h < len(queue):
-            out_q.append(int(q["query_record"].iat[qi[queue[h]]]))
+            out_q.append(int(q_records[qi[queue[h]]]))
             out_r.append(rec)
             h += 1
         heads[key] = h

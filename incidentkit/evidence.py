@@ -23,6 +23,7 @@ for longer than ``C``: nothing a resolver does).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
@@ -57,10 +58,10 @@ class Settings:
     """The windows and names the evidence is taken with (two records add up only when
     their settings are equal)."""
 
-    reply_window: pd.Timedelta = pd.Timedelta("5min")
-    retry_window: pd.Timedelta = pd.Timedelta("5min")
+    reply_window: pd.Timedelta = field(default_factory=lambda: pd.Timedelta("5min"))
+    retry_window: pd.Timedelta = field(default_factory=lambda: pd.Timedelta("5min"))
     freq: str = "1s"
-    retry_min_gap: pd.Timedelta = pd.Timedelta("100ms")
+    retry_min_gap: pd.Timedelta = field(default_factory=lambda: pd.Timedelta("100ms"))
     domain: str | None = None
     expected_address: str | None = None
 
@@ -157,7 +158,9 @@ class HostEvidence:
     who_has: int = 0  # ARP requests or neighbour solicitations for it
     is_at: int = 0  # ARP replies or neighbour advertisements from it
     resolution_records: list[int] = field(default_factory=list)
-    refused_answers: Counter[str] = field(default_factory=Counter)  # answerer -> port unreachable sent
+    refused_answers: Counter[str] = field(
+        default_factory=Counter
+    )  # answerer -> port unreachable sent
 
     def __add__(self, other: HostEvidence) -> HostEvidence:
         return HostEvidence(
@@ -255,10 +258,16 @@ class Evidence:
         if self.lo is None:
             return self
         assert self.head is not None and self.tail is not None and self.hi is not None
-        head = _count(self.head, self.settings, None, self.lo)
-        tail = _count(self.tail, self.settings, self.hi, None)
+        if self.start is not None and self.hi - self.settings.context <= self.start:
+            # the tail holds every row: count both ends in one pass over it
+            parts = [_count(self.tail, self.settings, self.lo, self.hi, outside=True)]
+        else:
+            parts = [
+                _count(self.head, self.settings, None, self.lo),
+                _count(self.tail, self.settings, self.hi, None),
+            ]
         out = replace(self, head=None, tail=None, lo=None, hi=None)
-        for part in (head, tail):
+        for part in parts:
             out.servers = _add(out.servers, part.servers)
             out.unsolicited = out.unsolicited + part.unsolicited
             out.unsolicited_records = _capped(out.unsolicited_records, part.unsolicited_records)
@@ -268,7 +277,7 @@ class Evidence:
         """A JSON-ready summary of the settled evidence, per server."""
         ev = self.settled()
         out: dict[str, Any] = {"packets": ev.packets, "servers": []}
-        for (server, port, transport, site), s in ev.servers.items():
+        for (server, port, transport, site), s in sorted(ev.servers.items()):
             out["servers"].append(
                 {
                     "server": server,
@@ -294,7 +303,9 @@ class Evidence:
 
 
 # ---------------------------------------------------------------------- from a frame
-def evidence(df: pd.DataFrame, settings: Settings | None = None, **kwargs: Any) -> Evidence:
+def evidence(
+    df: pd.DataFrame, settings: Settings | None = None, *, settled: bool = False, **kwargs: Any
+) -> Evidence:
     """The evidence of a parsed capture (or of one part of it).
 
     Parameters
@@ -304,6 +315,9 @@ def evidence(df: pd.DataFrame, settings: Settings | None = None, **kwargs: Any) 
     settings : Settings, optional
         Or its fields as keywords (``reply_window``, ``retry_window``, ``freq``,
         ``retry_min_gap``, ``domain``, ``expected_address``).
+    settled : bool, default False
+        Count every query now and keep no rows for a seam: the evidence of a whole
+        capture, which nothing will be added to (``evidence(df).settled()``, faster).
 
     Examples
     --------
@@ -318,23 +332,29 @@ def evidence(df: pd.DataFrame, settings: Settings | None = None, **kwargs: Any) 
         settings = Settings(**{k: _setting(k, v) for k, v in kwargs.items()})
     elif kwargs:
         raise TypeError("give settings or keywords, not both")
-    rows = df.loc[:, list(_NEEDED)]
+    # the columns it reads, without a copy and without the frame's attrs (pandas copies
+    # attrs deeply at every step)
+    rows = pd.DataFrame({c: df[c] for c in _NEEDED}, copy=False)
     times = rows["time"]
     if isinstance(times.dtype, pd.DatetimeTZDtype):
         rows = rows.assign(time=times.dt.tz_convert("UTC").dt.tz_localize(None))
     known = rows["time"].dropna()
     ev = Evidence(settings, packets=len(rows))
     _hosts(rows, ev)
-    if len(known) == 0:  # no times: nothing can be cut at a seam, count it all now
+    if len(known):
+        ev.start, ev.end = known.min(), known.max()
+    if len(known) == 0 or settled:  # nothing to keep for a seam: count it all now
         counted = _count(rows, settings, None, None)
         ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
         ev.unsolicited_records = counted.unsolicited_records
         return ev
-    start, end = known.min(), known.max()
-    ev.start, ev.end = start, end
+    start, end = ev.start, ev.end
+    assert start is not None and end is not None
     c = settings.context
-    lo = start + c
-    hi = max(lo, end - c + pd.Timedelta(1, "ns"))
+    if end - start >= 2 * c:  # the middle's queries have their whole context here
+        lo, hi = start + c, end - c + pd.Timedelta(1, "ns")
+    else:  # too short to count anything yet: every row is kept for the seams
+        lo = hi = start
     counted = _count(rows, settings, lo, hi)
     ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
     ev.unsolicited_records = counted.unsolicited_records
@@ -351,86 +371,130 @@ def _setting(name: str, value: Any) -> Any:
     return value
 
 
+def _firsts(keys: pd.Series, records: pd.Series) -> dict[Any, tuple[int, list[int]]]:
+    """key -> (how many rows, the first CAP record numbers) of the rows with that key."""
+    codes, uniques = pd.factorize(keys)  # (missing: -1)
+    recs = records.to_numpy(dtype=np.int64)
+    ok = codes >= 0
+    codes, recs = codes[ok], recs[ok]
+    if len(codes) == 0:
+        return {}
+    order = np.lexsort((recs, codes))
+    codes, recs = codes[order], recs[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    counts = np.diff(np.r_[starts, len(codes)])
+    rank = np.arange(len(codes)) - np.repeat(starts, counts)
+    keep = rank < CAP
+    kept_codes, kept = codes[keep], recs[keep].tolist()
+    bounds = np.r_[0, np.cumsum(np.minimum(counts, CAP))].tolist()
+    keys_out = np.asarray(uniques, dtype=object)[kept_codes[bounds[:-1]]].tolist()
+    return {
+        k: (int(n), kept[a:b])
+        for k, a, b, n in zip(keys_out, bounds[:-1], bounds[1:], counts.tolist(), strict=True)
+    }
+
+
+def _distinct_by(keys: np.ndarray, values: pd.Series) -> dict[int, set[str]]:
+    """int key -> the set of distinct values with that key."""
+    pairs = pd.DataFrame({"k": keys, "v": values.to_numpy(dtype=object)}).dropna()
+    pairs = pairs.drop_duplicates().sort_values("k", kind="stable")
+    k = pairs["k"].to_numpy()
+    if len(k) == 0:
+        return {}
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    vals = pairs["v"].astype(str).tolist()
+    bounds = np.r_[starts, len(k)].tolist()
+    return {int(k[a]): set(vals[a:b]) for a, b in itertools.pairwise(bounds)}
+
+
+def _counts(values: np.ndarray) -> Counter[int]:
+    """Counter of int values."""
+    u, n = np.unique(values, return_counts=True)
+    return Counter(dict(zip(u.tolist(), n.tolist(), strict=True)))
+
+
 def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
     """Per-host and TCP evidence: every row counts once, wherever it lies."""
-    proto = rows["proto"].astype(str)
+    proto = rows["proto"]
     src = rows["src"]
-    sent = rows.loc[(proto != "unparsed").to_numpy() & src.notna().to_numpy(), ["src", "record"]]
+    sent = (proto != "unparsed").to_numpy(dtype=bool) & src.notna().to_numpy(dtype=bool)
+    for host, (n, recs) in _firsts(src[sent], rows["record"][sent]).items():
+        h = ev.hosts.setdefault(str(host), HostEvidence())
+        h.sent += n
+        h.sent_records = _capped(h.sent_records, recs)
     dns_resp = (rows["dns_qr"] == "response").to_numpy(dtype=bool)
-    for host, n in sent["src"].value_counts().items():
-        ev.hosts.setdefault(str(host), HostEvidence()).sent += int(n)
-    for host, recs in sent.groupby("src", sort=False)["record"]:
-        ev.hosts[str(host)].sent_records = sorted(recs.head(CAP).tolist())
-    for host, n in rows.loc[dns_resp, "src"].value_counts().items():
+    for host, n in src[dns_resp].value_counts().items():
         ev.hosts.setdefault(str(host), HostEvidence()).sent_dns += int(n)
     # address resolution: ARP who-has / is-at, ICMPv6 neighbour solicitation / advertisement
-    info = rows["info"].fillna("")
-    arp = (proto == "arp").to_numpy()
-    req = arp & info.str.contains("Request who-has", regex=False).to_numpy()
-    rep = arp & info.str.contains("Reply", regex=False).to_numpy()
-    ns = ((proto == "icmp6") & (rows["icmp_type"] == 135)).to_numpy(dtype=bool)
-    na = ((proto == "icmp6") & (rows["icmp_type"] == 136)).to_numpy(dtype=bool)
-    asked = pd.concat(
-        [
-            rows.loc[req, ["dst", "record"]].rename(columns={"dst": "host"}),
-            pd.DataFrame(
-                {
-                    "host": info[ns].str.extract(_WHO_HAS, expand=False),
-                    "record": rows.loc[ns, "record"],
-                }
-            ),
-        ]
-    ).dropna()
-    told = pd.concat(
-        [
-            rows.loc[rep, ["src", "record"]].rename(columns={"src": "host"}),
-            pd.DataFrame(
-                {
-                    "host": info[na].str.extract(_TGT_IS, expand=False),
-                    "record": rows.loc[na, "record"],
-                }
-            ),
-        ]
-    ).dropna()
-    for frame, attr in ((asked, "who_has"), (told, "is_at")):
-        for host, recs in frame.groupby("host", sort=False)["record"]:
+    arp = (proto == "arp").to_numpy(dtype=bool)
+    icmp6 = (proto == "icmp6").to_numpy(dtype=bool)
+    arp_info = rows.loc[arp, "info"].fillna("")
+    req = arp_info.str.contains("Request who-has", regex=False)
+    rep = arp_info.str.contains("Reply", regex=False)
+    types = rows.loc[icmp6, "icmp_type"]
+    nd_info = rows.loc[icmp6, "info"].fillna("")
+    ns, na = (types == 135).fillna(False), (types == 136).fillna(False)
+    arp_rows = rows.loc[arp]
+    nd_rows = rows.loc[icmp6]
+    asked = (
+        pd.concat(
+            [arp_rows.loc[req.to_numpy(), "dst"], nd_info[ns].str.extract(_WHO_HAS, expand=False)]
+        ),
+        pd.concat([arp_rows.loc[req.to_numpy(), "record"], nd_rows.loc[ns.to_numpy(), "record"]]),
+    )
+    told = (
+        pd.concat(
+            [arp_rows.loc[rep.to_numpy(), "src"], nd_info[na].str.extract(_TGT_IS, expand=False)]
+        ),
+        pd.concat([arp_rows.loc[rep.to_numpy(), "record"], nd_rows.loc[na.to_numpy(), "record"]]),
+    )
+    for (hosts, recs), attr in ((asked, "who_has"), (told, "is_at")):
+        for host, (n, first) in _firsts(hosts.astype(object), recs).items():
             h = ev.hosts.setdefault(str(host), HostEvidence())
-            setattr(h, attr, getattr(h, attr) + len(recs))
-            h.resolution_records = _capped(h.resolution_records, recs.head(CAP).tolist())
+            setattr(h, attr, getattr(h, attr) + n)
+            h.resolution_records = _capped(h.resolution_records, first)
     # TCP handshakes
-    flags = rows["tcp_flags"].fillna("")
-    tcp = (proto == "tcp").to_numpy()
-    syn = tcp & flags.eq("S").to_numpy()
-    syn_ack = tcp & flags.eq("S.").to_numpy()
-    rst = tcp & flags.str.startswith("R").to_numpy()
+    tcp = (proto == "tcp").to_numpy(dtype=bool)
+    seg = rows.loc[tcp, ["src", "dst", "sport", "dport", "record", "tcp_flags"]]
+    flags = seg["tcp_flags"].fillna("")
     for mask, who, port, attr in (
-        (syn, "dst", "dport", "syn"),
-        (syn_ack, "src", "sport", "syn_ack"),
-        (rst, "src", "sport", "rst"),
+        (flags.eq("S"), "dst", "dport", "syn"),
+        (flags.eq("S."), "src", "sport", "syn_ack"),
+        (flags.str.startswith("R"), "src", "sport", "rst"),
     ):
-        part = rows.loc[mask & rows[port].notna().to_numpy(), [who, port, "record"]]
-        for (host, p), recs in part.groupby([who, port], sort=False)["record"]:
-            t = ev.tcp.setdefault((str(host), int(p)), TcpEvidence())
-            setattr(t, attr, getattr(t, attr) + len(recs))
-            t.records = _capped(t.records, recs.head(CAP).tolist())
+        part = seg.loc[mask.to_numpy(dtype=bool) & seg[port].notna().to_numpy(dtype=bool)]
+        keys = part[who].astype(str) + " " + part[port].astype(str)
+        for key, (n, first) in _firsts(keys, part["record"]).items():
+            host, p = str(key).rsplit(" ", 1)
+            t = ev.tcp.setdefault((host, int(p)), TcpEvidence())
+            setattr(t, attr, getattr(t, attr) + n)
+            t.records = _capped(t.records, first)
     # a port unreachable sent by the datagram's own destination to the host that sent it:
     # a client that no longer waits refuses a DNS answer
-    err = is_error(rows).to_numpy() & (rows["icmp_reason"] == "port unreachable").fillna(
-        False
-    ).to_numpy(dtype=bool)
-    own = err & (rows["src"] == rows["icmp_orig_dst"]).fillna(False).to_numpy(dtype=bool)
-    part = rows.loc[own, ["src", "dst"]]
-    for (refuser, answerer), n in part.value_counts().items():
-        h = ev.hosts.setdefault(str(refuser), HostEvidence())
-        h.refused_answers[str(answerer)] += int(n)
+    errors = rows.loc[
+        is_error(rows).to_numpy(dtype=bool), ["src", "dst", "icmp_reason", "icmp_orig_dst"]
+    ]
+    own = (errors["icmp_reason"] == "port unreachable").fillna(False) & (
+        errors["src"] == errors["icmp_orig_dst"]
+    ).fillna(False)
+    for (refuser, answerer), n in _pair_counts(errors.loc[own.to_numpy(dtype=bool)]):
+        h = ev.hosts.setdefault(refuser, HostEvidence())
+        h.refused_answers[answerer] += n
 
 
 # ---------------------------------------------------------------------- queries
-def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any) -> Evidence:
+def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any, *, outside: bool = False) -> Evidence:
     """Per-server counts of the queries of ``rows`` sent in [lo, hi) (None: unbounded),
-    paired within ``rows``; and the responses in that span that answer nothing."""
+    or outside it, paired within ``rows``; and the responses there that answer nothing."""
     ev = Evidence(s)
-    if not (rows["dns_qr"].notna().any()):
+    empty = (
+        lo is not None
+        and hi is not None
+        and lo >= hi
+        and not outside
+        and not rows["time"].isna().any()  # (rows without a time count in the middle)
+    )
+    if empty or not (rows["dns_qr"].notna().any()):
         return ev
     tx = _transactions(
         rows,
@@ -438,32 +502,45 @@ def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any) -> Evidence:
         reply_window=s.reply_window,
         lists=bool(s.expected_address),
     )
-    t = tx["time"]
-    keep = np.ones(len(tx), dtype=bool)
-    if lo is not None:
-        keep &= (t >= lo).fillna(True).to_numpy(dtype=bool)
-    if hi is not None:
-        keep &= (t < hi).fillna(lo is None).to_numpy(dtype=bool)
+    keep = _span(tx["time"], lo, hi, outside)
     # what each query's outcome says, before the rows are cut to the span
     extra = _annotate(tx, rows, s)
     paired = set(tx["response_record"].dropna().astype(int).tolist())
-    tx = tx.loc[keep]
-    extra = extra.loc[keep]
+    if not keep.all():
+        tx = tx.loc[keep]
+        extra = extra.loc[keep]
     if len(tx):
         _per_server(tx, extra, s, ev)
     # responses in the span that answer no query (from an address never asked, or late)
-    resp = rows.loc[(rows["dns_qr"] == "response").to_numpy(dtype=bool), ["record", "time", "src", "dst"]]
-    rt = resp["time"]
-    inside = np.ones(len(resp), dtype=bool)
-    if lo is not None:
-        inside &= (rt >= lo).fillna(True).to_numpy(dtype=bool)
-    if hi is not None:
-        inside &= (rt < hi).fillna(lo is None).to_numpy(dtype=bool)
+    resp = rows.loc[
+        (rows["dns_qr"] == "response").to_numpy(dtype=bool), ["record", "time", "src", "dst"]
+    ]
+    inside = _span(resp["time"], lo, hi, outside)
     loose = resp.loc[inside & ~resp["record"].isin(paired).to_numpy()]
-    for (answerer, client), n in loose[["src", "dst"]].value_counts().items():
-        ev.unsolicited[(str(answerer), str(client))] += int(n)
+    for pair, n in _pair_counts(loose):
+        ev.unsolicited[pair] += n
     ev.unsolicited_records = sorted(loose["record"].head(CAP).tolist())
     return ev
+
+
+def _pair_counts(rows: pd.DataFrame) -> list[tuple[tuple[str, str], int]]:
+    """((src, dst), how many rows) for the rows' address pairs."""
+    counts = rows[["src", "dst"]].value_counts()
+    pairs: list[Any] = list(counts.index)
+    return [((str(a), str(b)), int(n)) for (a, b), n in zip(pairs, counts.tolist(), strict=True)]
+
+
+def _span(t: pd.Series, lo: Any, hi: Any, outside: bool) -> np.ndarray:
+    """Where the times fall in [lo, hi) (or outside it). A row without a time counts in
+    the middle of its part, never at its ends (the ends keep timed rows only)."""
+    keep = np.ones(len(t), dtype=bool)
+    if lo is not None:
+        keep &= (t >= lo).fillna(True).to_numpy(dtype=bool)
+    if hi is not None:
+        keep &= (t < hi).fillna(True).to_numpy(dtype=bool)
+    if outside:
+        keep = ~keep & t.notna().to_numpy(dtype=bool)
+    return keep
 
 
 def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame:
@@ -472,6 +549,7 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
     index = pd.Index(rows["record"])
     resp_rec = tx["response_record"]
     pos = index.get_indexer(resp_rec.fillna(-1).astype("int64").to_numpy())
+
     def at(column: str) -> pd.Series:
         return pd.Series(rows[column].array.take(pos, allow_fill=True), index=tx.index)
 
@@ -484,13 +562,13 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
     prev_same = tx.loc[order, "question"].eq(tx.loc[order, "question"].shift())
     prev_gap = tx.loc[order, "time"].diff()
     prev_ok = tx.loc[order, "outcome"].shift().eq("answered")
-    next_time = tx.loc[order, "time"].shift(-1).where(
-        tx.loc[order, "question"].eq(tx.loc[order, "question"].shift(-1))
+    next_time = (
+        tx.loc[order, "time"]
+        .shift(-1)
+        .where(tx.loc[order, "question"].eq(tx.loc[order, "question"].shift(-1)))
     )
     retry = (prev_same & ~prev_ok & (prev_gap >= s.retry_min_gap).fillna(True)).reindex(tx.index)
-    answered_late = (
-        (tx.loc[order, "outcome_time"] > next_time).fillna(False).reindex(tx.index)
-    )
+    answered_late = (tx.loc[order, "outcome_time"] > next_time).fillna(False).reindex(tx.index)
     return pd.DataFrame(
         {
             "truncated": flags.str.contains("|", regex=False).to_numpy(),
@@ -502,7 +580,8 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
             "site": site.to_numpy(dtype=bool),
             "retry": retry.fillna(False).to_numpy(dtype=bool),
             "gap": prev_gap.reindex(tx.index).dt.total_seconds().to_numpy(),
-            "after_retry": answered_late.to_numpy(dtype=bool) & (tx["outcome"] == "answered").to_numpy(),
+            "after_retry": answered_late.to_numpy(dtype=bool)
+            & (tx["outcome"] == "answered").to_numpy(),
         },
         index=tx.index,
     )
@@ -535,31 +614,37 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
     from_server = (tx["icmp_sender"] == tx["server"]).fillna(False)
     lat = tx["latency"].dt.total_seconds()
     keys = tx[["server", "server_port", "proto"]].astype(str).assign(site=extra["site"])
-    for (server, port, proto, in_site), idx in keys.groupby(
-        ["server", "server_port", "proto", "site"], sort=False
-    ).groups.items():
+    groups = keys.groupby(["server", "server_port", "proto", "site"], sort=False).groups
+    group: Any
+    for group, idx in groups.items():
+        server, port, proto, in_site = group
         if server in ("<NA>", "nan") or port in ("<NA>", "nan"):
             continue
-        g = tx.loc[idx]
-        x = extra.loc[idx]
+        whole = len(idx) == len(tx)
+
+        def sub(series: pd.Series, idx: pd.Index = idx, whole: bool = whole) -> pd.Series:
+            return series if whole else series.loc[idx]
+
+        g = tx if whole else tx.loc[idx]
+        x = extra if whole else extra.loc[idx]
         se = ServerEvidence()
-        o = outcome.loc[idx]
+        o = sub(outcome)
         se.queries = len(g)
         se.site_queries = int(x["site"].sum())
-        se.answered = int(good.loc[idx].sum())
+        se.answered = int(sub(good).sum())
         err = g.loc[o == "error", "rcode"].fillna("?")
         se.errors = Counter({str(k): int(v) for k, v in err.value_counts().items()})
         nx = (o == "error") & g["rcode"].eq("NXDomain").fillna(False) & x["site"]
         se.nxdomain_site = int(nx.sum())
-        se.nodata = int(nodata.loc[idx].sum())
-        w = wrong.loc[idx]
+        se.nodata = int(sub(nodata).sum())
+        w = sub(wrong)
         se.wrong = int(w.sum())
         if se.wrong:
             se.wrong_addresses = Counter(a for addrs in g.loc[w, "addresses"] for a in addrs)
         ic = o == "icmp_error"
         if ic.any():
-            kinds = icmp_kind.loc[idx][ic]
-            roles = np.where(from_server.loc[idx][ic], "server", "hop").tolist()
+            kinds = sub(icmp_kind)[ic]
+            roles = np.where(sub(from_server)[ic], "server", "hop").tolist()
             reasons = g.loc[ic, "icmp_reason"].fillna("?")
             se.icmp = Counter(zip(kinds, reasons, roles, strict=True))
             se.icmp_senders = Counter(g.loc[ic, "icmp_sender"].dropna().astype(str))
@@ -579,41 +664,65 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
                 strict=True,
             )
         ]
-        lat_g = lat.loc[idx].dropna()
+        lat_g = sub(lat).dropna()
         se.latency_n = len(lat_g)
         se.latency_sum = float(lat_g.sum())
         se.latency_max = float(lat_g.max()) if len(lat_g) else 0.0
-        qkeys = g[["client", "qname", "qtype"]].astype(str)
-        se.questions = Counter(
-            {tuple(k): int(v) for k, v in qkeys.value_counts().items()}  # type: ignore[misc]
-        )
+        se.questions = _question_counts(g)
         se.clients = Counter({str(k): int(v) for k, v in g["client"].value_counts().items()})
         times = g["time"].dropna()
         se.first_time = times.min() if len(times) else None
-        failed_times = g.loc[~good.loc[idx], "time"].dropna()
+        failed_times = g.loc[~sub(good), "time"].dropna()
         se.first_failure = failed_times.min() if len(failed_times) else None
         head = g.head(CAP)
         se.latencies = [
             (int(r), float(v) if v == v else float("nan"))
             for r, v in zip(head["query_record"], lat.loc[head.index], strict=True)
         ]
-        b = pd.Series(bins[tx.index.get_indexer(idx)], index=idx)
+        b = bins[tx.index.get_indexer(idx)]
         fine = b != np.iinfo(np.int64).min
-        se.bins = Counter({int(k): int(v) for k, v in b[fine].value_counts().items()})
-        new = fine & ~x["retry"]
-        se.bins_new = Counter({int(k): int(v) for k, v in b[new].value_counts().items()})
-        se.bins_answered = Counter(
-            {int(k): int(v) for k, v in b[fine & good.loc[idx]].value_counts().items()}
-        )
-        silent_b = fine & (o == "no_response")
-        se.bins_silent = Counter({int(k): int(v) for k, v in b[silent_b].value_counts().items()})
-        src_new = pd.DataFrame({"bin": b[new], "client": g.loc[new[new].index, "client"]})
-        grouped = src_new.assign(record=g.loc[new[new].index, "query_record"]).groupby("bin")
-        se.bin_sources = {int(k): set(v.dropna().astype(str)) for k, v in grouped["client"]}
-        se.bin_records = {int(k): sorted(v.head(CAP).tolist()) for k, v in grouped["record"]}
-        se.records = _records(g, o, good.loc[idx], x, w, nx, ic, icmp_kind.loc[idx], from_server.loc[idx])
+        new = fine & ~x["retry"].to_numpy(dtype=bool)
+        se.bins = _counts(b[fine])
+        se.bins_new = _counts(b[new])
+        se.bins_answered = _counts(b[fine & sub(good).to_numpy(dtype=bool)])
+        se.bins_silent = _counts(b[fine & (o == "no_response").to_numpy(dtype=bool)])
+        se.bin_sources = _distinct_by(b[new], g["client"][new])
+        se.bin_records = {
+            int(k): first
+            for k, (_, first) in _firsts(pd.Series(b[new]), g["query_record"][new]).items()
+        }
+        se.records = _records(g, o, sub(good), x, w, nx, ic, sub(icmp_kind), sub(from_server))
         key = (str(server), int(port), str(proto), bool(in_site))
         ev.servers[key] = ev.servers[key] + se if key in ev.servers else se
+
+
+def _question_counts(g: pd.DataFrame) -> Counter[tuple[str, str, str]]:
+    """(client, name, type) -> how many queries asked it."""
+    columns = [
+        g[c].astype(object).where(g[c].notna(), "<NA>") for c in ("client", "qname", "qtype")
+    ]
+    codes, uniques = zip(*(pd.factorize(c) for c in columns), strict=True)
+    sizes = [len(u) for u in uniques]
+    key = (codes[0].astype(np.int64) * sizes[1] + codes[1]) * sizes[2] + codes[2]
+    u, n = np.unique(key, return_counts=True)
+    c2 = u % sizes[2]
+    c1 = (u // sizes[2]) % sizes[1]
+    c0 = u // (sizes[2] * sizes[1])
+    names = [np.asarray(x, dtype=object) for x in uniques]
+    return Counter(
+        dict(
+            zip(
+                zip(
+                    map(str, names[0][c0]),
+                    map(str, names[1][c1]),
+                    map(str, names[2][c2]),
+                    strict=True,
+                ),
+                n.tolist(),
+                strict=True,
+            )
+        )
+    )
 
 
 def _records(
@@ -628,6 +737,7 @@ def _records(
     from_server: pd.Series,
 ) -> dict[str, list[int]]:
     """The first record numbers (query, then outcome) of each kind of transaction."""
+
     def take(mask: pd.Series) -> list[int]:
         sub = g.loc[mask.to_numpy(dtype=bool)].head(CAP // 2)
         out = sub["query_record"].tolist() + sub["outcome_record"].dropna().astype(int).tolist()
@@ -650,4 +760,3 @@ def _records(
         "icmp_other": ic & kind.isin(["path", "other"]).fillna(False),
     }
     return {name: take(mask) for name, mask in kinds.items() if bool(mask.any())}
-

@@ -11,6 +11,7 @@ import pandas as pd
 #: ICMP types that report an error about another datagram (RFC 792, RFC 4443).
 ERROR_TYPES: Final = {"icmp": (3, 4, 5, 11, 12), "icmp6": (1, 2, 3, 4)}
 
+
 @dataclass(frozen=True)
 class Meaning:
     """What one ICMP destination-unreachable code says about the path.
@@ -29,31 +30,91 @@ class Meaning:
 #: Every destination-unreachable code: ICMPv4 type 3 codes 0-15 (RFC 792, 1122, 1812)
 #: and ICMPv6 type 1 codes 0-7 (RFC 4443, 7112), keyed by (family, type, code).
 ICMP_MEANINGS: Final[dict[tuple[str, int, int], Meaning]] = {
-    ("icmp", 3, 0): Meaning("net unreachable", "route", "a router has no route to the destination network"),
-    ("icmp", 3, 1): Meaning("host unreachable", "host", "a router could not deliver to the host: it is down or gone from its network"),
-    ("icmp", 3, 2): Meaning("protocol unreachable", "port", "the host is up, but does not speak that transport protocol"),
-    ("icmp", 3, 3): Meaning("port unreachable", "port", "the host is up, but nothing accepted the datagram on that port"),
-    ("icmp", 3, 4): Meaning("fragmentation needed", "path", "the datagram was too big for a link and may not be fragmented"),
-    ("icmp", 3, 5): Meaning("source route failed", "route", "the source route the datagram asked for failed"),
+    ("icmp", 3, 0): Meaning(
+        "net unreachable", "route", "a router has no route to the destination network"
+    ),
+    ("icmp", 3, 1): Meaning(
+        "host unreachable",
+        "host",
+        "a router could not deliver to the host: it is down or gone from its network",
+    ),
+    ("icmp", 3, 2): Meaning(
+        "protocol unreachable", "port", "the host is up, but does not speak that transport protocol"
+    ),
+    ("icmp", 3, 3): Meaning(
+        "port unreachable", "port", "the host is up, but nothing accepted the datagram on that port"
+    ),
+    ("icmp", 3, 4): Meaning(
+        "fragmentation needed",
+        "path",
+        "the datagram was too big for a link and may not be fragmented",
+    ),
+    ("icmp", 3, 5): Meaning(
+        "source route failed", "route", "the source route the datagram asked for failed"
+    ),
     ("icmp", 3, 6): Meaning("net unknown", "route", "the destination network is unknown"),
     ("icmp", 3, 7): Meaning("host unknown", "host", "the destination host is unknown"),
-    ("icmp", 3, 8): Meaning("source host isolated", "route", "the source host is isolated (an obsolete code)"),
-    ("icmp", 3, 9): Meaning("net admin prohibited", "filter", "a filter prohibits communication with the destination network"),
-    ("icmp", 3, 10): Meaning("host admin prohibited", "filter", "a filter prohibits communication with the destination host"),
-    ("icmp", 3, 11): Meaning("net tos unreachable", "route", "the network cannot be reached for the datagram's type of service"),
-    ("icmp", 3, 12): Meaning("host tos unreachable", "route", "the host cannot be reached for the datagram's type of service"),
-    ("icmp", 3, 13): Meaning("admin prohibited filter", "filter", "a packet filter refused the datagram (communication administratively prohibited)"),
-    ("icmp", 3, 14): Meaning("host precedence violation", "filter", "the datagram's precedence is not allowed for this host"),
-    ("icmp", 3, 15): Meaning("precedence cutoff", "filter", "the datagram's precedence is below the network's cut-off"),
+    ("icmp", 3, 8): Meaning(
+        "source host isolated", "route", "the source host is isolated (an obsolete code)"
+    ),
+    ("icmp", 3, 9): Meaning(
+        "net admin prohibited",
+        "filter",
+        "a filter prohibits communication with the destination network",
+    ),
+    ("icmp", 3, 10): Meaning(
+        "host admin prohibited",
+        "filter",
+        "a filter prohibits communication with the destination host",
+    ),
+    ("icmp", 3, 11): Meaning(
+        "net tos unreachable",
+        "route",
+        "the network cannot be reached for the datagram's type of service",
+    ),
+    ("icmp", 3, 12): Meaning(
+        "host tos unreachable",
+        "route",
+        "the host cannot be reached for the datagram's type of service",
+    ),
+    ("icmp", 3, 13): Meaning(
+        "admin prohibited filter",
+        "filter",
+        "a packet filter refused the datagram (communication administratively prohibited)",
+    ),
+    ("icmp", 3, 14): Meaning(
+        "host precedence violation",
+        "filter",
+        "the datagram's precedence is not allowed for this host",
+    ),
+    ("icmp", 3, 15): Meaning(
+        "precedence cutoff", "filter", "the datagram's precedence is below the network's cut-off"
+    ),
     ("icmp6", 1, 0): Meaning("no route", "route", "a router has no route to the destination"),
-    ("icmp6", 1, 1): Meaning("admin prohibited", "filter", "a packet filter refused the datagram (communication administratively prohibited)"),
-    ("icmp6", 1, 2): Meaning("beyond scope", "route", "the destination is beyond the scope of the source address"),
-    ("icmp6", 1, 3): Meaning("address unreachable", "host", "a router could not deliver to the address: the host is down or gone"),
-    ("icmp6", 1, 4): Meaning("port unreachable", "port", "the host is up, but nothing accepted the datagram on that port"),
-    ("icmp6", 1, 5): Meaning("source address failed policy", "filter", "a filter refused the datagram's source address"),
+    ("icmp6", 1, 1): Meaning(
+        "admin prohibited",
+        "filter",
+        "a packet filter refused the datagram (communication administratively prohibited)",
+    ),
+    ("icmp6", 1, 2): Meaning(
+        "beyond scope", "route", "the destination is beyond the scope of the source address"
+    ),
+    ("icmp6", 1, 3): Meaning(
+        "address unreachable",
+        "host",
+        "a router could not deliver to the address: the host is down or gone",
+    ),
+    ("icmp6", 1, 4): Meaning(
+        "port unreachable", "port", "the host is up, but nothing accepted the datagram on that port"
+    ),
+    ("icmp6", 1, 5): Meaning(
+        "source address failed policy", "filter", "a filter refused the datagram's source address"
+    ),
     ("icmp6", 1, 6): Meaning("reject route", "filter", "a reject route refused the datagram"),
-    ("icmp6", 1, 7): Meaning("source routing header error", "route", "the datagram's source routing header was in error"),
-}  # fmt: skip
+    ("icmp6", 1, 7): Meaning(
+        "source routing header error", "route", "the datagram's source routing header was in error"
+    ),
+}
 
 #: Other ICMP errors, by the reader's reason.
 _OTHER_MEANINGS: Final = {

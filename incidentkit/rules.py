@@ -71,7 +71,9 @@ CAUSE_WORDS: Final[dict[str, str]] = {
     "firewall": "a firewall blocks DNS traffic to {server}",
     "dos": "a flood of DNS queries hit {server} (a denial of service)",
     "misconfiguration": "the DNS server {server} is misconfigured: it answers, but wrongly",
-    "slow_server": "the DNS server {server} answers too slowly: clients give up before its answers come",
+    "slow_server": (
+        "the DNS server {server} answers too slowly: clients give up before its answers come"
+    ),
     "none": "DNS on {server} worked: the queries were answered",
     "inconclusive": "the capture does not show why",
 }
@@ -246,8 +248,10 @@ def _plural(n: int, word: str) -> str:
 def _q(v: View) -> str:
     """'3 queries' / '3 connection attempts' for the view's attempts."""
     if v.s.queries:
-        return _plural(v.attempts, "query") if v.attempts == v.s.queries else _plural(
-            v.attempts, "attempt"
+        return (
+            _plural(v.attempts, "query")
+            if v.attempts == v.s.queries
+            else _plural(v.attempts, "attempt")
         )
     if v.tcp.syn:
         return _plural(v.attempts, "connection attempt")
@@ -265,8 +269,10 @@ def _hyp(
     ruled_out: bool = False,
     claims: dict[str, int] | None = None,
 ) -> Hypothesis:
-    level = "ruled out" if ruled_out else confidence(
-        explains, signs, minority=v.minority if minority is None else minority
+    level = (
+        "ruled out"
+        if ruled_out
+        else confidence(explains, signs, minority=v.minority if minority is None else minority)
     )
     records = sorted({r for s in signs for r in s.records})[: int(v.cfg["max_evidence"])]
     count = sum(max(s.count, len(s.records)) for s in signs)
@@ -412,11 +418,14 @@ def firewall(v: View) -> Hypothesis:
     if hop:
         senders = ", ".join(s for s in sorted(v.s.icmp_senders) if s != v.server)
         signs.append(Sign("port unreachable from a hop", hop, True, v.recs("icmp_port_hop")))
-        parts.append(f"{_plural(hop, 'query')} drew port unreachable from {senders}, not the server")
+        parts.append(
+            f"{_plural(hop, 'query')} drew port unreachable from {senders}, not the server"
+        )
     other_life = v.alive - v.icmp("port", "server")
     if silent and other_life > 0:
         what = (
-            f"answered {_plural(v.tcp_answered + v.peer_answered, 'DNS query')} on its other transport"
+            f"answered {_plural(v.tcp_answered + v.peer_answered, 'DNS query')} "
+            "on its other transport"
             if v.tcp_answered or v.peer_answered
             else f"sent {_plural(v.alive, 'packet')} (pings, answers, segments)"
         )
@@ -444,8 +453,11 @@ def firewall(v: View) -> Hypothesis:
             + ("a reset" if v.tcp.rst else "no answer")
         )
     if signs:
-        explained = filt + hop + (silent if other_life > 0 else 0) + (
-            v.truncated_stuck if tcp_blocked else 0
+        explained = (
+            filt
+            + hop
+            + (silent if other_life > 0 else 0)
+            + (v.truncated_stuck if tcp_blocked else 0)
         )
         return _hyp(
             "firewall",
@@ -501,15 +513,18 @@ def dos(v: View) -> Hypothesis:
             f"to {v.where} (baseline {f.get('baseline', 0):g} {unit}; a flood needs "
             f"{f.get('threshold', 0):g}): no flood."
             + (
-                f" The {_plural(v.s.retries, 'repeated query')} are retries of failed questions."
+                f" {_plural(v.s.retries, 'query')} repeated a question whose last attempt "
+                "had failed: retries, not a flood."
                 if v.s.retries
                 else ""
             ),
             ruled_out=True,
         )
     sources = f["sources"]
-    kind = "distributed denial of service" if sources >= int(v.cfg["ddos_min_sources"]) else (
-        "denial of service"
+    kind = (
+        "distributed denial of service"
+        if sources >= int(v.cfg["ddos_min_sources"])
+        else ("denial of service")
     )
     signs = [
         Sign(
@@ -522,7 +537,9 @@ def dos(v: View) -> Hypothesis:
     worse = ""
     if f["answered_in_spike"] < 0.9 * max(f["answered_outside"], 1e-9) and f["answered_outside"]:
         signs.append(
-            Sign("the server's answers stopped or slowed during the spike", f["flood_queries"], False)
+            Sign(
+                "the server's answers stopped or slowed during the spike", f["flood_queries"], False
+            )
         )
         worse = (
             f" During the spike {f['answered_in_spike']:.0%} of queries were answered, "
@@ -568,9 +585,16 @@ def misconfiguration(v: View) -> Hypothesis:
     if wrong_src:
         who = ", ".join(sorted(v.unsolicited))
         signs.append(
-            Sign("answers from an address other than the one asked", wrong_src, True, v.ev.unsolicited_records)
+            Sign(
+                "answers from an address other than the one asked",
+                wrong_src,
+                True,
+                v.ev.unsolicited_records,
+            )
         )
-        parts.append(f"{_plural(wrong_src, 'answer')} came from {who}, which the clients never asked")
+        parts.append(
+            f"{_plural(wrong_src, 'answer')} came from {who}, which the clients never asked"
+        )
     if signs:
         explained = sum(bad_rcodes.values()) + nx + s.nodata + s.wrong + min(wrong_src, v.failed)
         answered = s.answered + s.wrong + s.nodata + sum(s.errors.values())
@@ -595,14 +619,24 @@ def misconfiguration(v: View) -> Hypothesis:
             "port unreachable: check the server's listen addresses.",
         )
     if not (s.answered or s.errors or s.wrong or s.nodata):
+        if v.host.sent_dns:
+            sentence = (
+                f"No query on {v.proto} port {v.port} was answered, and the "
+                f"{_plural(v.host.sent_dns, 'answer')} {v.server} gave otherwise show no "
+                "configuration fault."
+            )
+        else:
+            sentence = (
+                f"No DNS answer came from {v.server}, so no answer shows a configuration fault."
+            )
         return _hyp(
             "misconfiguration",
             v,
             0.0,
             [],
-            f"No DNS answer came from {v.server}, so no answer shows a configuration fault.",
+            sentence,
             ruled_out=True,
-            claims={"answers": 0},
+            claims={"answers": v.host.sent_dns},
         )
     want = v.ev.settings.expected_address
     return _hyp(
@@ -663,9 +697,7 @@ def none(v: View) -> Hypothesis:
         )
     want = v.ev.settings.expected_address
     signs = [Sign("answered", v.good, v.failed == 0, v.recs("answered"))]
-    sentence = f"{v.good} of {_q(v)} to {v.where} were answered" + (
-        f" with {want}" if want else ""
-    )
+    sentence = f"{v.good} of {_q(v)} to {v.where} were answered" + (f" with {want}" if want else "")
     sentence += "." if not v.failed else f"; the other {v.failed} are caveats, not a cause."
     return _hyp(
         "none",
@@ -700,23 +732,25 @@ def judge(v: View) -> list[Hypothesis]:
         rivals = [
             o
             for o in hyps
-            if o is not h and o.confidence != "ruled out" and o.cause != "none" and o.explains >= 0.5
+            if o is not h
+            and o.confidence != "ruled out"
+            and o.cause != "none"
+            and o.explains >= 0.5
         ]
         if rivals and h.cause != "dos":
             h.confidence = "likely"
     order = {c: i for i, c in enumerate(CAUSES)}
-    hyps.sort(
-        key=lambda h: (_RANK[h.confidence], -h.explains, -len(h.signs), order[h.cause])
-    )
+    hyps.sort(key=lambda h: (_RANK[h.confidence], -h.explains, -len(h.signs), order[h.cause]))
     return hyps
 
 
 def caveats(v: View) -> list[str]:
     """Failures that no cause accounts for: partial, intermittent, or a minority."""
-    out = []
+    out: list[str] = []
     a = v.attempts
     if not a:
         return out
+
     def pct(n: int) -> str:
         return f"{n / a:.0%}"
 
@@ -728,7 +762,10 @@ def caveats(v: View) -> list[str]:
         )
     if v.good and v.icmp("port", "server"):
         n = v.icmp("port", "server")
-        out.append(f"{_plural(n, 'query')} of {a} ({pct(n)}) drew port unreachable although other queries were answered.")
+        out.append(
+            f"{_plural(n, 'query')} of {a} ({pct(n)}) drew port unreachable although other "
+            "queries were answered."
+        )
     if v.s.after_retry:
         out.append(
             f"{_plural(v.s.after_retry, 'answer')} came only after the client had asked again."
@@ -739,11 +776,18 @@ def caveats(v: View) -> list[str]:
     return out
 
 
-def flood_facts(s: ServerEvidence, ev: Evidence, cfg: dict[str, Any], threshold: float | None) -> dict[str, Any]:
+def flood_facts(
+    s: ServerEvidence, ev: Evidence, cfg: dict[str, Any], threshold: float | None
+) -> dict[str, Any]:
     """The rate of new queries per interval against the capture's baseline."""
     freq = pd.Timedelta(str(cfg["dos_freq"])).value
     if ev.start is None or ev.end is None or not s.bins:
-        return {"baseline": 0.0, "peak": 0, "threshold": float(cfg["dos_min_rate"]), "spike_bins": []}
+        return {
+            "baseline": 0.0,
+            "peak": 0,
+            "threshold": float(cfg["dos_min_rate"]),
+            "spike_bins": [],
+        }
     first = ev.start.value // freq
     last = ev.end.value // freq
     n_bins = int(last - first + 1)
@@ -760,7 +804,12 @@ def flood_facts(s: ServerEvidence, ev: Evidence, cfg: dict[str, Any], threshold:
     )
     peak = max(s.bins_new.values(), default=0)
     spike = sorted(b for b, n in s.bins_new.items() if n >= limit)
-    out: dict[str, Any] = {"baseline": baseline, "peak": int(peak), "threshold": limit, "spike_bins": spike}
+    out: dict[str, Any] = {
+        "baseline": baseline,
+        "peak": int(peak),
+        "threshold": limit,
+        "spike_bins": spike,
+    }
     if spike:
         q_in = sum(s.bins[b] for b in spike)
         a_in = sum(s.bins_answered.get(b, 0) for b in spike)

@@ -15,8 +15,8 @@ from typing import Any, Final
 import pandas as pd
 
 from .diagnose import Diagnosis
-from .rules import CONFIDENCE
 from .icmp import icmp_errors
+from .rules import CONFIDENCE
 from .services import service_name
 
 #: What the engineers should do next, by cause. ``{server}``, ``{port}``, ``{proto}`` and

@@ -28,8 +28,8 @@ reported_at: str = "13:24"  # when the incident was reported (a time of day, or 
 symptom: str = "destination port unreachable"  # the error users reported
 analyst: str = "Security analyst"  # who writes this report
 organisation: str = "IT consulting services"  # on whose behalf
-dos_threshold: float = 0.0  # queries per second that make a flood; 0 derives it from the capture
-dos_min_sources: int = 10  # a flood comes from at least this many addresses
+dos_threshold: float = 0.0  # new queries a second that make a flood; 0 derives it from the capture
+ddos_min_sources: int = 10  # from this many source addresses a flood is a distributed one
 """
 
 SETUP = """\
@@ -41,7 +41,7 @@ import incidentkit as ik
 df = ik.read_tcpdump(log_path, date=capture_date or None)
 diagnosis = ik.diagnose(df, server=dns_server or None, domain=site_domain or None,
                         expected_address=expected_address or None,
-                        dos_threshold=dos_threshold or None, dos_min_sources=dos_min_sources)
+                        dos_threshold=dos_threshold or None, ddos_min_sources=ddos_min_sources)
 transactions = ik.dns_transactions(df)
 story = ik.Story(df, diagnosis, transactions, reported_at=reported_at, symptom=symptom,
                  site=site_domain)
@@ -114,8 +114,9 @@ def report() -> nbformat.NotebookNode:
         code(figure("ik.plot_icmp_errors(df, ax=ax)")),
         md(
             "### 3. Is there a flood of traffic to the DNS port?\n\nA denial of service "
-            "shows as a query rate far above the capture's own baseline, from many "
-            "sources."
+            "shows as a rate of new queries far above the capture's own baseline, from one "
+            "source or many; clients retrying a failing server raise the rate too, but "
+            "they ask the same questions again, and retries do not count."
         ),
         code('story.hypotheses("dos")'),
         code(
@@ -126,10 +127,12 @@ def report() -> nbformat.NotebookNode:
         ),
         md(
             "### 4. Is the DNS server misconfigured?\n\nIf the server answers, its answers "
-            "show a misconfiguration: refusals, server failures, a missing name, or an "
-            "address other than the expected one."
+            "show a misconfiguration: refusals, server failures, a missing name or address, "
+            "an address other than the expected one, or answers from an address the "
+            "clients never asked. Answers that come after the clients gave up show a "
+            "server too slow for them."
         ),
-        code('story.hypotheses("misconfiguration", "none")'),
+        code('story.hypotheses("misconfiguration", "slow_server", "none")'),
         md(
             "### 5. Conclusion\n\nThe cause, how sure the capture makes it, and what rules "
             "out the others."

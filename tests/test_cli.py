@@ -78,8 +78,8 @@ def test_diagnose_text():
     result = run("diagnose", str(SEED_LOG), "--date", "2026-11-24")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "cause: service_down"
-    assert any(line.startswith("  1. service_down") and "supported" in line for line in lines)
+    assert lines[:2] == ["cause: service_down", "confidence: likely"]
+    assert any(line.startswith("  1. service_down") and "likely" in line for line in lines)
     assert any(line.startswith("  2. firewall") and "possible" in line for line in lines)
     evidence = lines[lines.index("evidence (6 records):") + 1 :]
     assert evidence[0].split()[:3] == ["line", "1", "13:24:32.192571"]

@@ -3,6 +3,7 @@ consistency of what it says, and evidence that adds up across parts of a capture
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 
@@ -72,6 +73,8 @@ def check_consistent(d: ik.Diagnosis, df: pd.DataFrame) -> None:
         assert d.hypothesis("host_down").confidence == "ruled out", text
     if answers:
         assert "never answered" not in text and "No DNS answer came from" not in text, text
+    if not answers:
+        assert "answered, but" not in text, text
     for h in d.hypotheses:
         if "server_sent" in h.claims:
             assert h.claims["server_sent"] == sent, (h.cause, h.sentence)
@@ -192,9 +195,9 @@ def test_every_destination_unreachable_code_has_a_meaning():
 def test_icmp_codes_from_a_router_say_what_they_mean(text, cause):
     lines = []
     for i in range(3):
-        lines.append(f"10:00:0{2 * i}.000000 IP 198.51.100.15.4000{i} > 203.0.113.2.53: {i + 1}+ A? x.example. (27)")
+        lines.append(_query(2 * i, "198.51.100.15", 40000 + i, i + 1, "x.example"))
         sender = "203.0.113.2" if "port 53" in text else "198.51.100.1"
-        lines.append(f"10:00:0{2 * i}.001000 IP {sender} > 198.51.100.15: {text}, length 63")
+        lines.append(f"{_t(2 * i + 0.001)} IP {sender} > 198.51.100.15: {text}, length 63")
     d = ik.diagnose(ik.parse_tcpdump("\n".join(lines) + "\n"))
     assert d.cause == cause, d.summary
 
@@ -202,9 +205,9 @@ def test_icmp_codes_from_a_router_say_what_they_mean(text, cause):
 def test_port_unreachable_from_a_hop_is_a_filter():
     lines = []
     for i in range(3):
-        lines.append(f"10:00:0{i}.000000 IP 198.51.100.15.4000{i} > 203.0.113.2.53: {i + 1}+ A? x.example. (27)")
+        lines.append(_query(i, "198.51.100.15", 40000 + i, i + 1, "x.example"))
         lines.append(
-            f"10:00:0{i}.001000 IP 198.51.100.1 > 198.51.100.15: ICMP 203.0.113.2 udp port 53 "
+            f"{_t(i + 0.001)} IP 198.51.100.1 > 198.51.100.15: ICMP 203.0.113.2 udp port 53 "
             "unreachable, length 63"
         )
     d = ik.diagnose(ik.parse_tcpdump("\n".join(lines) + "\n"))
@@ -226,7 +229,9 @@ def test_confidence_words_follow_from_their_quantities():
 
 
 # --------------------------------------------------------------------------- generated logs
-def _query(t: float, client: str, port: int, qid: int, name: str = "www.example.com", qtype: str = "A") -> str:
+def _query(
+    t: float, client: str, port: int, qid: int, name: str = "www.example.com", qtype: str = "A"
+) -> str:
     return f"{_t(t)} IP {client}.{port} > 203.0.113.2.53: {qid}+ {qtype}? {name}. (33)"
 
 
@@ -240,7 +245,7 @@ def _unreach(t: float, client: str) -> str:
 
 def _t(t: float) -> str:
     whole = int(t)
-    return f"10:{whole // 60 % 60:02d}:{whole % 60:02d}.{int(round((t - whole) * 1e6)):06d}"
+    return f"10:{whole // 60 % 60:02d}:{whole % 60:02d}.{round((t - whole) * 1e6):06d}"
 
 
 def _log(lines: list[tuple[float, str]]) -> pd.DataFrame:
@@ -255,8 +260,14 @@ def test_many_clients_retrying_a_dead_server_are_no_flood():
             t = 5 + c * 0.01 + attempt * 0.3
             lines.append((t, _query(t, client, 40000, c + 1)))
             lines.append((t + 0.001, _unreach(t + 0.001, client)))
-    lines += [(1.0, _query(1.0, "198.51.100.15", 5000, 999)), (1.01, _unreach(1.01, "198.51.100.15"))]
-    lines += [(30.0, _query(30.0, "198.51.100.15", 5001, 998)), (30.01, _unreach(30.01, "198.51.100.15"))]
+    lines += [
+        (1.0, _query(1.0, "198.51.100.15", 5000, 999)),
+        (1.01, _unreach(1.01, "198.51.100.15")),
+    ]
+    lines += [
+        (30.0, _query(30.0, "198.51.100.15", 5001, 998)),
+        (30.01, _unreach(30.01, "198.51.100.15")),
+    ]
     d = ik.diagnose(_log(lines))
     assert d.cause == "service_down", d.summary
     dos = d.hypothesis("dos")
@@ -320,7 +331,7 @@ SPLITTABLE = [
 ]
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(SPLITTABLE), st.sampled_from(["5min", "2s"]), st.data())
 def test_evidence_of_two_parts_adds_up_to_the_whole(case, window, data):
     df = frame(*case)
@@ -345,7 +356,7 @@ EVENTS = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EVENTS, st.lists(st.integers(0, 60), max_size=3))
 def test_generated_logs_cut_anywhere_add_up(events, cuts):
     lines, t = [], 0.0
@@ -358,12 +369,14 @@ def test_generated_logs_cut_anywhere_add_up(events, cuts):
         elif kind == "unreach":
             lines.append(_unreach(t, client))
         else:
-            lines.append(f"{_t(t)} IP 203.0.113.2 > {client}: ICMP echo reply, id 1, seq 1, length 64")
+            lines.append(
+                f"{_t(t)} IP 203.0.113.2 > {client}: ICMP echo reply, id 1, seq 1, length 64"
+            )
     df = ik.parse_tcpdump("\n".join(lines) + "\n")
     kw = {"reply_window": "3s", "retry_window": "3s"}
     whole = ik.diagnose(df, **kw)
     bounds = sorted({0, len(df), *(min(c, len(df)) for c in cuts)})
-    parts = [ik.evidence(df.iloc[a:b], **kw) for a, b in zip(bounds, bounds[1:], strict=False)]
+    parts = [ik.evidence(df.iloc[a:b], **kw) for a, b in itertools.pairwise(bounds)]
     total = parts[0]
     for p in parts[1:]:
         total = total + p
