@@ -286,7 +286,7 @@ def _views(
             port,
             transport,
             s,
-            ev.hosts.get(addr, HostEvidence()),
+            ev.host(addr),
             tcp,
             tcp_answered if transport != "tcp" else 0,
             sum(every[k].answered for k in peer),
@@ -395,7 +395,7 @@ def _diagnosis(
         "attempts": v.attempts,
         "failed": v.failed,
         "questions": len(s.questions),
-        "max_attempts": max(s.questions.values(), default=0),
+        "max_attempts": s.questions.max(),
         "retries_count": s.retries,
         "retry_intervals_s": [g[-1] for g in gaps],
         "outcomes": j.outcomes,
@@ -407,7 +407,7 @@ def _diagnosis(
         **j.rate,
         "clients": sorted(s.clients)[:50],
         "top_clients": Counter(s.clients).most_common(10),
-        "names": sorted({n for _, n, _ in s.questions})[:50],
+        "names": sorted(s.names)[:50],
         "server_sent": v.alive,
     }
     top = j.hypotheses[0]

@@ -99,6 +99,44 @@ def _add(a: Any, b: Any) -> Any:
     return a + b
 
 
+class Tally:
+    """How many times each distinct key was seen, keys kept as 64-bit hashes: distinct
+    counts and the largest count add up across parts without keeping the keys."""
+
+    __slots__ = ("counts", "keys")
+
+    def __init__(self, keys: np.ndarray | None = None, counts: np.ndarray | None = None):
+        self.keys = np.zeros(0, dtype=np.uint64) if keys is None else keys
+        self.counts = np.zeros(0, dtype=np.int64) if counts is None else counts
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Tally:
+        hashed = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        keys, counts = np.unique(hashed, return_counts=True)
+        return cls(keys, counts.astype(np.int64))
+
+    def __add__(self, other: Tally) -> Tally:
+        keys, inverse = np.unique(np.concatenate([self.keys, other.keys]), return_inverse=True)
+        counts = np.bincount(inverse, np.concatenate([self.counts, other.counts]))
+        return Tally(keys, counts.astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Tally)
+            and np.array_equal(self.keys, other.keys)
+            and np.array_equal(self.counts, other.counts)
+        )
+
+    def max(self) -> int:
+        return int(self.counts.max()) if len(self.counts) else 0
+
+    def __repr__(self) -> str:
+        return f"Tally({len(self)} keys, largest {self.max()})"
+
+
 @dataclass
 class ServerEvidence:
     """What became of the queries to one server (address, port, transport), counted.
@@ -128,7 +166,8 @@ class ServerEvidence:
     latency_n: int = 0
     latency_sum: float = 0.0
     latency_max: float = 0.0
-    questions: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    questions: Tally = field(default_factory=Tally)  # (client, name, type) -> queries
+    names: Counter[str] = field(default_factory=Counter)  # question name -> queries
     clients: Counter[str] = field(default_factory=Counter)
     first_time: pd.Timestamp | None = None
     first_failure: pd.Timestamp | None = None
@@ -200,6 +239,9 @@ class Evidence:
     settings: Settings
     servers: dict[Key, ServerEvidence] = field(default_factory=dict)
     hosts: dict[str, HostEvidence] = field(default_factory=dict)
+    sent: Counter[str] = field(default_factory=Counter)  # address -> packets it sent
+    sent_dns: Counter[str] = field(default_factory=Counter)  # address -> DNS answers it sent
+    sent_records: dict[str, list[int]] = field(default_factory=dict)  # the first of those
     tcp: dict[tuple[str, int], TcpEvidence] = field(default_factory=dict)
     unsolicited: Counter[tuple[str, str]] = field(default_factory=Counter)  # (answerer, client)
     unsolicited_records: list[int] = field(default_factory=list)
@@ -245,6 +287,9 @@ class Evidence:
             self,
             servers=_add(dict(self.servers), other.servers),
             hosts=_add(dict(self.hosts), other.hosts),
+            sent=self.sent + other.sent,
+            sent_dns=self.sent_dns + other.sent_dns,
+            sent_records=_add(dict(self.sent_records), other.sent_records),
             tcp=_add(dict(self.tcp), other.tcp),
             unsolicited=self.unsolicited + other.unsolicited,
             unsolicited_records=_capped(self.unsolicited_records, other.unsolicited_records),
@@ -273,6 +318,16 @@ class Evidence:
             out.unsolicited_records = _capped(out.unsolicited_records, part.unsolicited_records)
         return out
 
+    def host(self, address: str) -> HostEvidence:
+        """Everything the evidence says about one address."""
+        h = self.hosts.get(address, HostEvidence())
+        return replace(
+            h,
+            sent=self.sent.get(address, 0),
+            sent_dns=self.sent_dns.get(address, 0),
+            sent_records=self.sent_records.get(address, []),
+        )
+
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary of the settled evidence, per server."""
         ev = self.settled()
@@ -296,7 +351,7 @@ class Evidence:
                     "no_response": s.silent,
                     "truncated": s.truncated,
                     "retries": s.retries,
-                    "server_sent": ev.hosts.get(server, HostEvidence()).sent,
+                    "server_sent": ev.sent.get(server, 0),
                 }
             )
         return out
@@ -396,15 +451,18 @@ def _firsts(keys: pd.Series, records: pd.Series) -> dict[Any, tuple[int, list[in
 
 def _distinct_by(keys: np.ndarray, values: pd.Series) -> dict[int, set[str]]:
     """int key -> the set of distinct values with that key."""
-    pairs = pd.DataFrame({"k": keys, "v": values.to_numpy(dtype=object)}).dropna()
-    pairs = pairs.drop_duplicates().sort_values("k", kind="stable")
-    k = pairs["k"].to_numpy()
-    if len(k) == 0:
+    codes, uniques = pd.factorize(values)
+    ok = codes >= 0
+    keys, codes = keys[ok], codes[ok]
+    if len(keys) == 0:
         return {}
+    key_u, key_i = np.unique(keys, return_inverse=True)
+    pairs = np.unique(key_i.astype(np.int64) * (len(uniques) + 1) + codes)
+    k = pairs // (len(uniques) + 1)
+    v = np.asarray(uniques, dtype=object)[pairs % (len(uniques) + 1)].tolist()
     starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    vals = pairs["v"].astype(str).tolist()
     bounds = np.r_[starts, len(k)].tolist()
-    return {int(k[a]): set(vals[a:b]) for a, b in itertools.pairwise(bounds)}
+    return {int(key_u[k[a]]): set(v[a:b]) for a, b in itertools.pairwise(bounds)}
 
 
 def _counts(values: np.ndarray) -> Counter[int]:
@@ -413,29 +471,35 @@ def _counts(values: np.ndarray) -> Counter[int]:
     return Counter(dict(zip(u.tolist(), n.tolist(), strict=True)))
 
 
+def _host(ev: Evidence, address: str) -> HostEvidence:
+    h = ev.hosts.get(address)
+    if h is None:
+        h = ev.hosts[address] = HostEvidence()
+    return h
+
+
 def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
     """Per-host and TCP evidence: every row counts once, wherever it lies."""
     proto = rows["proto"]
     src = rows["src"]
     sent = (proto != "unparsed").to_numpy(dtype=bool) & src.notna().to_numpy(dtype=bool)
-    for host, (n, recs) in _firsts(src[sent], rows["record"][sent]).items():
-        h = ev.hosts.setdefault(str(host), HostEvidence())
-        h.sent += n
-        h.sent_records = _capped(h.sent_records, recs)
+    firsts = _firsts(src[sent], rows["record"][sent])
+    ev.sent = Counter({str(host): n for host, (n, _) in firsts.items()})
+    ev.sent_records = {str(host): recs for host, (_, recs) in firsts.items()}
     dns_resp = (rows["dns_qr"] == "response").to_numpy(dtype=bool)
-    for host, n in src[dns_resp].value_counts().items():
-        ev.hosts.setdefault(str(host), HostEvidence()).sent_dns += int(n)
+    ev.sent_dns = Counter({str(k): int(n) for k, n in src[dns_resp].value_counts().items()})
     # address resolution: ARP who-has / is-at, ICMPv6 neighbour solicitation / advertisement
     arp = (proto == "arp").to_numpy(dtype=bool)
     icmp6 = (proto == "icmp6").to_numpy(dtype=bool)
-    arp_info = rows.loc[arp, "info"].fillna("")
-    req = arp_info.str.contains("Request who-has", regex=False)
-    rep = arp_info.str.contains("Reply", regex=False)
+    # (the reader gives a request the target as its destination, a reply none)
+    arp_dst = rows.loc[arp, "dst"]
+    req = arp_dst.notna()
+    rep = arp_dst.isna() & rows.loc[arp, "src"].notna()
     types = rows.loc[icmp6, "icmp_type"]
     nd_info = rows.loc[icmp6, "info"].fillna("")
     ns, na = (types == 135).fillna(False), (types == 136).fillna(False)
-    arp_rows = rows.loc[arp]
-    nd_rows = rows.loc[icmp6]
+    arp_rows = rows.loc[arp, ["src", "dst", "record"]]
+    nd_rows = rows.loc[icmp6, ["record"]]
     asked = (
         pd.concat(
             [arp_rows.loc[req.to_numpy(), "dst"], nd_info[ns].str.extract(_WHO_HAS, expand=False)]
@@ -544,8 +608,9 @@ def _span(t: pd.Series, lo: Any, hi: Any, outside: bool) -> np.ndarray:
 
 
 def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame:
-    """Per transaction: the response it paired with (even when an ICMP error came
-    first), whether it was a retry of a failed attempt, answered after a retry, etc."""
+    """Per transaction: whether its answer was truncated or empty, whether it is for the
+    site, whether it retries a failed attempt (and how long after it), and whether its
+    answer came only after the client had asked again."""
     index = pd.Index(rows["record"])
     resp_rec = tx["response_record"]
     pos = index.get_indexer(resp_rec.fillna(-1).astype("int64").to_numpy())
@@ -553,38 +618,56 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
     def at(column: str) -> pd.Series:
         return pd.Series(rows[column].array.take(pos, allow_fill=True), index=tx.index)
 
-    flags = at("dns_flags").fillna("")
+    flags = at("dns_flags")
     ancount = at("dns_ancount")
-    qtype = tx["qtype"].fillna("")
-    site = _site_mask(tx["qname"], s.domain)
-    # retries: the previous query of the same question, how long before, and its fate
-    order = tx.sort_values(["question", "query_record"]).index
-    prev_same = tx.loc[order, "question"].eq(tx.loc[order, "question"].shift())
-    prev_gap = tx.loc[order, "time"].diff()
-    prev_ok = tx.loc[order, "outcome"].shift().eq("answered")
-    next_time = (
-        tx.loc[order, "time"]
-        .shift(-1)
-        .where(tx.loc[order, "question"].eq(tx.loc[order, "question"].shift(-1)))
-    )
-    retry = (prev_same & ~prev_ok & (prev_gap >= s.retry_min_gap).fillna(True)).reindex(tx.index)
-    answered_late = (tx.loc[order, "outcome_time"] > next_time).fillna(False).reindex(tx.index)
+    answered = (tx["outcome"] == "answered").to_numpy(dtype=bool)
+    # retries: the query of the same question before, how long before, and its fate
+    n = len(tx)
+    question = tx["question"].to_numpy(dtype=np.int64)
+    order = np.lexsort((tx["query_record"].to_numpy(dtype=np.int64), question))
+    ns, nat = _ns(tx["time"])
+    out_ns, out_nat = _ns(tx["outcome_time"])
+    q_o, t_o, nat_o = question[order], ns[order], nat[order]
+    same_prev = np.zeros(n, dtype=bool)
+    same_prev[1:] = q_o[1:] == q_o[:-1]
+    gap = np.full(n, np.nan)
+    known = same_prev.copy()
+    known[1:] &= ~nat_o[1:] & ~nat_o[:-1]
+    gap[1:][known[1:]] = (t_o[1:] - t_o[:-1])[known[1:]] / 1e9
+    prev_ok = np.zeros(n, dtype=bool)
+    prev_ok[1:] = answered[order][:-1]
+    far_enough = np.isnan(gap) | (gap >= s.retry_min_gap.value / 1e9)
+    retry_o = same_prev & ~prev_ok & far_enough
+    # answered after the next query of the same question was sent
+    late_o = np.zeros(n, dtype=bool)
+    nxt = same_prev[1:]  # row i+1 repeats row i's question
+    out_o, out_nat_o = out_ns[order], out_nat[order]
+    late_o[:-1] = nxt & ~out_nat_o[:-1] & ~nat_o[1:] & (out_o[:-1] > t_o[1:])
+    retry = np.empty(n, dtype=bool)
+    retry[order] = retry_o
+    gaps = np.empty(n)
+    gaps[order] = np.where(same_prev, gap, np.nan)
+    late = np.empty(n, dtype=bool)
+    late[order] = late_o
+    qtype = tx["qtype"]
     return pd.DataFrame(
         {
-            "truncated": flags.str.contains("|", regex=False).to_numpy(),
-            "nodata": (
-                (tx["outcome"] == "answered")
-                & (ancount == 0).fillna(False)
-                & qtype.isin(["A", "AAAA"])
-            ).to_numpy(dtype=bool),
-            "site": site.to_numpy(dtype=bool),
-            "retry": retry.fillna(False).to_numpy(dtype=bool),
-            "gap": prev_gap.reindex(tx.index).dt.total_seconds().to_numpy(),
-            "after_retry": answered_late.to_numpy(dtype=bool)
-            & (tx["outcome"] == "answered").to_numpy(),
+            "truncated": flags.str.contains("|", regex=False).fillna(False).to_numpy(dtype=bool),
+            "nodata": answered
+            & (ancount == 0).fillna(False).to_numpy(dtype=bool)
+            & qtype.isin(["A", "AAAA"]).fillna(False).to_numpy(dtype=bool),
+            "site": _site_mask(tx["qname"], s.domain).to_numpy(dtype=bool),
+            "retry": retry,
+            "gap": gaps,
+            "after_retry": late & answered,
         },
         index=tx.index,
     )
+
+
+def _ns(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    values = times.to_numpy(dtype="datetime64[ns]")
+    return values.view("int64"), np.isnat(values)
 
 
 def _site_mask(names: pd.Series, domain: str | None) -> pd.Series:
@@ -608,9 +691,9 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
     ns = tx["time"].to_numpy(dtype="datetime64[ns]").view("int64")
     has_time = ~np.isnat(tx["time"].to_numpy(dtype="datetime64[ns]"))
     bins = np.where(has_time, ns // freq * freq, np.iinfo(np.int64).min)
-    reason = tx["icmp_reason"].astype(object)
-    icmp_kind = reason.map(KINDS).astype(object)
-    icmp_kind = icmp_kind.where(reason.isna() | icmp_kind.notna(), "other")
+    codes, reasons_u = pd.factorize(tx["icmp_reason"])
+    kinds_u = np.array([KINDS.get(str(r), "other") for r in reasons_u] + [None], dtype=object)
+    icmp_kind = pd.Series(kinds_u[codes], index=tx.index)
     from_server = (tx["icmp_sender"] == tx["server"]).fillna(False)
     lat = tx["latency"].dt.total_seconds()
     keys = tx[["server", "server_port", "proto"]].astype(str).assign(site=extra["site"])
@@ -643,11 +726,23 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
             se.wrong_addresses = Counter(a for addrs in g.loc[w, "addresses"] for a in addrs)
         ic = o == "icmp_error"
         if ic.any():
-            kinds = sub(icmp_kind)[ic]
-            roles = np.where(sub(from_server)[ic], "server", "hop").tolist()
-            reasons = g.loc[ic, "icmp_reason"].fillna("?")
-            se.icmp = Counter(zip(kinds, reasons, roles, strict=True))
-            se.icmp_senders = Counter(g.loc[ic, "icmp_sender"].dropna().astype(str))
+            m = ic.to_numpy(dtype=bool)
+            kinds = pd.DataFrame(
+                {
+                    "kind": sub(icmp_kind).to_numpy()[m],
+                    "reason": g["icmp_reason"].to_numpy(dtype=object, na_value="?")[m],
+                    "role": np.where(sub(from_server).to_numpy(dtype=bool)[m], "server", "hop"),
+                }
+            ).value_counts()
+            combos: list[Any] = list(kinds.index)
+            se.icmp = Counter(
+                {
+                    (str(k), str(r), str(w)): int(n)
+                    for (k, r, w), n in zip(combos, kinds.tolist(), strict=True)
+                }
+            )
+            senders = g["icmp_sender"][m].value_counts()
+            se.icmp_senders = Counter({str(k): int(n) for k, n in senders.items()})
         se.silent = int((o == "no_response").sum())
         se.truncated = int(x["truncated"].sum())
         se.after_retry = int(x["after_retry"].sum())
@@ -668,7 +763,8 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.latency_n = len(lat_g)
         se.latency_sum = float(lat_g.sum())
         se.latency_max = float(lat_g.max()) if len(lat_g) else 0.0
-        se.questions = _question_counts(g)
+        se.questions = Tally.of(g[["client", "qname", "qtype"]])
+        se.names = Counter({str(k): int(v) for k, v in g["qname"].value_counts().head(CAP).items()})
         se.clients = Counter({str(k): int(v) for k, v in g["client"].value_counts().items()})
         times = g["time"].dropna()
         se.first_time = times.min() if len(times) else None
@@ -696,35 +792,6 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         ev.servers[key] = ev.servers[key] + se if key in ev.servers else se
 
 
-def _question_counts(g: pd.DataFrame) -> Counter[tuple[str, str, str]]:
-    """(client, name, type) -> how many queries asked it."""
-    columns = [
-        g[c].astype(object).where(g[c].notna(), "<NA>") for c in ("client", "qname", "qtype")
-    ]
-    codes, uniques = zip(*(pd.factorize(c) for c in columns), strict=True)
-    sizes = [len(u) for u in uniques]
-    key = (codes[0].astype(np.int64) * sizes[1] + codes[1]) * sizes[2] + codes[2]
-    u, n = np.unique(key, return_counts=True)
-    c2 = u % sizes[2]
-    c1 = (u // sizes[2]) % sizes[1]
-    c0 = u // (sizes[2] * sizes[1])
-    names = [np.asarray(x, dtype=object) for x in uniques]
-    return Counter(
-        dict(
-            zip(
-                zip(
-                    map(str, names[0][c0]),
-                    map(str, names[1][c1]),
-                    map(str, names[2][c2]),
-                    strict=True,
-                ),
-                n.tolist(),
-                strict=True,
-            )
-        )
-    )
-
-
 def _records(
     g: pd.DataFrame,
     o: pd.Series,
@@ -738,10 +805,13 @@ def _records(
 ) -> dict[str, list[int]]:
     """The first record numbers (query, then outcome) of each kind of transaction."""
 
+    q_rec = g["query_record"].to_numpy(dtype=np.int64)
+    o_rec = g["outcome_record"].to_numpy(dtype=np.int64, na_value=-1)
+
     def take(mask: pd.Series) -> list[int]:
-        sub = g.loc[mask.to_numpy(dtype=bool)].head(CAP // 2)
-        out = sub["query_record"].tolist() + sub["outcome_record"].dropna().astype(int).tolist()
-        return sorted(int(r) for r in out)[:CAP]
+        at = np.flatnonzero(mask.to_numpy(dtype=bool))[: CAP // 2]
+        out = np.concatenate([q_rec[at], o_rec[at][o_rec[at] >= 0]])
+        return sorted(out.tolist())[:CAP]
 
     err = (o == "error") & g["rcode"].isin(FAIL_RCODES).fillna(False)
     kinds = {

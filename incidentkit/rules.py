@@ -258,6 +258,22 @@ def _q(v: View) -> str:
     return _plural(v.attempts, "address lookup")
 
 
+def _share(n: int, v: View, noun: str = "query") -> str:
+    """'all 3 queries', 'the only query', '2 of 5 queries' for n of the view's attempts."""
+    total = v.attempts
+    if n >= total and total == 1:
+        return f"the only {noun}"
+    if n >= total:
+        return f"all {_plural(total, noun)}"
+    return f"{n} of {_plural(total, noun)}"
+
+
+def _noun(v: View) -> str:
+    if v.s.queries:
+        return "query"
+    return "connection attempt" if v.tcp.syn else "address lookup"
+
+
 def _hyp(
     cause: str,
     v: View,
@@ -304,9 +320,11 @@ def service_down(v: View) -> Hypothesis:
         )
     parts = []
     if port:
-        parts.append(f"{_plural(port, 'query')} drew ICMP port unreachable from {v.server} itself")
+        parts.append(f"{_share(port, v)} drew ICMP port unreachable from {v.server} itself")
     if v.tcp_refused:
-        parts.append(f"{_plural(v.tcp_refused, 'TCP connection')} to it were reset")
+        parts.append(
+            f"{_share(v.tcp_refused, v, 'TCP connection attempt')} were reset by {v.server}"
+        )
     tail = (
         f"the host is up, but nothing accepts {v.proto} on port {v.port}."
         if not v.s.answered
@@ -317,7 +335,7 @@ def service_down(v: View) -> Hypothesis:
         v,
         v.share(port + v.tcp_refused),
         signs,
-        f"Of {_q(v)} to {v.where}, {' and '.join(parts)}: {tail}",
+        f"On {v.where}, {' and '.join(parts)}: {tail}",
         claims={"port_unreachable_from_server": port, "tcp_resets": v.tcp_refused},
     )
 
@@ -381,7 +399,7 @@ def host_down(v: View) -> Hypothesis:
     if unreach:
         senders = ", ".join(sorted(v.s.icmp_senders)) or "a router"
         words = "', '".join(v.reasons("host") + v.reasons("route"))
-        parts.append(f"{_plural(unreach, 'query')} drew '{words}' from {senders}")
+        parts.append(f"{_share(unreach, v)} to {v.where} drew '{words}' from {senders}")
     if v.resolution_unanswered:
         parts.append(
             f"{_plural(v.resolution_unanswered, 'request')} for {v.server}'s link-layer address "
@@ -414,20 +432,18 @@ def firewall(v: View) -> Hypothesis:
         words = "', '".join(v.reasons("filter"))
         senders = ", ".join(sorted(v.s.icmp_senders))
         signs.append(Sign("administratively prohibited", filt, True, v.recs("icmp_filter")))
-        parts.append(f"{_plural(filt, 'query')} refused with '{words}' by {senders}")
+        parts.append(f"{_share(filt, v)} were refused with '{words}' by {senders}")
     if hop:
         senders = ", ".join(s for s in sorted(v.s.icmp_senders) if s != v.server)
         signs.append(Sign("port unreachable from a hop", hop, True, v.recs("icmp_port_hop")))
-        parts.append(
-            f"{_plural(hop, 'query')} drew port unreachable from {senders}, not the server"
-        )
+        parts.append(f"{_share(hop, v)} drew port unreachable from {senders}, not the server")
     other_life = v.alive - v.icmp("port", "server")
     if silent and other_life > 0:
         what = (
             f"answered {_plural(v.tcp_answered + v.peer_answered, 'DNS query')} "
             "on its other transport"
             if v.tcp_answered or v.peer_answered
-            else f"sent {_plural(v.alive, 'packet')} (pings, answers, segments)"
+            else f"sent {_plural(v.alive, 'packet')} of other traffic"
         )
         signs.append(
             Sign(
@@ -437,7 +453,9 @@ def firewall(v: View) -> Hypothesis:
                 v.recs("silent") + v.host.sent_records[:5],
             )
         )
-        parts.append(f"{_plural(silent, 'attempt')} got no response at all while {v.server} {what}")
+        parts.append(
+            f"{_share(silent, v, _noun(v))} got no response at all while {v.server} {what}"
+        )
     tcp_blocked = max(0, v.tcp.syn - v.tcp.syn_ack)
     if v.truncated_stuck and tcp_blocked:
         signs.append(
@@ -464,8 +482,7 @@ def firewall(v: View) -> Hypothesis:
             v,
             v.share(explained),
             signs,
-            f"Of {_q(v)} to {v.where}, {'; '.join(parts)}: a packet filter blocks "
-            f"{v.proto} port {v.port}.",
+            f"On {v.where}, {'; '.join(parts)}: a packet filter blocks {v.proto} port {v.port}.",
             claims={"server_sent": v.alive, "no_response": silent},
         )
     port = v.icmp("port", "server")
