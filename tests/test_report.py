@@ -136,7 +136,7 @@ def test_cli_report(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "A. Analyst" in out.read_text()
-    assert "flood needs 50 from" in out.read_text()
+    assert "a flood needs 50)" in out.read_text()
 
 
 # ------------------------------------------------------------------ the real browser
@@ -156,7 +156,7 @@ def test_report_in_chromium(seed_report):
     assert facts["code"] == 0
     assert dialogs == [] and errors == []
     assert all(url.startswith(("file:", "data:")) for url in requests)
-    assert "Cause: service down" in facts["text"]
+    assert "Cause: the DNS service on 203.0.113.2 is not running" in facts["text"]
     assert (SHOTS / "seed-report.png").stat().st_size > 50_000
 
 
