@@ -28,10 +28,7 @@ _QUERY_COLUMNS: Final = [
     "record", "line", "time", "proto", "src", "sport", "dst", "dport", "dns_id", "dns_qname",
     "dns_qtype",
 ]  # fmt: skip
-_RESPONSE_COLUMNS: Final = [
-    "record", "time", "dst", "dport", "src", "sport", "dns_id", "dns_rcode", "dns_answers",
-    "dns_qname", "dns_qtype", "dns_flags",
-]  # fmt: skip
+_RESPONSE_COLUMNS: Final = ["record", "time", "dst", "dport", "src", "sport", "dns_id"]
 
 
 def _queries(df: pd.DataFrame) -> pd.DataFrame:
@@ -41,7 +38,7 @@ def _queries(df: pd.DataFrame) -> pd.DataFrame:
             "query_record": q["record"].to_numpy(),
             "query_line": q["line"].to_numpy(),
             "time": q["time"].array,
-            "proto": q["proto"].astype(str).to_numpy(),
+            "proto": q["proto"].cat.remove_unused_categories().to_numpy(),
             "client": q["src"].array,
             "client_port": q["sport"].array,
             "server": q["dst"].array,
@@ -54,8 +51,13 @@ def _queries(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _responses(df: pd.DataFrame) -> pd.DataFrame:
-    r = df.loc[(df["dns_qr"] == "response").to_numpy(dtype=bool), _RESPONSE_COLUMNS]
-    return pd.DataFrame(
+    """The responses, with what pairs them (their rcode and answers are read later, for
+    the paired ones only); the question too when every response prints it."""
+    mask = (df["dns_qr"] == "response").to_numpy(dtype=bool)
+    named = bool(mask.any()) and bool(df["dns_qname"][mask].notna().all())
+    columns = [*_RESPONSE_COLUMNS, "dns_qname", "dns_qtype"] if named else _RESPONSE_COLUMNS
+    r = df.loc[mask, columns]
+    out = pd.DataFrame(
         {
             "response_record": r["record"].to_numpy(),
             "response_time": r["time"].array,
@@ -64,13 +66,12 @@ def _responses(df: pd.DataFrame) -> pd.DataFrame:
             "server": r["src"].array,
             "server_port": r["sport"].array,
             "dns_id": r["dns_id"].array,
-            "rcode": r["dns_rcode"].array,
-            "answers": r["dns_answers"].array,
-            "qname": r["dns_qname"].array,
-            "qtype": r["dns_qtype"].array,
-            "flags": r["dns_flags"].array,
         }
     )
+    if named:
+        out["qname"] = r["dns_qname"].array
+        out["qtype"] = r["dns_qtype"].array
+    return out
 
 
 def _within(delta: pd.Series, window: pd.Timedelta) -> np.ndarray:
@@ -101,33 +102,7 @@ def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> p
     recs = np.concatenate(
         [q["query_record"].to_numpy(dtype=np.int64), r["response_record"].to_numpy(dtype=np.int64)]
     )
-    is_r = np.zeros(len(keys), dtype=bool)
-    is_r[nq:] = True
-    order = np.lexsort((recs, keys))  # by key, then in input order
-    k, resp = keys[order], is_r[order]
-    n = len(k)
-    start = np.ones(n, dtype=bool)
-    start[1:] = k[1:] != k[:-1]
-    gid = np.cumsum(start) - 1
-    first = np.flatnonzero(start)
-    q_cum = np.cumsum(~resp)
-    r_cum = np.cumsum(resp)
-    q_in = q_cum - (q_cum[first] - (~resp[first]))[gid]  # queries so far in the key
-    r_in = r_cum - (r_cum[first] - resp[first])[gid]  # responses so far in the key
-    # responses that found the queue empty so far: max(0, running max of r_in - q_in)
-    span = 2 * n + 2
-    lifted = gid * span + (r_in - q_in) + n + 1
-    orphans = np.maximum(np.maximum.accumulate(lifted) - gid * span - n - 1, 0)
-    before = np.zeros(n, dtype=np.int64)
-    before[1:] = orphans[:-1]
-    before[start] = 0
-    matched = resp & (orphans == before)
-    # the m-th matched response of a key answers its m-th query
-    m = (r_in - orphans)[matched]
-    q_positions = np.flatnonzero(~resp)  # queries, by key then record
-    q_offset = np.concatenate([[0], np.cumsum(np.bincount(gid[~resp], minlength=len(first)))])
-    q_at = q_positions[q_offset[gid[matched]] + m - 1]
-    q_idx, r_idx = order[q_at], order[np.flatnonzero(matched)] - nq
+    q_idx, r_idx = _fifo(keys, recs, nq)
     q_time = q["time"].to_numpy()[q_idx]
     r_time = r["response_time"].to_numpy()[r_idx]
     ok = _within(pd.Series(r_time - q_time), window)
@@ -138,6 +113,44 @@ def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> p
             [pairs.loc[~np.isin(keys[q_idx], bad)], _walk(q, r, q_keys, r_keys, bad, window)]
         )
     return pairs.sort_values("response_record", ignore_index=True).astype("int64")
+
+
+def _fifo(keys: np.ndarray, recs: np.ndarray, n_first: int) -> tuple[np.ndarray, np.ndarray]:
+    """First in, first out, per key: ``keys`` and ``recs`` hold the waiting items (the
+    first ``n_first``) and then the items that take them. Each taker, in record order,
+    takes the earliest waiting item of its key recorded before it; one that finds none
+    takes nothing. Returns the positions of the pairs (waiting, taker - n_first).
+
+    The k-th taker of a key that finds one takes the key's k-th item: the takers that
+    find the queue empty are counted by a running maximum, with no loop."""
+    taker = np.zeros(len(keys), dtype=bool)
+    taker[n_first:] = True
+    order = np.lexsort((recs, keys))  # by key, then in input order
+    k, t = keys[order], taker[order]
+    n = len(k)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    start = np.ones(n, dtype=bool)
+    start[1:] = k[1:] != k[:-1]
+    gid = np.cumsum(start) - 1
+    first = np.flatnonzero(start)
+    w_cum = np.cumsum(~t)
+    t_cum = np.cumsum(t)
+    w_in = w_cum - (w_cum[first] - (~t[first]))[gid]  # waiting items so far in the key
+    t_in = t_cum - (t_cum[first] - t[first])[gid]  # takers so far in the key
+    # takers that found the queue empty so far: max(0, running max of t_in - w_in)
+    span = 2 * n + 2
+    lifted = gid * span + (t_in - w_in) + n + 1
+    empty = np.maximum(np.maximum.accumulate(lifted) - gid * span - n - 1, 0)
+    before = np.zeros(n, dtype=np.int64)
+    before[1:] = empty[:-1]
+    before[start] = 0
+    matched = t & (empty == before)
+    m = (t_in - empty)[matched]  # the m-th matched taker of a key takes its m-th item
+    w_positions = np.flatnonzero(~t)  # waiting items, by key then record
+    w_offset = np.concatenate([[0], np.cumsum(np.bincount(gid[~t], minlength=len(first)))])
+    w_at = w_positions[w_offset[gid[matched]] + m - 1]
+    return order[w_at], order[np.flatnonzero(matched)] - n_first
 
 
 def _walk(
@@ -198,7 +211,7 @@ def _key_codes(r: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray
     every response prints it), for both frames; a missing value is a value of its own (as
     "" would be: no address is empty)."""
     columns = []
-    named = len(r) > 0 and bool(r["qname"].notna().all())
+    named = "qname" in r.columns
     for column in [*_KEY, "qname", "qtype"] if named else _KEY:
         both = pd.concat([r[column], q[column]], ignore_index=True)
         columns.append(both.fillna("") if isinstance(both.dtype, pd.StringDtype) else both)
@@ -301,6 +314,18 @@ def _pair_icmp(
     with_port = _combined([pd.Series(by_host), port])
     by_host += int(with_port.max()) + 1
     e_queue = np.where(port[nq:].notna().to_numpy(), with_port[nq:], by_host[nq:])
+    # where every query from a host to a server goes to one port, its two queues are one:
+    # an error that quotes no port draws from the port's queue
+    port_queues, first = np.unique(with_port[:nq], return_index=True)
+    host_of = by_host[:nq][first]  # (a port queue belongs to one host queue)
+    hosts, counts = np.unique(host_of, return_counts=True)
+    single = np.isin(host_of, hosts[counts == 1])
+    one_host, one_port = host_of[single], port_queues[single]
+    order = np.argsort(one_host)
+    one_host, one_port = one_host[order], one_port[order]
+    if len(one_host):
+        at = np.minimum(np.searchsorted(one_host, e_queue), len(one_host) - 1)
+        e_queue = np.where(one_host[at] == e_queue, one_port[at], e_queue)
     e_queue[whole] = -1
     e_recs = errors["record"].to_numpy(dtype=np.int64)
     queues = _queues(
@@ -317,9 +342,16 @@ def _pair_icmp(
     heads: dict[int, int] = {}
 
     paired: dict[int, int] = {}
-    for e_rec, e_time, queue_id, key in zip(
-        e_recs.tolist(), e_times, e_queue.tolist(), quotes, strict=True
-    ):
+    walk = np.ones(len(errors), dtype=bool)  # the errors the loop below pairs
+    e_recs_l, e_queue_l = e_recs.tolist(), e_queue.tolist()
+    if not whole.any() and queues:
+        fast = _fifo_queues(queues, e_queue, e_recs, e_when, q_rec, q_answered, q_time, limit)
+        if fast is not None:
+            paired, slow = fast
+            walk = np.isin(e_queue, np.fromiter(slow, dtype=np.int64, count=len(slow)))
+    for at_error in np.flatnonzero(walk).tolist():
+        e_rec, e_time = e_recs_l[at_error], e_times[at_error]
+        queue_id, key = e_queue_l[at_error], quotes[at_error]
         choice = None
         if key is not None:
             candidates = [
@@ -342,6 +374,41 @@ def _pair_icmp(
 
 
 _NEVER = 1 << 62
+
+
+def _fifo_queues(
+    queues: dict[int, list[int]],
+    e_queue: np.ndarray,
+    e_rec: np.ndarray,
+    e_time: np.ndarray,
+    q_rec: np.ndarray,
+    q_answered: np.ndarray,
+    q_time: np.ndarray,
+    limit: int,
+) -> tuple[dict[int, int], set[int]] | None:
+    """The queue walk of :func:`_pair_icmp` without a loop, where it can be done so: no
+    query in two queues (else None). Each queue is matched first in, first out; a queue
+    where a pair breaks the rule (the query was answered before the error, or waited
+    longer than the window) is returned to be walked one error at a time."""
+    ids = np.fromiter(queues.keys(), dtype=np.int64, count=len(queues))
+    lists = list(queues.values())
+    sizes = np.fromiter((len(v) for v in lists), dtype=np.int64, count=len(lists))
+    members = np.fromiter(
+        (m for v in lists for m in v), dtype=np.int64, count=int(sizes.sum())
+    )
+    if len(np.unique(members)) != len(members):
+        return None
+    m_queue = np.repeat(ids, sizes)
+    e_idx = np.flatnonzero(np.isin(e_queue, ids))
+    keys = np.concatenate([m_queue, e_queue[e_idx]])
+    recs = np.concatenate([q_rec[members], e_rec[e_idx]])
+    w, t = _fifo(keys, recs, len(members))
+    mem, err = members[w], e_idx[t]
+    ok = (q_answered[mem] >= e_rec[err]) & (e_time[err] - q_time[mem] <= limit)
+    slow = set(m_queue[w][~ok].tolist())
+    keep = ok & ~np.isin(m_queue[w], np.fromiter(slow, dtype=np.int64, count=len(slow)))
+    paired = dict(zip(q_rec[mem[keep]].tolist(), e_rec[err[keep]].tolist(), strict=True))
+    return paired, slow
 
 
 def _queues(
@@ -470,8 +537,9 @@ def _transactions(
     reply_window: str | pd.Timedelta = WINDOW,
     lists: bool,
 ) -> pd.DataFrame:
-    """:func:`dns_transactions`; without ``lists`` there are no ``addresses`` and
-    ``records`` columns (a list per row costs more than the rest of a row)."""
+    """:func:`dns_transactions`; without ``lists`` there are no ``answers``,
+    ``addresses`` and ``records`` columns (a list per row costs more than the rest of a
+    row)."""
     retry = pd.Timedelta(retry_window)
     reply = pd.Timedelta(reply_window)
     q = _queries(df).sort_values("query_record").reset_index(drop=True)
@@ -503,8 +571,8 @@ def _transactions(
     out["rcode"] = rcode
     out["icmp_reason"] = at("icmp_reason", err, use_err).astype("string")
     out["icmp_sender"] = at("src", err, use_err).astype("string")
-    out["answers"] = at("dns_answers", resp, use_resp).astype("string")
     if lists:
+        out["answers"] = at("dns_answers", resp, use_resp).astype("string")
         with _no_gc():
             out["addresses"] = _addresses(out["answers"])
     out["outcome_record"] = pd.arrays.IntegerArray(np.where(outcome >= 0, outcome, 0), outcome < 0)

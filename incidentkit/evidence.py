@@ -23,7 +23,6 @@ for longer than ``C``: nothing a resolver does).
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field, fields, replace
@@ -39,6 +38,7 @@ from .icmp import KINDS, is_error
 FAIL_RCODES: Final = frozenset(
     {"ServFail", "Refused", "FormErr", "NotImp", "NotAuth", "NotZone", "YXDomain", "NXRRSet"}
 )
+_KIND_NAMES: Final = ["port", "host", "route", "filter", "path", "other"]
 #: How many record numbers each kind of evidence keeps (its count is always kept).
 CAP: Final = 50
 
@@ -137,6 +137,55 @@ class Tally:
         return f"Tally({len(self)} keys, largest {self.max()})"
 
 
+class Pairs:
+    """Distinct (interval, source) pairs, the source kept as a 64-bit hash of its
+    address: how many sources sent in given intervals adds up across parts."""
+
+    __slots__ = ("bins", "hashes")
+
+    def __init__(self, bins: np.ndarray | None = None, hashes: np.ndarray | None = None):
+        self.bins = np.zeros(0, dtype=np.int64) if bins is None else bins
+        self.hashes = np.zeros(0, dtype=np.uint64) if hashes is None else hashes
+
+    @classmethod
+    def of(cls, bins: np.ndarray, sources: pd.Series) -> Pairs:
+        codes, uniques = pd.factorize(sources)
+        ok = codes >= 0
+        hashed = _hash(np.asarray(uniques, dtype=object))[codes[ok]]
+        return cls._unique(bins[ok], hashed)
+
+    @classmethod
+    def _unique(cls, bins: np.ndarray, hashes: np.ndarray) -> Pairs:
+        frame = pd.DataFrame({"b": bins, "h": hashes}).drop_duplicates()
+        return cls(frame["b"].to_numpy(), frame["h"].to_numpy())
+
+    def __add__(self, other: Pairs) -> Pairs:
+        return Pairs._unique(
+            np.concatenate([self.bins, other.bins]), np.concatenate([self.hashes, other.hashes])
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Pairs):
+            return False
+        a = np.lexsort((self.hashes, self.bins))
+        b = np.lexsort((other.hashes, other.bins))
+        return np.array_equal(self.bins[a], other.bins[b]) and np.array_equal(
+            self.hashes[a], other.hashes[b]
+        )
+
+    def sources(self, bins: list[int]) -> np.ndarray:
+        """The distinct source hashes of the given intervals."""
+        return np.unique(self.hashes[np.isin(self.bins, bins)])
+
+    def __repr__(self) -> str:
+        return f"Pairs({len(self.bins)})"
+
+
+def _hash(values: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each text (the same in every process)."""
+    return pd.util.hash_array(values.astype(object), categorize=False)
+
+
 @dataclass
 class ServerEvidence:
     """What became of the queries to one server (address, port, transport), counted.
@@ -177,7 +226,7 @@ class ServerEvidence:
     bins_new: Counter[int] = field(default_factory=Counter)
     bins_answered: Counter[int] = field(default_factory=Counter)
     bins_silent: Counter[int] = field(default_factory=Counter)
-    bin_sources: dict[int, set[str]] = field(default_factory=dict)
+    bin_sources: Pairs = field(default_factory=Pairs)  # sources of new queries, per interval
     bin_records: dict[int, list[int]] = field(default_factory=dict)  # first new queries
     records: dict[str, list[int]] = field(default_factory=dict)
 
@@ -241,7 +290,7 @@ class Evidence:
     hosts: dict[str, HostEvidence] = field(default_factory=dict)
     sent: Counter[str] = field(default_factory=Counter)  # address -> packets it sent
     sent_dns: Counter[str] = field(default_factory=Counter)  # address -> DNS answers it sent
-    sent_records: dict[str, list[int]] = field(default_factory=dict)  # the first of those
+    sent_records: dict[str, list[int]] = field(default_factory=dict)  # the first it sent
     tcp: dict[tuple[str, int], TcpEvidence] = field(default_factory=dict)
     unsolicited: Counter[tuple[str, str]] = field(default_factory=Counter)  # (answerer, client)
     unsolicited_records: list[int] = field(default_factory=list)
@@ -289,7 +338,10 @@ class Evidence:
             hosts=_add(dict(self.hosts), other.hosts),
             sent=self.sent + other.sent,
             sent_dns=self.sent_dns + other.sent_dns,
-            sent_records=_add(dict(self.sent_records), other.sent_records),
+            sent_records={
+                k: [min(self.sent_records.get(k, v) + v)] for k, v in other.sent_records.items()
+            }
+            | {k: v for k, v in self.sent_records.items() if k not in other.sent_records},
             tcp=_add(dict(self.tcp), other.tcp),
             unsolicited=self.unsolicited + other.unsolicited,
             unsolicited_records=_capped(self.unsolicited_records, other.unsolicited_records),
@@ -449,22 +501,6 @@ def _firsts(keys: pd.Series, records: pd.Series) -> dict[Any, tuple[int, list[in
     }
 
 
-def _distinct_by(keys: np.ndarray, values: pd.Series) -> dict[int, set[str]]:
-    """int key -> the set of distinct values with that key."""
-    codes, uniques = pd.factorize(values)
-    ok = codes >= 0
-    keys, codes = keys[ok], codes[ok]
-    if len(keys) == 0:
-        return {}
-    key_u, key_i = np.unique(keys, return_inverse=True)
-    pairs = np.unique(key_i.astype(np.int64) * (len(uniques) + 1) + codes)
-    k = pairs // (len(uniques) + 1)
-    v = np.asarray(uniques, dtype=object)[pairs % (len(uniques) + 1)].tolist()
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    bounds = np.r_[starts, len(k)].tolist()
-    return {int(key_u[k[a]]): set(v[a:b]) for a, b in itertools.pairwise(bounds)}
-
-
 def _counts(values: np.ndarray) -> Counter[int]:
     """Counter of int values."""
     u, n = np.unique(values, return_counts=True)
@@ -483,9 +519,15 @@ def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
     proto = rows["proto"]
     src = rows["src"]
     sent = (proto != "unparsed").to_numpy(dtype=bool) & src.notna().to_numpy(dtype=bool)
-    firsts = _firsts(src[sent], rows["record"][sent])
-    ev.sent = Counter({str(host): n for host, (n, _) in firsts.items()})
-    ev.sent_records = {str(host): recs for host, (_, recs) in firsts.items()}
+    codes, uniques = pd.factorize(src[sent])
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    first = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())  # (in input order)
+    names = [str(u) for u in uniques]
+    ev.sent = Counter(dict(zip(names, counts.tolist(), strict=True)))
+    first_records = rows["record"].to_numpy()[sent][first].tolist()
+    ev.sent_records = {
+        names[c]: [r] for c, r in zip(codes[first].tolist(), first_records, strict=True)
+    }
     dns_resp = (rows["dns_qr"] == "response").to_numpy(dtype=bool)
     ev.sent_dns = Counter({str(k): int(n) for k, n in src[dns_resp].value_counts().items()})
     # address resolution: ARP who-has / is-at, ICMPv6 neighbour solicitation / advertisement
@@ -495,22 +537,18 @@ def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
     arp_dst = rows.loc[arp, "dst"]
     req = arp_dst.notna()
     rep = arp_dst.isna() & rows.loc[arp, "src"].notna()
-    types = rows.loc[icmp6, "icmp_type"]
-    nd_info = rows.loc[icmp6, "info"].fillna("")
-    ns, na = (types == 135).fillna(False), (types == 136).fillna(False)
+    types = rows["icmp_type"]
+    ns = icmp6 & (types == 135).fillna(False).to_numpy(dtype=bool)
+    na = icmp6 & (types == 136).fillna(False).to_numpy(dtype=bool)
     arp_rows = rows.loc[arp, ["src", "dst", "record"]]
-    nd_rows = rows.loc[icmp6, ["record"]]
+    req_rows, rep_rows = arp_rows.loc[req.to_numpy()], arp_rows.loc[rep.to_numpy()]
     asked = (
-        pd.concat(
-            [arp_rows.loc[req.to_numpy(), "dst"], nd_info[ns].str.extract(_WHO_HAS, expand=False)]
-        ),
-        pd.concat([arp_rows.loc[req.to_numpy(), "record"], nd_rows.loc[ns.to_numpy(), "record"]]),
+        pd.concat([req_rows["dst"], rows.loc[ns, "info"].str.extract(_WHO_HAS, expand=False)]),
+        pd.concat([req_rows["record"], rows.loc[ns, "record"]]),
     )
     told = (
-        pd.concat(
-            [arp_rows.loc[rep.to_numpy(), "src"], nd_info[na].str.extract(_TGT_IS, expand=False)]
-        ),
-        pd.concat([arp_rows.loc[rep.to_numpy(), "record"], nd_rows.loc[na.to_numpy(), "record"]]),
+        pd.concat([rep_rows["src"], rows.loc[na, "info"].str.extract(_TGT_IS, expand=False)]),
+        pd.concat([rep_rows["record"], rows.loc[na, "record"]]),
     )
     for (hosts, recs), attr in ((asked, "who_has"), (told, "is_at")):
         for host, (n, first) in _firsts(hosts.astype(object), recs).items():
@@ -569,7 +607,7 @@ def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any, *, outside: bool =
     keep = _span(tx["time"], lo, hi, outside)
     # what each query's outcome says, before the rows are cut to the span
     extra = _annotate(tx, rows, s)
-    paired = set(tx["response_record"].dropna().astype(int).tolist())
+    paired = tx["response_record"].to_numpy(dtype=np.int64, na_value=-1)
     if not keep.all():
         tx = tx.loc[keep]
         extra = extra.loc[keep]
@@ -580,7 +618,7 @@ def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any, *, outside: bool =
         (rows["dns_qr"] == "response").to_numpy(dtype=bool), ["record", "time", "src", "dst"]
     ]
     inside = _span(resp["time"], lo, hi, outside)
-    loose = resp.loc[inside & ~resp["record"].isin(paired).to_numpy()]
+    loose = resp.loc[inside & ~np.isin(resp["record"].to_numpy(dtype=np.int64), paired)]
     for pair, n in _pair_counts(loose):
         ev.unsolicited[pair] += n
     ev.unsolicited_records = sorted(loose["record"].head(CAP).tolist())
@@ -692,23 +730,32 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
     has_time = ~np.isnat(tx["time"].to_numpy(dtype="datetime64[ns]"))
     bins = np.where(has_time, ns // freq * freq, np.iinfo(np.int64).min)
     codes, reasons_u = pd.factorize(tx["icmp_reason"])
-    kinds_u = np.array([KINDS.get(str(r), "other") for r in reasons_u] + [None], dtype=object)
-    icmp_kind = pd.Series(kinds_u[codes], index=tx.index)
+    kinds_u = pd.Categorical(
+        [KINDS.get(str(r), "other") for r in reasons_u], categories=_KIND_NAMES
+    ).codes
+    icmp_kind = pd.Series(
+        pd.Categorical.from_codes(np.append(kinds_u, -1)[codes], categories=_KIND_NAMES),
+        index=tx.index,
+    )
     from_server = (tx["icmp_sender"] == tx["server"]).fillna(False)
     lat = tx["latency"].dt.total_seconds()
-    keys = tx[["server", "server_port", "proto"]].astype(str).assign(site=extra["site"])
-    groups = keys.groupby(["server", "server_port", "proto", "site"], sort=False).groups
+    keys = tx[["server", "server_port", "proto"]].assign(site=extra["site"])
+    used = [
+        "query_record", "outcome_record", "time", "client", "qname", "qtype", "rcode",
+        "icmp_reason", "icmp_sender", *(["addresses"] if s.expected_address else []),
+    ]  # fmt: skip
+    groups = keys.groupby(
+        ["server", "server_port", "proto", "site"], sort=False, dropna=True, observed=True
+    ).groups
     group: Any
     for group, idx in groups.items():
         server, port, proto, in_site = group
-        if server in ("<NA>", "nan") or port in ("<NA>", "nan"):
-            continue
         whole = len(idx) == len(tx)
 
         def sub(series: pd.Series, idx: pd.Index = idx, whole: bool = whole) -> pd.Series:
             return series if whole else series.loc[idx]
 
-        g = tx if whole else tx.loc[idx]
+        g = tx if whole else tx.loc[idx, used]
         x = extra if whole else extra.loc[idx]
         se = ServerEvidence()
         o = sub(outcome)
@@ -782,7 +829,7 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.bins_new = _counts(b[new])
         se.bins_answered = _counts(b[fine & sub(good).to_numpy(dtype=bool)])
         se.bins_silent = _counts(b[fine & (o == "no_response").to_numpy(dtype=bool)])
-        se.bin_sources = _distinct_by(b[new], g["client"][new])
+        se.bin_sources = Pairs.of(b[new], g["client"][new])
         se.bin_records = {
             int(k): first
             for k, (_, first) in _firsts(pd.Series(b[new]), g["query_record"][new]).items()

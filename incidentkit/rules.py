@@ -45,7 +45,14 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from .evidence import FAIL_RCODES, Evidence, HostEvidence, ServerEvidence, TcpEvidence
+from .evidence import (
+    FAIL_RCODES,
+    Evidence,
+    HostEvidence,
+    ServerEvidence,
+    TcpEvidence,
+    _hash,
+)
 
 #: Confidence words, strongest first, with what each means.
 CONFIDENCE: Final[dict[str, str]] = {
@@ -832,15 +839,16 @@ def flood_facts(
         a_in = sum(s.bins_answered.get(b, 0) for b in spike)
         q_out = sum(s.bins.values()) - q_in
         a_out = sum(s.bins_answered.values()) - a_in
-        srcs: set[str] = set()
         recs: list[int] = []
         for b in spike:
-            srcs |= s.bin_sources.get(b, set())
             if len(recs) < int(cfg["max_evidence"]):
                 recs.extend(s.bin_records.get(b, []))
+        hashed = s.bin_sources.sources(spike)
+        names = np.asarray(sorted(s.clients), dtype=object)
+        srcs = [str(n) for n in names[np.isin(_hash(names), hashed)]] if len(names) else []
         out.update(
             flood_queries=int(sum(s.bins_new[b] for b in spike)),
-            sources=len(srcs),
+            sources=len(hashed),
             answered_in_spike=a_in / q_in if q_in else 0.0,
             answered_outside=a_out / q_out if q_out else 0.0,
             failed_in_spike=int(q_in - a_in),

@@ -222,3 +222,63 @@ def test_icmp_errors_pair_by_the_plain_rule(events, window):
     answered_at = dict(zip(pairs["query_record"], pairs["response_record"], strict=True))
     got = dns._pair_icmp(q, df, answered_at, pd.Timedelta(window))
     assert got == _plain_rule(df, answered_at, pd.Timedelta(window).value)
+
+
+# --------------------------------------------------------------------------- response pairing
+# the rule written out plainly: each response, in order, answers the earliest query with
+# its client port and DNS id (one client, one server here) that was sent before it, is
+# not answered yet, and is within the window
+RESPONSE_EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from(["query", "answer"]),
+        st.integers(0, 2),  # client port offset
+        st.integers(1, 3),  # DNS id
+        st.integers(1, 90),  # seconds since the previous packet
+    ),
+    min_size=1,
+    max_size=50,
+)
+
+
+def _response_log(events) -> str:
+    lines, now = [], 0
+    for kind, port, qid, gap in events:
+        now += gap
+        t = f"13:{now // 60 % 60:02d}:{now % 60:02d}.000000"
+        if kind == "query":
+            lines.append(
+                f"{t} IP 192.0.2.1.{40000 + port} > 203.0.113.2.53: {qid}+ A? x.example. (30)"
+            )
+        else:
+            lines.append(
+                f"{t} IP 203.0.113.2.53 > 192.0.2.1.{40000 + port}: {qid} 1/0/0 A 192.0.2.9 (46)"
+            )
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(RESPONSE_EVENTS, st.sampled_from(["5min", "30s"]))
+def test_responses_pair_first_in_first_out_by_the_plain_rule(events, window):
+    df = ik.parse_tcpdump(_response_log(events))
+    q = dns._queries(df).sort_values("query_record").reset_index(drop=True)
+    got = dns._pair_responses(q, dns._responses(df), pd.Timedelta(window))
+    limit = pd.Timedelta(window).value
+    waiting: list[tuple[int, int, int, int]] = []  # (record, time, port, id)
+    want: dict[int, int] = {}
+    for rec, t, kind, port, qid in zip(
+        df["record"],
+        df["time"].astype("int64"),
+        df["dns_qr"],
+        df["sport"],
+        df["dns_id"],
+        strict=True,
+    ):
+        if kind == "query":
+            waiting.append((rec, t, port, qid))
+            continue
+        port = df.loc[df["record"] == rec, "dport"].item()
+        fits = [w for w in waiting if (w[2], w[3]) == (port, qid) and 0 <= t - w[1] <= limit]
+        if fits:
+            want[int(fits[0][0])] = int(rec)
+            waiting.remove(fits[0])
+    assert dict(zip(got["query_record"], got["response_record"], strict=True)) == want
