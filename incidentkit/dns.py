@@ -393,9 +393,7 @@ def _fifo_queues(
     ids = np.fromiter(queues.keys(), dtype=np.int64, count=len(queues))
     lists = list(queues.values())
     sizes = np.fromiter((len(v) for v in lists), dtype=np.int64, count=len(lists))
-    members = np.fromiter(
-        (m for v in lists for m in v), dtype=np.int64, count=int(sizes.sum())
-    )
+    members = np.fromiter((m for v in lists for m in v), dtype=np.int64, count=int(sizes.sum()))
     if len(np.unique(members)) != len(members):
         return None
     m_queue = np.repeat(ids, sizes)
