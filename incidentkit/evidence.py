@@ -521,12 +521,12 @@ def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
     sent = (proto != "unparsed").to_numpy(dtype=bool) & src.notna().to_numpy(dtype=bool)
     codes, uniques = pd.factorize(src[sent])
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    first = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())  # (in input order)
+    firsts = np.flatnonzero(~pd.Series(codes).duplicated().to_numpy())  # (in input order)
     names = [str(u) for u in uniques]
     ev.sent = Counter(dict(zip(names, counts.tolist(), strict=True)))
-    first_records = rows["record"].to_numpy()[sent][first].tolist()
+    first_records = rows["record"].to_numpy()[sent][firsts].tolist()
     ev.sent_records = {
-        names[c]: [r] for c, r in zip(codes[first].tolist(), first_records, strict=True)
+        names[c]: [r] for c, r in zip(codes[firsts].tolist(), first_records, strict=True)
     }
     dns_resp = (rows["dns_qr"] == "response").to_numpy(dtype=bool)
     ev.sent_dns = Counter({str(k): int(n) for k, n in src[dns_resp].value_counts().items()})
@@ -733,9 +733,10 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
     kinds_u = pd.Categorical(
         [KINDS.get(str(r), "other") for r in reasons_u], categories=_KIND_NAMES
     ).codes
+    kind_codes: Any = np.append(kinds_u, -1)[codes]
+    categories: Any = _KIND_NAMES
     icmp_kind = pd.Series(
-        pd.Categorical.from_codes(np.append(kinds_u, -1)[codes], categories=_KIND_NAMES),
-        index=tx.index,
+        pd.Categorical.from_codes(kind_codes, categories=categories), index=tx.index
     )
     from_server = (tx["icmp_sender"] == tx["server"]).fillna(False)
     lat = tx["latency"].dt.total_seconds()
