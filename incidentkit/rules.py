@@ -722,7 +722,12 @@ def none(v: View) -> Hypothesis:
     want = v.ev.settings.expected_address
     signs = [Sign("answered", v.good, v.failed == 0, v.recs("answered"))]
     sentence = f"{v.good} of {_q(v)} to {v.where} were answered" + (f" with {want}" if want else "")
-    sentence += "." if not v.failed else f"; the other {v.failed} are caveats, not a cause."
+    sentence += (
+        "."
+        if not v.failed
+        else f"; the other {v.failed} {'is a caveat' if v.failed == 1 else 'are caveats'}, "
+        "not a cause."
+    )
     return _hyp(
         "none",
         v,
@@ -778,9 +783,10 @@ def caveats(v: View) -> list[str]:
     def pct(n: int) -> str:
         return f"{n / a:.0%}"
 
-    if v.good and v.s.silent:
+    silent = v.s.silent - v.flood.get("silent_in_spike", 0)  # (a flood's are the flood's)
+    if v.good and 0 < silent < 0.5 * a:
         out.append(
-            f"{_plural(v.s.silent, 'query')} of {a} to {v.where} ({pct(v.s.silent)}) got no "
+            f"{_plural(silent, 'query')} of {a} to {v.where} ({pct(silent)}) got no "
             "response while the others were answered: packet loss on the path, a query type "
             "the server or a filter ignores, or an answer after the client gave up."
         )
