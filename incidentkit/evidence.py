@@ -31,7 +31,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from .dns import _transactions
+from .dns import _no_gc, _transactions
 from .icmp import KINDS, is_error
 
 #: Rcodes that say the server refused or failed to resolve the question.
@@ -439,6 +439,11 @@ def evidence(
         settings = Settings(**{k: _setting(k, v) for k, v in kwargs.items()})
     elif kwargs:
         raise TypeError("give settings or keywords, not both")
+    with _no_gc():  # (many small counters and lists, none of them in a cycle)
+        return _evidence(df, settings, settled)
+
+
+def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     # the columns it reads, without a copy and without the frame's attrs (pandas copies
     # attrs deeply at every step)
     rows = pd.DataFrame({c: df[c] for c in _NEEDED}, copy=False)
