@@ -371,13 +371,13 @@ def _failure_words(v: View) -> str:
 
 def _retries(s: ServerEvidence) -> str:
     """The retries in words: 'the client asked 3 times for x A, 120 s and 120 s apart'."""
-    gaps: dict[tuple[str, str, str], list[float]] = {}
+    gaps: dict[tuple[str, str, str], list[float | None]] = {}
     for _, client, name, qtype, gap in s.retry_gaps:
         gaps.setdefault((client, name, qtype), []).append(gap)
     parts = []
     for (client, name, qtype), gs in list(gaps.items())[:5]:
         asked = len(gs) + 1
-        shown = [f"{g:g} s" for g in gs]
+        shown = [f"{g:g} s" if g is not None else "an unknown time" for g in gs]
         spacing = " and ".join(shown) if len(shown) < 4 else ", ".join(shown[:3]) + ", ..."
         parts.append(f"{client} asked {asked} times for {name} {qtype}, {spacing} apart")
     return "; ".join(parts) + ("; ..." if len(gaps) > 5 else "")

@@ -18,7 +18,8 @@ rows and counts the queries around the seam; :meth:`Evidence.settled` counts wha
 left at the two ends. A part shorter than ``4 * C`` is kept whole until it is combined.
 This is exact as long as no query's pairing depends on a packet more than ``C`` away
 (one client port and DNS id asked again and again, each answer after the next query,
-for longer than ``C``: nothing a resolver does).
+for longer than ``C``: nothing a resolver does). A row without a time (a time out of
+range) is counted in the middle of its own part and pairs only within that part.
 """
 
 from __future__ import annotations
@@ -211,7 +212,7 @@ class ServerEvidence:
     after_retry: int = 0  # answered only after the client had asked again
     retries: int = 0  # queries that repeat a question whose last attempt failed
     # (record, client, name, type, seconds since the attempt before) of the first retries
-    retry_gaps: list[tuple[int, str, str, str, float]] = field(default_factory=list)
+    retry_gaps: list[tuple[int, str, str, str, float | None]] = field(default_factory=list)
     latency_n: int = 0
     latency_sum: float = 0.0
     latency_max: float = 0.0
@@ -640,13 +641,14 @@ def _pair_counts(rows: pd.DataFrame) -> list[tuple[tuple[str, str], int]]:
 def _span(t: pd.Series, lo: Any, hi: Any, outside: bool) -> np.ndarray:
     """Where the times fall in [lo, hi) (or outside it). A row without a time counts in
     the middle of its part, never at its ends (the ends keep timed rows only)."""
+    missing = t.isna().to_numpy(dtype=bool)  # (a comparison with NaT is False, not NA)
     keep = np.ones(len(t), dtype=bool)
     if lo is not None:
-        keep &= (t >= lo).fillna(True).to_numpy(dtype=bool)
+        keep &= (t >= lo).to_numpy(dtype=bool, na_value=False) | missing
     if hi is not None:
-        keep &= (t < hi).fillna(True).to_numpy(dtype=bool)
+        keep &= (t < hi).to_numpy(dtype=bool, na_value=False) | missing
     if outside:
-        keep = ~keep & t.notna().to_numpy(dtype=bool)
+        keep = ~keep & ~missing
     return keep
 
 
@@ -802,7 +804,7 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.retries = int(x["retry"].sum())
         first_retries = g.loc[x["retry"]].head(CAP)
         se.retry_gaps = [
-            (int(r), str(c), str(n), str(t), round(float(v), 6))
+            (int(r), str(c), str(n), str(t), round(float(v), 6) if v == v else None)
             for r, c, n, t, v in zip(
                 first_retries["query_record"],
                 first_retries["client"],

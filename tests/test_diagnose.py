@@ -387,3 +387,23 @@ def test_evidence_with_other_settings_does_not_add_up():
     df = frame("healthy", "n")
     with pytest.raises(ValueError, match="different settings"):
         ik.evidence(df, reply_window="1s") + ik.evidence(df)
+
+
+def test_rows_without_a_time_count_once_wherever_the_cut_falls():
+    lines = []
+    for k in range(12):
+        t = 3.0 * k
+        lines.append(_query(t, "198.51.100.15", 5000 + k, k + 1, f"h{k}.example.com"))
+        if k % 3:
+            lines.append(_answer(t + 0.05, "198.51.100.15", 5000 + k, k + 1))
+    df = ik.parse_tcpdump("\n".join(lines) + "\n")
+    # two unanswered queries lose their time (a time out of range reads as NaT); such a
+    # row is counted in its own part, and pairs or repeats a question only there
+    df.loc[[5, 10], "time"] = pd.NaT
+    assert (df.loc[[5, 10], "dns_qr"] == "query").all()
+    kw = {"reply_window": "2s", "retry_window": "2s"}
+    whole = ik.diagnose(df, **kw)
+    assert whole.facts["queries"] == 12
+    for cut in range(len(df) + 1):
+        total = ik.evidence(df.iloc[:cut], **kw) + ik.evidence(df.iloc[cut:], **kw)
+        _same(ik.diagnose(total), whole)
