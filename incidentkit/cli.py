@@ -144,7 +144,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--server", help="the DNS server to judge (default: every one queried)")
     d.add_argument("--domain", help="the site's name: judge only its queries")
     d.add_argument("--expected-address", help="the address the site should resolve to")
-    d.add_argument("--dos-threshold", type=float, help="queries per second that make a flood")
+    d.add_argument("--dos-threshold", type=float, help="new queries per second that make a flood")
     d.add_argument("--date", help="the capture's date, for logs that print only times")
     d.add_argument("--tz", help="time zone the log's times are in")
     r = sub.add_parser("report", help="write the follow-up report (HTML) for a log")

@@ -198,7 +198,6 @@ class ServerEvidence:
     """
 
     queries: int = 0
-    site_queries: int = 0
     answered: int = 0  # NoError with what was asked for
     errors: Counter[str] = field(default_factory=Counter)  # rcode -> count
     nxdomain_site: int = 0
@@ -513,13 +512,6 @@ def _counts(values: np.ndarray) -> Counter[int]:
     return Counter(dict(zip(u.tolist(), n.tolist(), strict=True)))
 
 
-def _host(ev: Evidence, address: str) -> HostEvidence:
-    h = ev.hosts.get(address)
-    if h is None:
-        h = ev.hosts[address] = HostEvidence()
-    return h
-
-
 def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
     """Per-host and TCP evidence: every row counts once, wherever it lies."""
     proto = rows["proto"]
@@ -768,7 +760,6 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se = ServerEvidence()
         o = sub(outcome)
         se.queries = len(g)
-        se.site_queries = int(x["site"].sum())
         se.answered = int(sub(good).sum())
         err = g.loc[o == "error", "rcode"].fillna("?")
         se.errors = Counter({str(k): int(v) for k, v in err.value_counts().items()})
