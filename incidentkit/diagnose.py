@@ -142,23 +142,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def settings_for(
-    domain: str | None = None, expected_address: str | None = None, **thresholds: Any
-) -> tuple[Settings, dict[str, Any]]:
-    """The evidence settings and the rules' thresholds for :func:`diagnose`'s arguments."""
+def _thresholds(thresholds: dict[str, Any]) -> dict[str, Any]:
+    """:data:`incidentkit.rules.DEFAULTS` with the given overrides (unknown ones refused)."""
     unknown = set(thresholds) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown thresholds: {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    cfg = {**DEFAULTS, **thresholds}
-    settings = Settings(
-        reply_window=pd.Timedelta(cfg["reply_window"]),
-        retry_window=pd.Timedelta(cfg["retry_window"]),
-        freq=str(cfg["dos_freq"]),
-        retry_min_gap=pd.Timedelta(cfg["retry_min_gap"]),
-        domain=domain or None,
-        expected_address=expected_address or None,
-    )
-    return settings, cfg
+    return {**DEFAULTS, **thresholds}
 
 
 def diagnose(
@@ -203,13 +192,19 @@ def diagnose(
     >>> d.hypothesis("firewall").confidence
     'possible'
     """
+    cfg = _thresholds(thresholds)
     if isinstance(data, Evidence):
-        settings, cfg = settings_for(**thresholds)
-        settings = data.settings
-        cfg["dos_freq"] = settings.freq
+        cfg["dos_freq"] = data.settings.freq
         ev = data.settled()
     else:
-        settings, cfg = settings_for(domain, expected_address, **thresholds)
+        settings = Settings(
+            reply_window=cfg["reply_window"],
+            retry_window=cfg["retry_window"],
+            freq=str(cfg["dos_freq"]),
+            retry_min_gap=cfg["retry_min_gap"],
+            domain=domain or None,
+            expected_address=expected_address or None,
+        )
         ev = evidence(data, settings, settled=True)
     views = _views(ev, cfg, dos_threshold, server)
     if not views:
@@ -277,7 +272,6 @@ def _views(
             if port is not None
             else ServerEvidence()
         )
-        assert transport is None or isinstance(transport, str)
         tcp = ev.tcp.get((addr, port), TcpEvidence()) if port is not None else TcpEvidence()
         tcp_answered = every[(addr, port, "tcp")].answered if (addr, port, "tcp") in every else 0
         peer = [k for k in every if k[0] == addr and k[1] == port and k[2] != transport]
@@ -292,7 +286,6 @@ def _views(
             sum(every[k].answered for k in peer),
             ev,
             cfg,
-            dos_threshold,
         )
         clients = set(s.clients)
         v.refused_answers = sum(

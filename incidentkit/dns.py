@@ -88,14 +88,13 @@ def _pair_responses(q: pd.DataFrame, r: pd.DataFrame, window: pd.Timedelta) -> p
     id, and the question's name and type too when every response prints them (``-vv``).
     A response that finds no such query answers nothing.
     """
-    empty = pd.DataFrame(
-        {
-            "query_record": pd.Series([], dtype="int64"),
-            "response_record": pd.Series([], dtype="int64"),
-        }
-    )
     if len(q) == 0 or len(r) == 0:
-        return empty
+        return pd.DataFrame(
+            {
+                "query_record": pd.Series([], dtype="int64"),
+                "response_record": pd.Series([], dtype="int64"),
+            }
+        )
     r_keys, q_keys = _key_codes(r, q)
     nq = len(q)
     keys = np.concatenate([q_keys, r_keys])

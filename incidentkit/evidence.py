@@ -32,7 +32,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from .dns import _no_gc, _transactions
+from .dns import _no_gc, _ns_array, _transactions
 from .icmp import KINDS, is_error
 
 #: Rcodes that say the server refused or failed to resolve the question.
@@ -65,6 +65,10 @@ class Settings:
     retry_min_gap: pd.Timedelta = field(default_factory=lambda: pd.Timedelta("100ms"))
     domain: str | None = None
     expected_address: str | None = None
+
+    def __post_init__(self) -> None:  # windows may be given as text ("5min")
+        for name in ("reply_window", "retry_window", "retry_min_gap"):
+            object.__setattr__(self, name, pd.Timedelta(getattr(self, name)))
 
     @property
     def context(self) -> pd.Timedelta:
@@ -214,7 +218,6 @@ class ServerEvidence:
     retry_gaps: list[tuple[int, str, str, str, float | None]] = field(default_factory=list)
     latency_n: int = 0
     latency_sum: float = 0.0
-    latency_max: float = 0.0
     questions: Tally = field(default_factory=Tally)  # (client, name, type) -> queries
     names: Counter[str] = field(default_factory=Counter)  # question name -> queries
     clients: Counter[str] = field(default_factory=Counter)
@@ -347,7 +350,7 @@ class Evidence:
             unsolicited_records=_capped(self.unsolicited_records, other.unsolicited_records),
             packets=self.packets + other.packets,
             start=_add(self.start, other.start),
-            end=other.end if self.end is None else max(self.end, other.end or self.end),
+            end=max((t for t in (self.end, other.end) if t is not None), default=None),
         )
 
     def settled(self) -> Evidence:
@@ -436,7 +439,7 @@ def evidence(
     (3, 3)
     """
     if settings is None:
-        settings = Settings(**{k: _setting(k, v) for k, v in kwargs.items()})
+        settings = Settings(**kwargs)
     elif kwargs:
         raise TypeError("give settings or keywords, not both")
     with _no_gc():  # (many small counters and lists, none of them in a cycle)
@@ -475,12 +478,6 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     ev.tail = rows.loc[(t >= hi - c).fillna(False)].reset_index(drop=True)
     ev.lo, ev.hi = lo, hi
     return ev
-
-
-def _setting(name: str, value: Any) -> Any:
-    if name in ("reply_window", "retry_window", "retry_min_gap"):
-        return pd.Timedelta(value)
-    return value
 
 
 def _firsts(keys: pd.Series, records: pd.Series) -> dict[Any, tuple[int, list[int]]]:
@@ -662,8 +659,8 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
     n = len(tx)
     question = tx["question"].to_numpy(dtype=np.int64)
     order = np.lexsort((tx["query_record"].to_numpy(dtype=np.int64), question))
-    ns, nat = _ns(tx["time"])
-    out_ns, out_nat = _ns(tx["outcome_time"])
+    ns, nat = _ns_array(tx["time"])
+    out_ns, out_nat = _ns_array(tx["outcome_time"])
     q_o, t_o, nat_o = question[order], ns[order], nat[order]
     same_prev = np.zeros(n, dtype=bool)
     same_prev[1:] = q_o[1:] == q_o[:-1]
@@ -702,11 +699,6 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
     )
 
 
-def _ns(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    values = times.to_numpy(dtype="datetime64[ns]")
-    return values.view("int64"), np.isnat(values)
-
-
 def _site_mask(names: pd.Series, domain: str | None) -> pd.Series:
     if not domain:
         return pd.Series(True, index=names.index)
@@ -725,9 +717,8 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
     nodata = extra["nodata"] & extra["site"]
     good = (outcome == "answered") & ~wrong & ~nodata
     freq = pd.Timedelta(s.freq).value
-    ns = tx["time"].to_numpy(dtype="datetime64[ns]").view("int64")
-    has_time = ~np.isnat(tx["time"].to_numpy(dtype="datetime64[ns]"))
-    bins = np.where(has_time, ns // freq * freq, np.iinfo(np.int64).min)
+    ns, nat = _ns_array(tx["time"])
+    bins = np.where(nat, np.iinfo(np.int64).min, ns // freq * freq)
     codes, reasons_u = pd.factorize(tx["icmp_reason"])
     kinds_u = pd.Categorical(
         [KINDS.get(str(r), "other") for r in reasons_u], categories=_KIND_NAMES
@@ -808,9 +799,8 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         lat_g = sub(lat).dropna()
         se.latency_n = len(lat_g)
         se.latency_sum = float(lat_g.sum())
-        se.latency_max = float(lat_g.max()) if len(lat_g) else 0.0
         se.questions = Tally.of(g[["client", "qname", "qtype"]])
-        se.names = Counter({str(k): int(v) for k, v in g["qname"].value_counts().head(CAP).items()})
+        se.names = Counter({str(k): int(v) for k, v in g["qname"].value_counts().items()})
         se.clients = Counter({str(k): int(v) for k, v in g["client"].value_counts().items()})
         times = g["time"].dropna()
         se.first_time = times.min() if len(times) else None

@@ -138,17 +138,6 @@ KINDS: Final[dict[str, str]] = {
 }
 
 
-def _reasons(*kinds: str) -> frozenset[str]:
-    return frozenset(reason for reason, kind in KINDS.items() if kind in kinds)
-
-
-#: reasons that say a filter (firewall) refused the datagram
-FILTER_REASONS: Final = _reasons("filter")
-#: reasons that say the destination host or its network cannot be reached
-HOST_REASONS: Final = _reasons("host", "route")
-#: reasons that say the destination is up but takes nothing on that port or protocol
-PORT_REASONS: Final = _reasons("port")
-
 COLUMNS: Final = (
     "record",
     "line",

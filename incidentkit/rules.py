@@ -159,7 +159,6 @@ class View:
     peer_answered: int  # answers on the server's other transport
     ev: Evidence
     cfg: dict[str, Any]
-    dos_threshold: float | None = None
     # derived below
     refused_answers: int = 0
     unsolicited: Counter[str] = field(default_factory=Counter)
@@ -806,6 +805,21 @@ def caveats(v: View) -> list[str]:
     return out
 
 
+def _quartile(counts: np.ndarray, *, zeros: int) -> float:
+    """The 25th percentile (linear, as ``np.percentile``) of the sorted ``counts`` with
+    ``zeros`` intervals of 0 before them, without making those zeros."""
+    n = zeros + len(counts)
+    if n == 0:
+        return 0.0
+    at = 0.25 * (n - 1)
+    low, high = int(np.floor(at)), int(np.ceil(at))
+
+    def value(i: int) -> float:
+        return 0.0 if i < zeros else float(counts[i - zeros])
+
+    return value(low) + (at - low) * (value(high) - value(low))
+
+
 def flood_facts(
     s: ServerEvidence, ev: Evidence, cfg: dict[str, Any], threshold: float | None
 ) -> dict[str, Any]:
@@ -822,11 +836,9 @@ def flood_facts(
     last = ev.end.value // freq
     n_bins = int(last - first + 1)
     counts = np.sort(np.fromiter(s.bins.values(), dtype=np.int64))
-    zeros = max(0, n_bins - len(counts))
     # the baseline is the quietest quarter's rate: a flood that fills most of the
     # capture does not raise it
-    allc = np.concatenate([np.zeros(min(zeros, 10_000_000), dtype=np.int64), counts])
-    baseline = float(np.percentile(allc, 25)) if len(allc) else 0.0
+    baseline = _quartile(counts, zeros=max(0, n_bins - len(counts)))
     limit = (
         float(threshold)
         if threshold is not None

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .diagnose import Diagnosis
 from .icmp import icmp_errors
-from .rules import CONFIDENCE
+from .rules import CONFIDENCE, Hypothesis
 from .services import service_name
 
 #: What the engineers should do next, by cause. ``{server}``, ``{port}``, ``{proto}`` and
@@ -114,8 +114,8 @@ def _time(value: Any) -> str:
     return ts.strftime("%Y-%m-%d %H:%M:%S.%f") if ts.year != 1970 else ts.strftime("%H:%M:%S.%f")
 
 
-def _explains(h: Any) -> str:
-    """', explaining 3 of 4 failed attempts' style words for a hypothesis (none if 0)."""
+def _explains(h: Hypothesis) -> str:
+    """', explaining 75% of the failures' for a hypothesis still open ('' otherwise)."""
     if h.confidence == "ruled out" or h.cause == "none" or not h.explains:
         return ""
     return f", explaining {h.explains:.0%} of the failures"

@@ -7,6 +7,7 @@ import itertools
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import RENDERINGS, SEED_LOG, rendering_path, scenario_manifest
@@ -215,6 +216,15 @@ def test_port_unreachable_from_a_hop_is_a_filter():
     assert d.hypothesis("service_down").confidence == "ruled out"
 
 
+@given(st.lists(st.integers(1, 10**6), max_size=40).map(sorted), st.integers(0, 10**6))
+def test_the_baseline_is_the_25th_percentile_of_every_interval(counts, zeros):
+    from incidentkit.rules import _quartile
+
+    every = np.concatenate([np.zeros(zeros, dtype=np.int64), np.array(counts, dtype=np.int64)])
+    want = float(np.percentile(every, 25)) if len(every) else 0.0
+    assert _quartile(np.array(counts, dtype=np.int64), zeros=zeros) == pytest.approx(want)
+
+
 def test_confidence_words_follow_from_their_quantities():
     sign = ik.diagnose(ik.read_tcpdump(SEED_LOG)).hypothesis("service_down").signs[0]
     conclusive = type(sign)("x", 1, True)
@@ -244,8 +254,9 @@ def _unreach(t: float, client: str) -> str:
 
 
 def _t(t: float) -> str:
-    whole = int(t)
-    return f"10:{whole // 60 % 60:02d}:{whole % 60:02d}.{round((t - whole) * 1e6):06d}"
+    """10:MM:SS.uuuuuu for ``t`` seconds after 10:00 (rounded to the microsecond)."""
+    whole, micro = divmod(round(t * 1e6), 1_000_000)
+    return f"10:{whole // 60 % 60:02d}:{whole % 60:02d}.{micro:06d}"
 
 
 def _log(lines: list[tuple[float, str]]) -> pd.DataFrame:
