@@ -405,6 +405,29 @@ def test_deltas_ttttt_are_offsets_from_the_first():
     assert forced["time"].iloc[2] == T(DAY) + pd.Timedelta(seconds=2, microseconds=727890)
 
 
+def test_deltas_that_rise_with_one_small_step_back_are_still_offsets():
+    # offsets from the first packet, one of them 13 us early (a reordered packet): -ttttt;
+    # the gaps of a steady -ttt log go up and down as often, and add up
+    offsets = [i * 10_000 for i in range(200)]
+    offsets[100] = offsets[99] - 13
+    lines = [
+        f" 00:00:{us // 1_000_000:02d}.{us % 1_000_000:06d} ARP, Request who-has 198.51.100.1 "
+        "tell 198.51.100.15, length 28"
+        for us in offsets
+    ]
+    df = ik.parse_tcpdump("\n".join(lines) + "\n", date=DAY)
+    assert df.attrs["capture"]["time_format"] == "-ttttt"
+    assert df["time"].iloc[100] == T(DAY) + pd.Timedelta(microseconds=offsets[100])
+    gaps = [10_000 + (7 if i % 2 else -7) for i in range(200)]
+    lines = [
+        f" 00:00:00.{us:06d} ARP, Request who-has 198.51.100.1 tell 198.51.100.15, length 28"
+        for us in gaps
+    ]
+    df = ik.parse_tcpdump("\n".join(lines) + "\n", date=DAY)
+    assert df.attrs["capture"]["time_format"] == "-ttt"
+    assert df["time"].iloc[-1] == T(DAY) + pd.Timedelta(microseconds=sum(gaps))
+
+
 def test_rollover_past_midnight():
     text = (
         "23:59:59.900000 IP 198.51.100.15.49736 > 203.0.113.2.53: 1+ A? a.example. (27)\n"

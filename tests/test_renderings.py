@@ -95,3 +95,18 @@ def test_flood_in_verbose_reads_back_whole():
     assert len(flood) == len(base) > 40_000
     pd.testing.assert_series_equal(flood["dns_id"], base["dns_id"])
     assert flood["ttl"].notna().sum() == (flood["proto"] != "arp").sum()
+
+
+def test_offsets_from_the_first_packet_survive_the_captures_own_reordering():
+    # the flood's pcap has a packet stamped 13 microseconds before the one ahead of it
+    # (several queues of one card): -ttttt still reads as offsets, not as gaps to add up
+    base = read(tcpdump(pcap_path("dos"), "-nn", "-tt"))
+    steps = base["time"].diff().dropna()
+    assert (steps < pd.Timedelta(0)).sum() >= 1
+    offsets = read(tcpdump(pcap_path("dos"), "-nn", "-ttttt"), "1970-01-01")
+    assert offsets.attrs["capture"]["time_format"] == "-ttttt"
+    got = (offsets["time"] - offsets["time"].iloc[0]).tolist()
+    want = (base["time"] - base["time"].iloc[0]).tolist()
+    assert got == want
+    d = ik.diagnose(offsets, domain="yummyrecipesforme.com")
+    assert d.cause == "dos"

@@ -23,7 +23,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -83,8 +83,10 @@ def read_tcpdump(
         instead of keeping it as an ``unparsed`` row.
     time_format : {"auto", "-ttt", "-ttttt"}
         Delta timestamps look the same for ``-ttt`` (since the previous packet) and
-        ``-ttttt`` (since the first). "auto" reads them as ``-ttt`` when they ever run
-        backwards or carry a minus sign, else as ``-ttttt``.
+        ``-ttttt`` (since the first). "auto" reads them as ``-ttttt`` when they never run
+        backwards, or only as a capture's own reordering does (at most one step in a
+        hundred, each under a millisecond: packets from several queues of a card), and
+        as ``-ttt`` otherwise or when one carries a minus sign.
     progress : callable, optional
         Called as ``progress(bytes_read, file_size)`` while a path is read.
     engine : {"auto", "c", "python"}
@@ -448,6 +450,18 @@ def _time_parts(h: dict[str, pa.Array]) -> tuple[np.ndarray, np.ndarray, np.ndar
     return kind, value, negative
 
 
+#: how far a -ttttt log may run backwards, as a capture reorders packets of several queues
+_JITTER_NS: Final = 1_000_000
+
+
+def _since_first(deltas: np.ndarray) -> bool:
+    """Whether delta times read as offsets from the first packet (-ttttt): they never
+    run backwards, or only by reordering jitter, at most one step in a hundred."""
+    steps = np.diff(deltas)
+    back = steps[steps < 0]
+    return len(back) * 100 <= len(steps) and bool((back > -_JITTER_NS).all())
+
+
 def _times(
     kind: np.ndarray,
     value: np.ndarray,
@@ -482,7 +496,7 @@ def _times(
             deltas = np.where(neg, -values, values)
             mode = time_format
             if mode == "auto":
-                mode = "-ttt" if (neg.any() or (np.diff(deltas) < 0).any()) else "-ttttt"
+                mode = "-ttt" if neg.any() or not _since_first(deltas) else "-ttttt"
             out[idx] = anchor + (np.cumsum(deltas) if mode == "-ttt" else deltas)
             info.style = mode
         else:
