@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
 import numpy as np
@@ -235,9 +235,10 @@ def _combined(columns: list[pd.Series]) -> np.ndarray:
 
 
 def _pair_icmp(
-    q: pd.DataFrame, df: pd.DataFrame, answered_at: dict[int, int], window: pd.Timedelta
+    q: pd.DataFrame, df: pd.DataFrame, answered_by: np.ndarray, window: pd.Timedelta
 ) -> dict[int, int]:
-    """query record -> ICMP error record.
+    """query record -> ICMP error record; ``answered_by`` holds the record of the response
+    that answers each query of ``q`` (-1 for none, see :func:`_answered_by`).
 
     An error that quotes the whole query (-v: source port and DNS id) pairs with the
     oldest such query still waiting.
@@ -268,18 +269,8 @@ def _pair_icmp(
     # a time that is not known never puts a query out of the window
     q_time = np.where(q_nat, _NEVER, q_ns)
     e_when = np.where(e_nat, -_NEVER, e_ns)
-    q_answered = _lookup(answered_at, q_rec)
-    q_answered = np.where(q_answered >= 0, q_answered, _NEVER)
-    recs: list[int] = q_rec.tolist()
-    times: list[int] = q_time.tolist()
-    e_times: list[int] = e_when.tolist()
-    answered: list[int] = q_answered.tolist()
-    taken = bytearray(nq)
+    q_answered = np.where(answered_by >= 0, answered_by, _NEVER)
     limit = int(window.value)
-
-    def gone(i: int, e_rec: int, e_time: int) -> bool:
-        """Unusable for this error and, errors coming in order, for every later one."""
-        return bool(taken[i]) or answered[i] < e_rec or e_time - times[i] > limit
 
     # -v: an error that quotes the query itself (its source port and DNS id) pairs exactly
     whole = (errors["icmp_orig_src"].notna() & errors["icmp_orig_dns_id"].notna()).to_numpy()
@@ -342,12 +333,25 @@ def _pair_icmp(
 
     paired: dict[int, int] = {}
     walk = np.ones(len(errors), dtype=bool)  # the errors the loop below pairs
-    e_recs_l, e_queue_l = e_recs.tolist(), e_queue.tolist()
     if not whole.any() and queues:
         fast = _fifo_queues(queues, e_queue, e_recs, e_when, q_rec, q_answered, q_time, limit)
         if fast is not None:
             paired, slow = fast
             walk = np.isin(e_queue, np.fromiter(slow, dtype=np.int64, count=len(slow)))
+    if not walk.any():
+        return paired
+    # the rest, one error at a time, on plain lists
+    recs: list[int] = q_rec.tolist()
+    times: list[int] = q_time.tolist()
+    e_times: list[int] = e_when.tolist()
+    e_recs_l, e_queue_l = e_recs.tolist(), e_queue.tolist()
+    answered: list[int] = q_answered.tolist()
+    taken = bytearray(nq)
+
+    def gone(i: int, e_rec: int, e_time: int) -> bool:
+        """Unusable for this error and, errors coming in order, for every later one."""
+        return bool(taken[i]) or answered[i] < e_rec or e_time - times[i] > limit
+
     for at_error in np.flatnonzero(walk).tolist():
         e_rec, e_time = e_recs_l[at_error], e_times[at_error]
         queue_id, key = e_queue_l[at_error], quotes[at_error]
@@ -536,20 +540,18 @@ def _transactions(
 ) -> pd.DataFrame:
     """:func:`dns_transactions`; without ``lists`` there are no ``answers``,
     ``addresses`` and ``records`` columns (a list per row costs more than the rest of a
-    row)."""
+    row) and ``outcome`` is a category (its codes are what the evidence counts)."""
     retry = pd.Timedelta(retry_window)
     reply = pd.Timedelta(reply_window)
     q = _queries(df).sort_values("query_record").reset_index(drop=True)
     r = _responses(df)
-    pairs = _pair_responses(q, r, reply)
-    answered_at = dict(zip(pairs["query_record"], pairs["response_record"], strict=True))
-    icmp_at = _pair_icmp(q, df, answered_at, reply)
+    resp = _answered_by(q, _pair_responses(q, r, reply))
+    icmp_at = _pair_icmp(q, df, resp, reply)
 
     out = q.copy()
     out["question"], out["attempt"] = _attempts(q, retry)
-    index = pd.Index(df["record"])
+    where = _positions(df["record"])
     recs = out["query_record"].to_numpy()
-    resp = _lookup(answered_at, recs)
     err = _lookup(icmp_at, recs)
     use_resp = (resp >= 0) & ((err < 0) | (resp < err))
     use_err = (err >= 0) & ~use_resp
@@ -557,14 +559,14 @@ def _transactions(
 
     def at(column: str, records: np.ndarray, use: np.ndarray) -> pd.Series:
         """``df[column]`` at the rows of ``records`` where ``use``, else missing."""
-        pos = np.where(use, index.get_indexer(records), -1)
+        pos = np.where(use, where(records), -1)
         return pd.Series(df[column].array.take(pos, allow_fill=True), index=out.index)
 
     rcode = at("dns_rcode", resp, use_resp).astype("string")
     answered = use_resp & (rcode == "NoError").fillna(False).to_numpy(dtype=bool)
-    out["outcome"] = np.select(
-        [answered, use_resp, use_err], ["answered", "error", "icmp_error"], default="no_response"
-    )
+    kind = np.select([answered, use_resp, use_err], [0, 1, 2], default=3)
+    outcomes = pd.Categorical.from_codes(kind, categories=list(OUTCOMES))
+    out["outcome"] = np.asarray(outcomes, dtype=object) if lists else outcomes
     out["rcode"] = rcode
     out["icmp_reason"] = at("icmp_reason", err, use_err).astype("string")
     out["icmp_sender"] = at("src", err, use_err).astype("string")
@@ -595,6 +597,31 @@ def _addresses(answers: pd.Series) -> list[list[str]]:
     found = [_ADDRESS_RE.findall(text) for text in texts]
     found.append([])  # (a missing text: code -1)
     return [list(found[c]) for c in codes.tolist()]
+
+
+def _positions(records: pd.Series) -> Callable[[np.ndarray], np.ndarray]:
+    """A function from record numbers to their rows' positions (-1 for none): arithmetic
+    when the records are consecutive, as the readers number them, else an index."""
+    values = records.to_numpy(dtype=np.int64)
+    if len(values) and np.array_equal(values, np.arange(values[0], values[0] + len(values))):
+        first, n = int(values[0]), len(values)
+
+        def arithmetic(wanted: np.ndarray) -> np.ndarray:
+            pos = np.asarray(wanted, dtype=np.int64) - first
+            return np.where((pos >= 0) & (pos < n), pos, -1)
+
+        return arithmetic
+    return pd.Index(values).get_indexer
+
+
+def _answered_by(q: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
+    """The record of the response that answers each query of ``q`` (in record order), -1
+    for none."""
+    q_rec = q["query_record"].to_numpy(dtype=np.int64)
+    out = np.full(len(q_rec), -1, dtype=np.int64)
+    at = np.searchsorted(q_rec, pairs["query_record"].to_numpy(dtype=np.int64))
+    out[at] = pairs["response_record"].to_numpy(dtype=np.int64)
+    return out
 
 
 def _lookup(pairs: dict[int, int], records: np.ndarray) -> np.ndarray:
@@ -628,9 +655,7 @@ def _attempts(q: pd.DataFrame, window: pd.Timedelta) -> tuple[np.ndarray, np.nda
     n = len(q)
     if n == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    code = _combined(
-        [q[column].astype("string").fillna("") for column in ("client", "server", "qname", "qtype")]
-    )
+    code = _combined([q[column] for column in ("client", "server", "qname", "qtype")])
     order = np.lexsort((np.arange(n), code))  # by question key, then as sent
     key = code[order]
     ns, nat = (a[order] for a in _ns_array(q["time"]))

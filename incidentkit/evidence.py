@@ -32,7 +32,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from .dns import _no_gc, _ns_array, _transactions
+from .dns import OUTCOMES, _no_gc, _ns_array, _positions, _transactions
 from .icmp import KINDS, is_error
 
 #: Rcodes that say the server refused or failed to resolve the question.
@@ -155,9 +155,17 @@ class Pairs:
     @classmethod
     def of(cls, bins: np.ndarray, sources: pd.Series) -> Pairs:
         codes, uniques = pd.factorize(sources)
+        return cls.of_codes(bins, codes, [str(u) for u in uniques])
+
+    @classmethod
+    def of_codes(cls, bins: np.ndarray, codes: np.ndarray, sources: list[str]) -> Pairs:
+        """The pairs of ``bins`` and ``sources[codes]`` (a code of -1: no source)."""
         ok = codes >= 0
-        hashed = _hash(np.asarray(uniques, dtype=object))[codes[ok]]
-        return cls._unique(bins[ok], hashed)
+        bin_codes, bins_u = pd.factorize(bins[ok])
+        n = max(len(sources), 1)
+        pairs = pd.unique(bin_codes.astype(np.int64) * n + codes[ok])  # (each pair once)
+        hashed = _hash(np.asarray(sources, dtype=object))
+        return cls(np.asarray(bins_u, dtype=np.int64)[pairs // n], hashed[pairs % n])
 
     @classmethod
     def _unique(cls, bins: np.ndarray, hashes: np.ndarray) -> Pairs:
@@ -645,9 +653,8 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
     """Per transaction: whether its answer was truncated or empty, whether it is for the
     site, whether it retries a failed attempt (and how long after it), and whether its
     answer came only after the client had asked again."""
-    index = pd.Index(rows["record"])
-    resp_rec = tx["response_record"]
-    pos = index.get_indexer(resp_rec.fillna(-1).astype("int64").to_numpy())
+    resp_rec = tx["response_record"].to_numpy(dtype=np.int64, na_value=-1)
+    pos = _positions(rows["record"])(resp_rec)
 
     def at(column: str) -> pd.Series:
         return pd.Series(rows[column].array.take(pos, allow_fill=True), index=tx.index)
@@ -708,161 +715,164 @@ def _site_mask(names: pd.Series, domain: str | None) -> pd.Series:
 
 
 def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence) -> None:
-    outcome = tx["outcome"]
-    wrong = pd.Series(False, index=tx.index)
+    """Count ``tx``'s transactions into ``ev.servers``, one record per server key. The
+    work is done once on the whole frame, in integer codes and arrays; each server takes
+    its positions."""
+    n = len(tx)
+    outcome = pd.Categorical(tx["outcome"], categories=OUTCOMES).codes
+    answered, failed_rc = outcome == 0, outcome == 1
+    icmp, silent = outcome == 2, outcome == 3
+    wrong = np.zeros(n, dtype=bool)
     if s.expected_address:
         want = s.expected_address
-        addresses = tx["addresses"]
-        wrong = (outcome == "answered") & addresses.map(lambda a: bool(a) and want not in a)
-    nodata = extra["nodata"] & extra["site"]
-    good = (outcome == "answered") & ~wrong & ~nodata
-    freq = pd.Timedelta(s.freq).value
+        wrong = answered & np.fromiter(
+            (bool(a) and want not in a for a in tx["addresses"]), dtype=bool, count=n
+        )
+    flag = {c: extra[c].to_numpy(dtype=bool) for c in ("site", "truncated", "retry", "after_retry")}
+    nodata = extra["nodata"].to_numpy(dtype=bool) & flag["site"]
+    good = answered & ~wrong & ~nodata
+    rcode = tx["rcode"]
+    nx = failed_rc & rcode.eq("NXDomain").to_numpy(dtype=bool, na_value=False) & flag["site"]
+    error = (failed_rc & rcode.isin(FAIL_RCODES).to_numpy(dtype=bool)) | nx
+    reasons, reasons_u = pd.factorize(tx["icmp_reason"])  # (missing: -1)
+    kind_of = np.array([_KIND_NAMES.index(KINDS.get(str(r), "other")) for r in reasons_u] + [5])
+    kind = np.where(icmp, kind_of[reasons], -1)  # (an error without a reason: other)
+    from_server = (tx["icmp_sender"] == tx["server"]).to_numpy(dtype=bool, na_value=False)
+    lat = tx["latency"].dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
+    gap = extra["gap"].to_numpy(dtype=float)
+    q_rec = tx["query_record"].to_numpy(dtype=np.int64)
+    o_rec = tx["outcome_record"].to_numpy(dtype=np.int64, na_value=-1)
     ns, nat = _ns_array(tx["time"])
-    bins = np.where(nat, np.iinfo(np.int64).min, ns // freq * freq)
-    codes, reasons_u = pd.factorize(tx["icmp_reason"])
-    kinds_u = pd.Categorical(
-        [KINDS.get(str(r), "other") for r in reasons_u], categories=_KIND_NAMES
-    ).codes
-    kind_codes: Any = np.append(kinds_u, -1)[codes]
-    categories: Any = _KIND_NAMES
-    icmp_kind = pd.Series(
-        pd.Categorical.from_codes(kind_codes, categories=categories), index=tx.index
-    )
-    from_server = (tx["icmp_sender"] == tx["server"]).fillna(False)
-    lat = tx["latency"].dt.total_seconds()
-    keys = tx[["server", "server_port", "proto"]].assign(site=extra["site"])
-    used = [
-        "query_record", "outcome_record", "time", "client", "qname", "qtype", "rcode",
-        "icmp_reason", "icmp_sender", *(["addresses"] if s.expected_address else []),
-    ]  # fmt: skip
+    freq = pd.Timedelta(s.freq).value
+    no_bin = np.iinfo(np.int64).min
+    bins = np.where(nat, no_bin, ns // freq * freq)
+    masks = {
+        "answered": good,
+        "failed": ~good,
+        "error": error,
+        "nodata": nodata,
+        "wrong": wrong,
+        "silent": silent,
+        "truncated": flag["truncated"],
+        "after_retry": flag["after_retry"],
+        "icmp_port_server": (kind == 0) & from_server,
+        "icmp_port_hop": (kind == 0) & ~from_server,
+        "icmp_filter": kind == 3,
+        "icmp_host": (kind == 1) | (kind == 2),
+        "icmp_other": kind >= 4,
+    }
+    text = ["client", "qname", "qtype", "rcode", "icmp_sender", "time"]
+    if s.expected_address:
+        text.append("addresses")
+    keys = tx[["server", "server_port", "proto"]].assign(site=flag["site"])
     groups = keys.groupby(
         ["server", "server_port", "proto", "site"], sort=False, dropna=True, observed=True
-    ).groups
+    ).indices
     group: Any
-    for group, idx in groups.items():
+    for group, at in groups.items():
         server, port, proto, in_site = group
-        whole = len(idx) == len(tx)
+        whole = len(at) == n
+        g = tx[text] if whole else tx[text].take(at)
 
-        def sub(series: pd.Series, idx: pd.Index = idx, whole: bool = whole) -> pd.Series:
-            return series if whole else series.loc[idx]
+        def pick(a: np.ndarray, at: np.ndarray = at, whole: bool = whole) -> np.ndarray:
+            return a if whole else a[at]
 
-        g = tx if whole else tx.loc[idx, used]
-        x = extra if whole else extra.loc[idx]
         se = ServerEvidence()
-        o = sub(outcome)
-        se.queries = len(g)
-        se.answered = int(sub(good).sum())
-        err = g.loc[o == "error", "rcode"].fillna("?")
-        se.errors = Counter({str(k): int(v) for k, v in err.value_counts().items()})
-        nx = (o == "error") & g["rcode"].eq("NXDomain").fillna(False) & x["site"]
-        se.nxdomain_site = int(nx.sum())
-        se.nodata = int(sub(nodata).sum())
-        w = sub(wrong)
+        se.queries = len(at)
+        ok, retry, o_fail = pick(good), pick(flag["retry"]), pick(failed_rc)
+        se.answered = int(ok.sum())
+        err = g["rcode"][o_fail].fillna("?").value_counts()
+        se.errors = Counter(dict(zip(map(str, err.index), err.tolist(), strict=True)))
+        se.nxdomain_site = int(pick(nx).sum())
+        se.nodata = int(pick(nodata).sum())
+        w = pick(wrong)
         se.wrong = int(w.sum())
         if se.wrong:
-            se.wrong_addresses = Counter(a for addrs in g.loc[w, "addresses"] for a in addrs)
-        ic = o == "icmp_error"
-        if ic.any():
-            m = ic.to_numpy(dtype=bool)
-            kinds = pd.DataFrame(
-                {
-                    "kind": sub(icmp_kind).to_numpy()[m],
-                    "reason": g["icmp_reason"].to_numpy(dtype=object, na_value="?")[m],
-                    "role": np.where(sub(from_server).to_numpy(dtype=bool)[m], "server", "hop"),
-                }
-            ).value_counts()
-            combos: list[Any] = list(kinds.index)
+            se.wrong_addresses = Counter(a for addrs in g["addresses"][w] for a in addrs)
+        m = pick(icmp)
+        if m.any():
+            combo = (pick(kind)[m] * (len(reasons_u) + 1) + pick(reasons)[m] + 1) * 2
+            combo += pick(from_server)[m]
+            values, counts = np.unique(combo, return_counts=True)
+            reason_names = ["?", *map(str, reasons_u)]
             se.icmp = Counter(
                 {
-                    (str(k), str(r), str(w)): int(n)
-                    for (k, r, w), n in zip(combos, kinds.tolist(), strict=True)
+                    (
+                        _KIND_NAMES[v // 2 // (len(reasons_u) + 1)],
+                        reason_names[v // 2 % (len(reasons_u) + 1)],
+                        "server" if v % 2 else "hop",
+                    ): c
+                    for v, c in zip(values.tolist(), counts.tolist(), strict=True)
                 }
             )
             senders = g["icmp_sender"][m].value_counts()
-            se.icmp_senders = Counter({str(k): int(n) for k, n in senders.items()})
-        se.silent = int((o == "no_response").sum())
-        se.truncated = int(x["truncated"].sum())
-        se.after_retry = int(x["after_retry"].sum())
-        se.retries = int(x["retry"].sum())
-        first_retries = g.loc[x["retry"]].head(CAP)
+            se.icmp_senders = Counter(
+                dict(zip(map(str, senders.index), senders.tolist(), strict=True))
+            )
+        se.silent = int(pick(silent).sum())
+        se.truncated = int(pick(flag["truncated"]).sum())
+        se.after_retry = int(pick(flag["after_retry"]).sum())
+        se.retries = int(retry.sum())
+        first = np.flatnonzero(retry)[:CAP]
         se.retry_gaps = [
-            (int(r), str(c), str(n), str(t), round(float(v), 6) if v == v else None)
-            for r, c, n, t, v in zip(
-                first_retries["query_record"],
-                first_retries["client"],
-                first_retries["qname"],
-                first_retries["qtype"],
-                x.loc[first_retries.index, "gap"],
+            (int(r), str(c), str(q), str(t), round(float(v), 6) if v == v else None)
+            for r, c, q, t, v in zip(
+                pick(q_rec)[first].tolist(),
+                g["client"].iloc[first],
+                g["qname"].iloc[first],
+                g["qtype"].iloc[first],
+                pick(gap)[first].tolist(),
                 strict=True,
             )
         ]
-        lat_g = sub(lat).dropna()
-        se.latency_n = len(lat_g)
-        se.latency_sum = float(lat_g.sum())
+        lat_g = pick(lat)
+        known = ~np.isnan(lat_g)
+        se.latency_n = int(known.sum())
+        se.latency_sum = float(lat_g[known].sum())
         se.questions = Tally.of(g[["client", "qname", "qtype"]])
-        se.names = Counter({str(k): int(v) for k, v in g["qname"].value_counts().items()})
-        se.clients = Counter({str(k): int(v) for k, v in g["client"].value_counts().items()})
-        times = g["time"].dropna()
-        se.first_time = times.min() if len(times) else None
-        failed_times = g.loc[~sub(good), "time"].dropna()
-        se.first_failure = failed_times.min() if len(failed_times) else None
-        head = g.head(CAP)
+        names = g["qname"].value_counts()
+        se.names = Counter(dict(zip(map(str, names.index), names.tolist(), strict=True)))
+        c_codes, c_uniques = pd.factorize(g["client"])
+        c_names = [str(c) for c in c_uniques]
+        c_counts = np.bincount(c_codes[c_codes >= 0], minlength=len(c_names))
+        se.clients = Counter(dict(zip(c_names, c_counts.tolist(), strict=True)))
+        t_ns, t_nat = pick(ns), pick(nat)
+        se.first_time = _first(t_ns[~t_nat])
+        se.first_failure = _first(t_ns[~t_nat & ~ok])
         se.latencies = [
-            (int(r), float(v) if v == v else float("nan"))
-            for r, v in zip(head["query_record"], lat.loc[head.index], strict=True)
+            (int(r), float(v))
+            for r, v in zip(pick(q_rec)[:CAP].tolist(), lat_g[:CAP].tolist(), strict=True)
         ]
-        b = bins[tx.index.get_indexer(idx)]
-        fine = b != np.iinfo(np.int64).min
-        new = fine & ~x["retry"].to_numpy(dtype=bool)
+        b = pick(bins)
+        fine = b != no_bin
+        new = fine & ~retry
         se.bins = _counts(b[fine])
         se.bins_new = _counts(b[new])
-        se.bins_answered = _counts(b[fine & sub(good).to_numpy(dtype=bool)])
-        se.bins_silent = _counts(b[fine & (o == "no_response").to_numpy(dtype=bool)])
-        se.bin_sources = Pairs.of(b[new], g["client"][new])
+        se.bins_answered = _counts(b[fine & ok])
+        se.bins_silent = _counts(b[fine & pick(silent)])
+        se.bin_sources = Pairs.of_codes(b[new], c_codes[new], c_names)
         se.bin_records = {
             int(k): first
-            for k, (_, first) in _firsts(pd.Series(b[new]), g["query_record"][new]).items()
+            for k, (_, first) in _firsts(pd.Series(b[new]), pd.Series(pick(q_rec)[new])).items()
         }
-        se.records = _records(g, o, sub(good), x, w, nx, ic, sub(icmp_kind), sub(from_server))
+        se.records = _records(pick(q_rec), pick(o_rec), {k: pick(v) for k, v in masks.items()})
         key = (str(server), int(port), str(proto), bool(in_site))
         ev.servers[key] = ev.servers[key] + se if key in ev.servers else se
 
 
+def _first(ns: np.ndarray) -> pd.Timestamp | None:
+    """The earliest of these nanosecond times, or None."""
+    return pd.Timestamp(int(ns.min())) if len(ns) else None
+
+
 def _records(
-    g: pd.DataFrame,
-    o: pd.Series,
-    good: pd.Series,
-    x: pd.DataFrame,
-    wrong: pd.Series,
-    nx: pd.Series,
-    ic: pd.Series,
-    kind: pd.Series,
-    from_server: pd.Series,
+    q_rec: np.ndarray, o_rec: np.ndarray, masks: dict[str, np.ndarray]
 ) -> dict[str, list[int]]:
     """The first record numbers (query, then outcome) of each kind of transaction."""
 
-    q_rec = g["query_record"].to_numpy(dtype=np.int64)
-    o_rec = g["outcome_record"].to_numpy(dtype=np.int64, na_value=-1)
-
-    def take(mask: pd.Series) -> list[int]:
-        at = np.flatnonzero(mask.to_numpy(dtype=bool))[: CAP // 2]
+    def take(mask: np.ndarray) -> list[int]:
+        at = np.flatnonzero(mask)[: CAP // 2]
         out = np.concatenate([q_rec[at], o_rec[at][o_rec[at] >= 0]])
         return sorted(out.tolist())[:CAP]
 
-    err = (o == "error") & g["rcode"].isin(FAIL_RCODES).fillna(False)
-    kinds = {
-        "answered": good,
-        "failed": ~good,
-        "error": err | nx,
-        "nodata": x["nodata"] & x["site"],
-        "wrong": wrong,
-        "silent": o == "no_response",
-        "truncated": x["truncated"],
-        "after_retry": x["after_retry"],
-        "icmp_port_server": ic & kind.eq("port").fillna(False) & from_server,
-        "icmp_port_hop": ic & kind.eq("port").fillna(False) & ~from_server,
-        "icmp_filter": ic & kind.eq("filter").fillna(False),
-        "icmp_host": ic & kind.isin(["host", "route"]).fillna(False),
-        "icmp_other": ic & kind.isin(["path", "other"]).fillna(False),
-    }
-    return {name: take(mask) for name, mask in kinds.items() if bool(mask.any())}
+    return {name: take(mask) for name, mask in masks.items() if bool(mask.any())}

@@ -220,7 +220,7 @@ def test_icmp_errors_pair_by_the_plain_rule(events, window):
     q = dns._queries(df).sort_values("query_record").reset_index(drop=True)
     pairs = dns._pair_responses(q, dns._responses(df), pd.Timedelta(window))
     answered_at = dict(zip(pairs["query_record"], pairs["response_record"], strict=True))
-    got = dns._pair_icmp(q, df, answered_at, pd.Timedelta(window))
+    got = dns._pair_icmp(q, df, dns._answered_by(q, pairs), pd.Timedelta(window))
     assert got == _plain_rule(df, answered_at, pd.Timedelta(window).value)
 
 
