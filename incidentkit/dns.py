@@ -564,8 +564,8 @@ def _transactions(
 
     rcode = at("dns_rcode", resp, use_resp).astype("string")
     answered = use_resp & (rcode == "NoError").fillna(False).to_numpy(dtype=bool)
-    kind = np.select([answered, use_resp, use_err], [0, 1, 2], default=3)
-    outcomes = pd.Categorical.from_codes(kind, categories=list(OUTCOMES))
+    kind = np.select([answered, use_resp, use_err], [0, 1, 2], default=3).astype(np.int8)
+    outcomes = pd.Categorical.from_codes(kind, dtype=pd.CategoricalDtype(list(OUTCOMES)))
     out["outcome"] = np.asarray(outcomes, dtype=object) if lists else outcomes
     out["rcode"] = rcode
     out["icmp_reason"] = at("icmp_reason", err, use_err).astype("string")

@@ -769,12 +769,13 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         ["server", "server_port", "proto", "site"], sort=False, dropna=True, observed=True
     ).indices
     group: Any
+    at: Any
     for group, at in groups.items():
         server, port, proto, in_site = group
         whole = len(at) == n
         g = tx[text] if whole else tx[text].take(at)
 
-        def pick(a: np.ndarray, at: np.ndarray = at, whole: bool = whole) -> np.ndarray:
+        def pick(a: np.ndarray, at: Any = at, whole: bool = whole) -> np.ndarray:
             return a if whole else a[at]
 
         se = ServerEvidence()
