@@ -27,9 +27,11 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-# The follow-up report for the seed's log: reports/yummyrecipesforme.html
+# The follow-up report for the seed's log, with the seed's facts: reports/yummyrecipesforme.html
 report: $(STAMP)
-	$(BIN)/incidentkit report data/yummyrecipesforme_dns_icmp.log -o reports/yummyrecipesforme.html
+	$(BIN)/incidentkit report data/yummyrecipesforme_dns_icmp.log -o reports/yummyrecipesforme.html \
+	    -p site_domain yummyrecipesforme.com -p reported_at "1:24 PM" \
+	    -p symptom "destination port unreachable"
 
 # Rewrite the notebooks in notebooks/ and execute them on the seed's log (for nbval).
 notebooks: $(STAMP)

@@ -125,7 +125,21 @@ def _write(df: pd.DataFrame, fmt: str, out: str | None) -> None:
             sys.stdout.write("\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _report_epilog() -> str:
+    """The report notebook's parameters, for ``incidentkit report --help``."""
+    from .report import notebook_parameters
+
+    lines = ["parameters of the report notebook (give each as -p NAME VALUE):"]
+    for name, p in sorted(notebook_parameters().items()):
+        if name == "log_path":  # (the LOG argument)
+            continue
+        lines.append(f"  {name} ({p['type']}, default {p['default']})")
+        if p["help"]:
+            lines.append(f"      {p['help']}")
+    return "\n".join(lines)
+
+
+def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="incidentkit", description="Investigate network incidents from tcpdump logs."
     )
@@ -147,9 +161,19 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--dos-threshold", type=float, help="new queries per second that make a flood")
     d.add_argument("--date", help="the capture's date, for logs that print only times")
     d.add_argument("--tz", help="time zone the log's times are in")
-    r = sub.add_parser("report", help="write the follow-up report (HTML) for a log")
+    r = sub.add_parser(
+        "report",
+        help="write the follow-up report (HTML or PDF) for a log",
+        epilog=report_epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     r.add_argument("log", help="tcpdump text log (plain or .gz)")
-    r.add_argument("-o", "--output", default="report.html", help="HTML file to write")
+    r.add_argument(
+        "-o",
+        "--output",
+        default="report.html",
+        help="the report to write: NAME.html, or NAME.pdf (printed by the system's Chromium)",
+    )
     r.add_argument(
         "-p",
         "--parameter",
@@ -165,7 +189,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    args = _parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    wants_help = argv[:1] == ["report"] and bool({"-h", "--help"} & set(argv))
+    args = _parser(_report_epilog() if wants_help else None).parse_args(argv)
     if args.command == "report":
         return _report(args)
     try:

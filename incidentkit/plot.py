@@ -7,7 +7,9 @@ Every series is a matplotlib artist with a ``label`` and a ``gid`` of the form
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal
+import functools
+from collections.abc import Callable
+from typing import Any, Final, Literal, ParamSpec
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
@@ -15,10 +17,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
+from matplotlib.text import Text
 
 from .dns import dns_transactions
 from .icmp import icmp_errors
 from .traffic import traffic_rate
+
+P = ParamSpec("P")
 
 #: The marker rows of the timeline, top to bottom within a server's lane.
 TIMELINE_ROWS: Final = (
@@ -51,6 +56,25 @@ _OUTCOME_WORDS: Final = {
 
 def _axes(ax: Axes | None) -> Axes:
     return plt.gca() if ax is None else ax
+
+
+def _plain_text(draw: Callable[P, Axes]) -> Callable[P, Axes]:
+    """A figure's text is drawn as it is, never parsed as math: a host or DNS name with
+    dollar signs (``$\\foo$``) is text from the log, and mathtext would raise on it."""
+
+    @functools.wraps(draw)
+    def plain(*args: P.args, **kwargs: P.kwargs) -> Axes:
+        with plt.rc_context({"text.parse_math": False}):
+            ax = draw(*args, **kwargs)
+        for text in ax.figure.findobj(Text):
+            text.set_parse_math(False)
+        for axis in (ax.xaxis, ax.yaxis):  # (ticks made when the figure is drawn)
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                tick.label1.set_parse_math(False)
+                tick.label2.set_parse_math(False)
+        return ax
+
+    return plain
 
 
 def _time_axis(ax: Axes, times: pd.Series) -> None:
@@ -162,6 +186,7 @@ def _timeline_events(data: pd.DataFrame, tx: pd.DataFrame) -> pd.DataFrame:
     return events.dropna(subset=["time"])
 
 
+@_plain_text
 def plot_timeline(
     data: pd.DataFrame,
     *,
@@ -335,6 +360,7 @@ def _label(step: pd.Timedelta) -> str:
     return f"{seconds / 3600:g} h"
 
 
+@_plain_text
 def plot_rate(
     data: pd.DataFrame,
     *,
@@ -424,6 +450,7 @@ def plot_rate(
     return ax
 
 
+@_plain_text
 def plot_latency(
     transactions: pd.DataFrame,
     *,
@@ -481,6 +508,7 @@ def plot_latency(
     return _finish(ax, title, ylabel, transactions["time"].dropna())
 
 
+@_plain_text
 def plot_icmp_errors(
     data: pd.DataFrame,
     *,

@@ -4,8 +4,12 @@ nbconvert to one self-contained HTML file with the code hidden."""
 from __future__ import annotations
 
 import contextlib
+import html
+import logging
 import os
+import re
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,11 +19,16 @@ import pandas as pd
 
 from .errors import IncidentkitError
 
-#: The report notebook of this repository (``notebooks/dns_incident_report.ipynb``).
-DEFAULT_NOTEBOOK = (
-    Path(__file__).resolve().parent.parent / "notebooks" / ("dns_incident_report.ipynb")
-)
+#: The notebooks the package ships, with neutral parameters (``make notebooks`` writes
+#: them; ``notebooks/`` holds them executed on the seed's incident).
+NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+#: The report notebook.
+DEFAULT_NOTEBOOK = NOTEBOOKS / "dns_incident_report.ipynb"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: The kernel's own warnings (such as "running over TCP without encryption") stay out of
+#: the user's terminal; its errors still show.
+KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
+_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 
 
 class ReportError(IncidentkitError):
@@ -71,11 +80,68 @@ def show(fig: Any) -> None:
     plt.close(fig)
 
 
+def notebook_parameters(
+    notebook: str | os.PathLike[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The report notebook's parameters: name -> ``default``, ``type`` and ``help`` (the
+    comment beside it), as papermill reads them from its ``parameters`` cell.
+
+    Examples
+    --------
+    >>> p = notebook_parameters()
+    >>> p["reported_at"]["default"], p["reported_at"]["type"]
+    ('""', 'str')
+    """
+    import papermill
+
+    source = Path(notebook) if notebook is not None else DEFAULT_NOTEBOOK
+    with _quiet():
+        found = papermill.inspect_notebook(str(source))
+    return {
+        name: {
+            "default": p.get("default"),
+            "type": p.get("inferred_type_name", "None"),
+            "help": p.get("help", ""),
+        }
+        for name, p in found.items()
+    }
+
+
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """Keep papermill's and the kernel client's log lines (the kernel's "running over
+    TCP without encryption" warning among them) out of the user's terminal; errors still
+    surface as exceptions."""
+    names = ("papermill", "traitlets", "jupyter_client", "nbclient", "asyncio")
+    loggers = [logging.getLogger(n) for n in names]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _title(nb: Any) -> str | None:
+    """The text of the first ``<h1>`` a cell's output shows (the report's own title)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            found = _H1.search(str(output.get("data", {}).get("text/html", "")))
+            if found:
+                return html.unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip()
+    return None
+
+
 def _coerce(notebook: Path, parameters: Mapping[str, Any]) -> dict[str, Any]:
     """Turn command-line strings into the types of the notebook's defaults."""
     import papermill
 
-    known = papermill.inspect_notebook(str(notebook))
+    with _quiet():
+        known = papermill.inspect_notebook(str(notebook))
     out: dict[str, Any] = {}
     for name, value in parameters.items():
         if name not in known:
@@ -111,6 +177,9 @@ def export_html(executed: Path, output: Path) -> Path:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(executed), as_version=4)
+    title = _title(nb)
+    if title:
+        nb.metadata["title"] = title
     exporter = HTMLExporter(
         template_name="incidentkit",
         extra_template_basedirs=[str(TEMPLATES)],
@@ -142,31 +211,32 @@ def run_report(
     notebook: str | os.PathLike[str] | None = None,
     timeout: int = 600,
 ) -> Path:
-    """Execute the report notebook on ``log`` and export it to ``output`` (HTML).
+    """Execute the report notebook on ``log`` and export it to ``output``: HTML, or PDF
+    when ``output`` ends in ``.pdf`` (printed by the system's Chromium).
 
-    The executed notebook is kept beside the HTML (same name, ``.ipynb``). When a cell
-    fails, :class:`ReportError` names the section it belongs to, the executed notebook
-    is kept as ``NAME.failed.ipynb`` for inspection, and no HTML is left at ``output``.
+    The executed notebook is kept beside the report (same name, ``.ipynb``); a PDF
+    keeps its HTML beside it too. When a cell fails, :class:`ReportError` names the
+    section it belongs to, the executed notebook is kept as ``NAME.failed.ipynb`` for
+    inspection, and no report is left at ``output``.
 
     Parameters
     ----------
     log : path
         The tcpdump log to report on.
     output : path, default "report.html"
-        Where to write the HTML report.
+        Where to write the report (``.html`` or ``.pdf``).
     parameters : mapping, optional
         Values for the notebook's ``parameters`` cell (strings are converted to the
-        type of the notebook's default).
+        type of the notebook's default); :func:`notebook_parameters` lists them.
     notebook : path, optional
-        Another report notebook; the repository's ``notebooks/dns_incident_report.ipynb``
-        by default.
+        Another report notebook; the package's ``dns_incident_report.ipynb`` by default.
     timeout : int, default 600
         Seconds any one cell may run.
 
     Returns
     -------
     pathlib.Path
-        The HTML file.
+        The report.
     """
     import papermill
 
@@ -176,32 +246,42 @@ def run_report(
     log_path = Path(log)
     if not log_path.exists():
         raise ReportError(f"{log_path}: no such file")
-    out = Path(output)
+    out = Path(output).resolve()
+    pdf = out.suffix.lower() == ".pdf"
+    page = out.with_suffix(".html") if pdf else out
     executed = out.with_suffix(".ipynb")
     failed = out.with_suffix(".failed.ipynb")
     values = _coerce(source, dict(parameters or {}))
     values["log_path"] = str(log_path.resolve())
     out.parent.mkdir(parents=True, exist_ok=True)
-    for stale in (out, failed):
+    for stale in (out, page, failed):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters=values,
-            kernel_name="python3",
-            cwd=str(source.parent),
-            progress_bar=False,
-            execution_timeout=timeout,
-        )
+        with _quiet():
+            papermill.execute_notebook(
+                str(source),
+                str(executed),
+                parameters=values,
+                kernel_name="python3",
+                cwd=str(out.parent),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout,
+                extra_arguments=KERNEL_QUIET,
+            )
     except papermill.PapermillExecutionError as exc:
         os.replace(executed, failed)
         nb = nbformat.read(str(failed), as_version=4)
         section = _section_of(nb, exc.cell_index)
         raise ReportError(
             f"the report failed in section '{section}': {exc.ename}: {exc.evalue} "
-            f"(the executed notebook is {failed}; no HTML was written)",
+            f"(the executed notebook is {failed}; no report was written)",
             section,
         ) from None
-    return export_html(executed, out)
+    export_html(executed, page)
+    if not pdf:
+        return page
+    from .pdf import export_pdf
+
+    return export_pdf(page, out)

@@ -71,16 +71,38 @@ NEXT_STEPS: Final[dict[str, tuple[str, ...]]] = {
     ),
 }
 
+#: What each cause is called in a heading or a list, in plain words.
+CAUSE_LABELS: Final[dict[str, str]] = {
+    "service_down": "the DNS service is not running",
+    "host_down": "the DNS server is down or cut off",
+    "firewall": "a firewall blocks the DNS port",
+    "dos": "a flood of traffic (denial of service)",
+    "misconfiguration": "the DNS server is misconfigured",
+    "slow_server": "the DNS server is too slow",
+    "none": "DNS works",
+}
+
+#: A reported time further than this from the capture is a caveat, and the figures keep
+#: to the capture's own window.
+REPORT_GAP: Final = pd.Timedelta("1h")
+
 _CSS: Final = """<style>
 .ik-facts th, .ik-facts td { text-align: left !important; padding-right: 1em; }
 .ik-table { border-collapse: collapse; font-size: 90%; }
 .ik-table th, .ik-table td { border-bottom: 1px solid #ddd; padding: 2px 8px;
   text-align: left !important; vertical-align: top; }
+.ik-summary { border: 2px solid #444; border-radius: 4px; padding: 6px 14px; margin: 10px 0;
+  background: #fafafa; }
+.ik-summary th { text-align: left !important; vertical-align: top; padding-right: 1em;
+  white-space: nowrap; }
+.ik-summary td { text-align: left !important; }
+.ik-summary ul { margin: 0; padding-left: 1.2em; }
 .ik-cause { font-size: 110%; }
 .ik-certain, .ik-likely { color: #8b0000; } .ik-possible { color: #8a5a00; }
 .ik-ruled-out { color: #555; }
 .ik-lines { color: #555; font-size: 90%; }
-.ik-evidence { white-space: pre-wrap; font-size: 85%; background: #f6f6f6; padding: 8px; }
+.ik-evidence { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 85%;
+  font-family: ui-monospace, "DejaVu Sans Mono", monospace; background: #f6f6f6; padding: 8px; }
 </style>"""
 
 _CONFIDENCE_CLASS: Final = {c: c.replace(" ", "-") for c in CONFIDENCE}
@@ -93,25 +115,77 @@ def esc(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _lines(df: pd.DataFrame, records: list[int]) -> str:
-    """'line 1' / 'lines 1, 2 and 5' for the records given (their input lines)."""
+def _numbers(df: pd.DataFrame, records: list[int]) -> tuple[str, list[int]]:
+    """How the input numbers the records given ("line" in a text log, "frame" in a
+    capture file, else "record"), and their numbers."""
+    rows = df.loc[df["record"].isin(records)]
+    for column, word in (("line", "line"), ("packet", "frame")):
+        if column in rows and len(rows) and rows[column].notna().all():
+            return word, sorted({int(n) for n in rows[column]})
+    return "record", sorted({int(r) for r in records})
+
+
+def _lines(df: pd.DataFrame, records: list[int], cap: int = 12) -> str:
+    """'line 1' / 'lines 1, 2 and 5' (or frames) for the records given, the first
+    ``cap`` of them with a count of the rest."""
     if not records:
         return ""
-    lines = sorted(set(df.loc[df["record"].isin(records), "line"].astype(int)))
-    shown = [str(n) for n in lines[:12]]
-    more = f" and {len(lines) - 12} more" if len(lines) > 12 else ""
+    word, numbers = _numbers(df, records)
+    shown = [str(n) for n in numbers[:cap]]
     if len(shown) == 1:
-        return f"line {shown[0]}"
-    return "lines " + (
-        ", ".join(shown[:-1]) + " and " + shown[-1] if not more else ", ".join(shown) + more
-    )
+        return f"{word} {shown[0]}"
+    if len(numbers) > cap:
+        return f"{word}s {', '.join(shown)} and {len(numbers) - cap} more"
+    return f"{word}s {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _dated(value: Any) -> bool:
+    return value is not None and not pd.isna(value) and pd.Timestamp(value).year != 1970
 
 
 def _time(value: Any) -> str:
+    """A time for a table: full precision, the date when the log gave one."""
     if value is None or pd.isna(value):
         return "an unknown time"
     ts = pd.Timestamp(value)
-    return ts.strftime("%Y-%m-%d %H:%M:%S.%f") if ts.year != 1970 else ts.strftime("%H:%M:%S.%f")
+    return ts.strftime("%Y-%m-%d %H:%M:%S.%f") if _dated(ts) else ts.strftime("%H:%M:%S.%f")
+
+
+def _when(value: Any) -> str:
+    """A time for prose: to the second, the date when the log gave one."""
+    if value is None or pd.isna(value):
+        return "an unknown time"
+    ts = pd.Timestamp(value)
+    return ts.strftime("%Y-%m-%d %H:%M:%S") if _dated(ts) else ts.strftime("%H:%M:%S")
+
+
+def _duration(delta: pd.Timedelta) -> str:
+    """'2 min 18 s', '12 s', 'under a second', '3 h 5 min'."""
+    seconds = delta.total_seconds()
+    if seconds < 1:
+        return "under a second"
+    whole = round(seconds)
+    h, rest = divmod(whole, 3600)
+    m, sec = divmod(rest, 60)
+    if h:
+        return f"{h} h {m} min" if m else f"{h} h"
+    if m:
+        return f"{m} min {sec} s" if sec else f"{m} min"
+    return f"{sec} s"
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _cap(text: str) -> str:
+    """The text with its first letter upper case (the rest as it is)."""
+    return text[:1].upper() + text[1:]
+
+
+def _first_sentence(text: str) -> str:
+    head, dot, _ = text.partition(". ")
+    return head + "." if dot else text
 
 
 def _explains(h: Hypothesis) -> str:
@@ -138,6 +212,9 @@ class Section:
 class Story:
     """The facts of one incident, told step by step.
 
+    Nothing of any incident is assumed: what was reported, when and by whom appears only
+    when it is given.
+
     Parameters
     ----------
     df : pandas.DataFrame
@@ -147,11 +224,15 @@ class Story:
     transactions : pandas.DataFrame
         :func:`incidentkit.dns_transactions` of ``df``.
     reported_at : str, optional
-        When the incident was reported, as the analyst was told ("13:24").
-    symptom : str
+        When the incident was reported, as the analyst was told ("1:24 PM").
+    symptom : str, optional
         What users saw ("destination port unreachable").
     site : str, optional
         The site users could not reach.
+    capture : str, optional
+        The capture's file name, for the report's facts.
+    analyst, organisation : str, optional
+        Who writes the report, and for whom.
     """
 
     df: pd.DataFrame
@@ -160,6 +241,9 @@ class Story:
     reported_at: str | None = None
     symptom: str = ""
     site: str | None = None
+    capture: str = ""
+    analyst: str = ""
+    organisation: str = ""
     errors: pd.DataFrame = field(init=False)
 
     def __post_init__(self) -> None:
@@ -167,48 +251,202 @@ class Story:
 
     # -------------------------------------------------------------- helpers
     @property
-    def _failing(self) -> pd.DataFrame:
+    def _server_tx(self) -> pd.DataFrame:
         tx = self.transactions
         if self.diagnosis.server is not None:
             tx = tx.loc[tx["server"] == self.diagnosis.server]
+        return tx
+
+    @property
+    def _failing(self) -> pd.DataFrame:
+        tx = self._server_tx
         return tx.loc[tx["outcome"] != "answered"]
 
     def _p(self, *sentences: str) -> Section:
         return Section("".join(f"<p>{s}</p>" for s in sentences if s))
 
-    # -------------------------------------------------------------- header
-    def header(self, analyst: str = "", organisation: str = "", log_name: str = "") -> Section:
-        """Who reports, on what, and the one-line finding."""
-        d = self.diagnosis
+    @property
+    def _span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
         times = self.df["time"].dropna()
-        span = (
-            f"{esc(_time(times.min()))} to {esc(_time(times.max()))}"
-            if len(times)
-            else "no timestamps"
+        return (times.min(), times.max()) if len(times) else None
+
+    @property
+    def reported_time(self) -> pd.Timestamp | None:
+        """When the incident was reported, on the capture's time axis (None when not
+        given or not a time)."""
+        from .report import reported_time
+
+        return reported_time(self.df, self.reported_at)
+
+    @property
+    def report_gap(self) -> pd.Timedelta | None:
+        """How far the reported time lies outside the capture (0 inside it)."""
+        when, span = self.reported_time, self._span
+        if when is None or span is None:
+            return None
+        try:
+            before, after = span[0] - when, when - span[1]
+        except TypeError:  # one has a time zone, the other not
+            return None
+        return max(before, after, pd.Timedelta(0))
+
+    @property
+    def reported_on_axis(self) -> pd.Timestamp | None:
+        """The reported time, for a figure: None when it is far from the capture, so
+        the figure keeps to the capture's own window."""
+        gap = self.report_gap
+        return self.reported_time if gap is not None and gap <= REPORT_GAP else None
+
+    def _gap_caveat(self) -> str:
+        gap = self.report_gap
+        if gap is None or gap <= REPORT_GAP:
+            return ""
+        when = self.reported_time
+        span = self._span
+        assert when is not None and span is not None
+        side = "before the capture starts" if when < span[0] else "after the capture ends"
+        return (
+            f"The incident was reported {_duration(gap)} {side}: the capture may not show "
+            "what users saw then."
+        )
+
+    def _date(self) -> str:
+        span = self._span
+        if span is None or not _dated(span[0]):
+            return "date unknown"
+        first, last = span[0].date(), span[1].date()
+        return str(first) if first == last else f"{first} to {last}"
+
+    def _subject(self) -> str:
+        if self.site:
+            return self.site
+        d = self.diagnosis
+        return f"DNS on {d.server}" if d.server else "a packet capture"
+
+    # -------------------------------------------------------------- first screen
+    def title(self) -> str:
+        """The report's title: the site (or the server) and the date."""
+        return f"Follow-up report: {self._subject()}, {self._date()}"
+
+    def front(self) -> Section:
+        """The first screen: the title, the facts given, and the summary box."""
+        return Section(f"{_CSS}<h1>{esc(self.title())}</h1>{self._facts()}{self.summary().body}")
+
+    def _facts(self) -> str:
+        span = self._span
+        packets = (
+            f"{len(self.df)} ({_when(span[0])} to {_when(span[1])}, {_duration(span[1] - span[0])})"
+            if span is not None
+            else f"{len(self.df)} (no timestamps)"
         )
         facts = [
             ("Site", self.site),
             ("Reported", self.reported_at),
             ("What users saw", self.symptom),
-            ("Capture", log_name),
-            ("Packets", f"{len(self.df)} ({span})"),
-            ("Analyst", analyst),
-            ("Organisation", organisation),
+            ("Capture", self.capture),
+            ("Date", self._date()),
+            ("Packets", packets),
+            ("Analyst", self.analyst),
+            ("Organisation", self.organisation),
         ]
         rows = "".join(f"<tr><th>{k}</th><td>{esc(v)}</td></tr>" for k, v in facts if v)
-        finding = (
-            f"<p class='ik-cause'>Finding: <b>{esc(d.cause_words)}</b> ({esc(d.confidence)}). "
-            f"{esc(d.summary)}</p>"
+        return f"<table class='ik-facts'>{rows}</table>"
+
+    def _what_failed(self) -> str:
+        d = self.diagnosis
+        if d.cause == "inconclusive" or d.server is None:
+            return "The capture holds no DNS query: there is nothing to judge."
+        queries, failed = int(d.facts.get("queries", 0)), int(d.facts.get("failed", 0))
+        where = f"the DNS server {d.server} ({(d.protocol or '').upper()} port {d.port})"
+        names = list(d.facts.get("names", []))
+        lookups = (
+            f"DNS lookups of {self.site}"
+            if self.site
+            else (f"DNS lookups of {names[0]}" if len(names) == 1 else "DNS lookups")
         )
-        return Section(f"{_CSS}<table class='ik-facts'>{rows}</table>{finding}")
+        answered = f"{queries - failed} of {_plural(queries, 'query', 'queries')}"
+        if d.cause == "none":
+            lost = f"; {_plural(failed, 'query', 'queries')} failed" if failed else ""
+            return f"Nothing failed in DNS: {where} answered {answered}{lost}."
+        if failed == 0:
+            return f"{lookups} sent to {where} met {d.failure}; it answered {answered}."
+        return f"{lookups} sent to {where} failed: {d.failure}."
+
+    def _impact(self) -> str:
+        d = self.diagnosis
+        tx = self._failing if len(self._failing) else self._server_tx
+        if tx.empty:
+            return ""
+        clients = tx["client"].value_counts()
+        named = ", ".join(str(c) for c in clients.index[:3])
+        more = f" and {len(clients) - 3} more" if len(clients) > 3 else ""
+        times = tx["time"].dropna()
+        window = (
+            f", from {_when(times.min())} to {_when(times.max())} "
+            f"({_duration(times.max() - times.min())})"
+            if len(times)
+            else ""
+        )
+        failed, queries = int(d.facts.get("failed", 0)), int(d.facts.get("queries", 0))
+        count = (
+            f"{failed} of {_plural(queries, 'DNS query', 'DNS queries')} to {d.server} failed"
+            if failed
+            else f"{_plural(queries, 'DNS query', 'DNS queries')} to {d.server}, none failed"
+        )
+        return f"{count}, from {_plural(len(clients), 'client')} ({named}{more}){window}."
+
+    def summary(self) -> Section:
+        """The conclusion first: what failed, its impact, the cause and how sure, what
+        is ruled out, and the next step."""
+        d = self.diagnosis
+        rows: list[tuple[str, str]] = [("What failed", esc(self._what_failed()))]
+        impact = self._impact()
+        if impact:
+            rows.append(("Impact", esc(impact)))
+        if d.cause != "inconclusive":
+            words = _cap(d.cause_words)
+            rows.append(("Cause", f"<b>{esc(words)}</b>."))
+            rows.append(("Confidence", esc(_cap(CONFIDENCE[d.confidence])) + "."))
+            ruled = [h for h in d.hypotheses if h.confidence == "ruled out" and h.cause != d.cause]
+            if ruled:
+                items = "".join(
+                    f"<li>{esc(_cap(CAUSE_LABELS[h.cause]))}: "
+                    f"{esc(_first_sentence(h.sentence))}</li>"
+                    for h in ruled
+                )
+                rows.append(("Ruled out", f"<ul>{items}</ul>"))
+        caveats = [*d.caveats, self._gap_caveat()]
+        if any(caveats):
+            rows.append(
+                ("Caveats", "<ul>" + "".join(f"<li>{esc(c)}</li>" for c in caveats if c) + "</ul>")
+            )
+        rows.append(("Next step", self._steps()[0]))
+        body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        return Section(f"<div class='ik-summary'><table>{body}</table></div>")
+
+    def header(self, analyst: str = "", organisation: str = "", log_name: str = "") -> Section:
+        """:meth:`front`, with who reports and on which capture."""
+        self.analyst = analyst or self.analyst
+        self.organisation = organisation or self.organisation
+        self.capture = log_name or self.capture
+        return self.front()
+
+    # -------------------------------------------------------------- tables
+    def _input_column(self) -> tuple[str, str]:
+        """The column that numbers the input, and its heading."""
+        if self.df["line"].notna().any():
+            return "line", "line"
+        return "packet", "frame"
 
     def transactions_table(self, max_rows: int = 20) -> Section:
         """The DNS queries with their outcomes (the first ``max_rows``)."""
         tx = self.transactions
         if tx.empty:
             return self._p("No DNS query in the capture.")
+        column, heading = self._input_column()
+        number = dict(zip(self.df["record"], self.df[column], strict=True))
         head = (
-            "<tr><th>line</th><th>sent</th><th>client</th><th>server</th><th>name</th>"
+            f"<tr><th>{heading}</th><th>sent</th><th>client</th><th>server</th><th>name</th>"
             "<th>type</th><th>attempt</th><th>outcome</th><th>detail</th>"
             "<th>latency (s)</th></tr>"
         )
@@ -222,14 +460,36 @@ class Story:
             )
             latency = "" if pd.isna(t.latency) else f"{t.latency.total_seconds():.6f}"
             rows.append(
-                f"<tr><td>{esc(t.query_line)}</td><td>{esc(_time(t.time))}</td>"
+                f"<tr><td>{esc(number.get(t.query_record))}</td><td>{esc(_time(t.time))}</td>"
                 f"<td>{esc(t.client)}</td><td>{esc(t.server)}</td><td>{esc(t.qname)}"
                 f"</td><td>{esc(t.qtype)}</td><td>{esc(t.attempt)}</td>"
-                f"<td>{esc(t.outcome.replace('_', ' '))}</td><td>{esc(detail)}</td>"
+                f"<td>{esc(str(t.outcome).replace('_', ' '))}</td><td>{esc(detail)}</td>"
                 f"<td>{latency}</td></tr>"
             )
         note = f"<p>The first {max_rows} of {len(tx)} queries.</p>" if len(tx) > max_rows else ""
         return Section(f"{note}<table class='ik-table'>{head}{''.join(rows)}</table>")
+
+    def top_talkers(self, max_rows: int = 10) -> Section:
+        """The clients that sent the most queries to the server judged, with what came
+        of them (nothing when one client asked everything: the prose names it)."""
+        tx = self._server_tx
+        clients = tx["client"].value_counts()
+        if len(clients) < 2:
+            return Section("")
+        failed = tx.loc[tx["outcome"] != "answered", "client"].value_counts()
+        first = tx.groupby("client", observed=True)["time"].min()
+        rows = "".join(
+            f"<tr><td>{esc(c)}</td><td>{int(n)}</td><td>{int(failed.get(c, 0))}</td>"
+            f"<td>{esc(_time(first.get(c)))}</td></tr>"
+            for c, n in clients.head(max_rows).items()
+        )
+        more = (
+            f"<p>The {max_rows} busiest of {len(clients)} clients.</p>"
+            if len(clients) > max_rows
+            else ""
+        )
+        head = "<tr><th>client</th><th>queries</th><th>failed</th><th>first query</th></tr>"
+        return Section(f"{more}<table class='ik-table'>{head}{rows}</table>")
 
     # -------------------------------------------------------------- part 1
     def reported(self) -> Section:
@@ -238,40 +498,55 @@ class Story:
         reported = (
             f"The incident was reported at <b>{esc(self.reported_at)}</b>."
             if self.reported_at
-            else "The report time was not given."
+            else "The time the incident was reported was not given."
+        )
+        span = self._span
+        window = (
+            f"The capture runs from {esc(_when(span[0]))} to {esc(_when(span[1]))} "
+            f"({esc(_duration(span[1] - span[0]))})."
+            if span is not None
+            else "The capture has no timestamps."
         )
         if d.cause == "inconclusive" or tx.empty:
-            return self._p(reported, "The capture holds no DNS query to date it against.")
+            return self._p(reported, window, esc(self._gap_caveat()))
         first = tx.iloc[0]
         failing = self._failing
         seen = (
-            f"The capture's first DNS query was sent at <b>{esc(_time(first['time']))}</b> "
-            f"({_lines(self.df, [int(first['query_record'])])})."
+            f"Its first DNS query was sent at <b>{esc(_when(first['time']))}</b> "
+            f"({_lines(self.df, [int(first['query_record'])])})"
         )
         if len(failing):
             f0 = failing.iloc[0]
+            same = int(f0["query_record"]) == int(first["query_record"])
             seen += (
-                f" The first that failed was sent at <b>{esc(_time(f0['time']))}</b> "
-                f"({_lines(self.df, [int(f0['query_record'])])}); the capture spans "
-                f"{esc(_time(self.df['time'].min()))} to {esc(_time(self.df['time'].max()))}."
+                ", and it failed."
+                if same
+                else (
+                    f"; the first that failed was sent at <b>{esc(_when(f0['time']))}</b> "
+                    f"({_lines(self.df, [int(f0['query_record'])])})."
+                )
             )
-        return self._p(reported, seen)
+        else:
+            seen += "."
+        return self._p(reported, window + " " + seen, esc(self._gap_caveat()))
 
     def symptom_seen(self) -> Section:
         """What users saw, and what in the capture matches it."""
         d = self.diagnosis
-        said = f"Users reported the error <b>&ldquo;{esc(self.symptom)}&rdquo;</b>" + (
-            f" when opening <b>{esc(self.site)}</b>." if self.site else "."
-        )
+        if self.symptom:
+            said = f"Users reported the error <b>&ldquo;{esc(self.symptom)}&rdquo;</b>" + (
+                f" when opening <b>{esc(self.site)}</b>." if self.site else "."
+            )
+        else:
+            said = "What users saw was not given."
         if len(self.errors):
             top = self.errors["reason"].value_counts()
             parts = ", ".join(f"{int(n)} &times; <i>{esc(r)}</i>" for r, n in top.items())
             match = (
-                f"The capture holds {len(self.errors)} ICMP error"
-                f"{'s' if len(self.errors) != 1 else ''}: {parts} "
+                f"The capture holds {_plural(len(self.errors), 'ICMP error')}: {parts} "
                 f"({_lines(self.df, self.errors['record'].astype(int).tolist())}). "
-                "A browser shows an ICMP destination-unreachable error that answers its "
-                "lookups as a failure to reach the destination."
+                "A browser whose lookups draw an ICMP destination-unreachable error reports "
+                "that it cannot reach the destination."
             )
         elif d.cause == "inconclusive":
             match = "The capture holds no DNS traffic to compare with."
@@ -285,23 +560,30 @@ class Story:
         if d.protocol is None:
             return self._p("No DNS traffic: no protocol to name.")
         failing = self._failing
-        subject = failing if len(failing) else self.transactions
+        subject = failing if len(failing) else self._server_tx
         records = subject["query_record"].astype(int).tolist()
-        clients = ", ".join(esc(c) for c in sorted(set(subject["client"].dropna())))
+        clients = subject["client"].value_counts()
+        who = (
+            ", ".join(esc(c) for c in clients.index)
+            if len(clients) <= 3
+            else f"{len(clients)} clients (the busiest are in the table below)"
+        )
         return self._p(
             f"The traffic that failed is <b>{esc(d.service)}</b> carried over "
-            f"<b>{esc(d.protocol.upper())}</b>: {len(subject)} quer"
-            f"{'ies' if len(subject) != 1 else 'y'} from {clients} to "
-            f"<b>{esc(d.server)}</b> port {esc(d.port)} ({_lines(self.df, records)})."
+            f"<b>{esc(d.protocol.upper())}</b>: {_plural(len(subject), 'query', 'queries')} "
+            f"from {who} to <b>{esc(d.server)}</b> port {esc(d.port)} "
+            f"({_lines(self.df, records)})."
         )
 
-    def icmp(self) -> Section:
-        """The ICMP error messages, in words."""
+    def icmp(self, max_rows: int = 20) -> Section:
+        """The ICMP error messages, in words (the first ``max_rows``)."""
         if self.errors.empty:
             return self._p("There is no ICMP error in the capture.")
+        column, heading = self._input_column()
+        number = dict(zip(self.df["record"], self.df[column], strict=True))
         rows = []
         e: Any
-        for e in self.errors.itertuples(index=False):
+        for e in self.errors.head(max_rows).itertuples(index=False):
             fd = e.from_destination
             who = (
                 ""
@@ -318,16 +600,21 @@ class Story:
                 if x
             )
             rows.append(
-                f"<tr><td>{esc(e.line)}</td><td>{esc(_time(e.time))}</td>"
+                f"<tr><td>{esc(number.get(e.record))}</td><td>{esc(_time(e.time))}</td>"
                 f"<td>{esc(e.sender)}</td><td>{esc(who)}</td><td>{esc(e.type)}/"
                 f"{esc(e.code)}</td><td>{esc(e.reason)}</td><td>{quoted}</td>"
                 f"<td>{esc(e.meaning)}</td></tr>"
             )
         head = (
-            "<tr><th>line</th><th>time</th><th>sender</th><th>sender is</th>"
+            f"<tr><th>{heading}</th><th>time</th><th>sender</th><th>sender is</th>"
             "<th>type/code</th><th>reason</th><th>about</th><th>meaning</th></tr>"
         )
-        return Section(f"<table class='ik-table'>{head}{''.join(rows)}</table>")
+        note = (
+            f"<p>The first {max_rows} of {len(self.errors)} ICMP errors.</p>"
+            if len(self.errors) > max_rows
+            else ""
+        )
+        return Section(f"{note}<table class='ik-table'>{head}{''.join(rows)}</table>")
 
     def port(self) -> Section:
         """The port and the service it belongs to."""
@@ -350,6 +637,62 @@ class Story:
             "unreachable even when its web server is up."
         )
 
+    # -------------------------------------------------------------- figures
+    def _figure(self, draw: Any) -> None:
+        import matplotlib.pyplot as plt
+
+        from .report import show
+
+        fig, ax = plt.subplots(figsize=(10, 3.6), layout="constrained")
+        draw(ax)
+        show(fig)
+
+    def timeline(self) -> Section | None:
+        """Every DNS query and what came of it on one time axis (the capture's own
+        window, with the reported time when it is near)."""
+        from .plot import plot_timeline
+
+        if self.transactions.empty and self.errors.empty:
+            return self._p("There is no DNS query or ICMP error to draw on a timeline.")
+        self._figure(lambda ax: plot_timeline(self.df, ax=ax, reported_at=self.reported_on_axis))
+        return None
+
+    def latency(self) -> Section | None:
+        """Time from each query to its outcome (when any query had one)."""
+        from .plot import plot_latency
+
+        if self.transactions.empty or self.transactions["latency"].isna().all():
+            return self._p("No query drew a response or an error: there is no time to draw.")
+        self._figure(lambda ax: plot_latency(self.transactions, ax=ax))
+        return None
+
+    def icmp_figure(self) -> Section | None:
+        """The ICMP errors over time, by sender and reason (when there are any)."""
+        from .plot import plot_icmp_errors
+
+        if self.errors.empty:
+            return self._p("There is no ICMP error to draw.")
+        self._figure(lambda ax: plot_icmp_errors(self.df, ax=ax))
+        return None
+
+    def rate(self) -> Section | None:
+        """The packets a second to the DNS port, with the flood threshold."""
+        from .plot import plot_rate
+
+        d = self.diagnosis
+        if d.port is None:
+            return self._p("There is no DNS traffic: no rate to draw.")
+        self._figure(
+            lambda ax: plot_rate(
+                self.df,
+                ax=ax,
+                port=d.port or 53,
+                server=d.server,
+                threshold=d.facts.get("dos_threshold"),
+            )
+        )
+        return None
+
     # -------------------------------------------------------------- part 2
     def evidence(self) -> Section:
         """What the capture shows, query by query."""
@@ -367,9 +710,14 @@ class Story:
             )
             if n
         )
-        retries = f" Retries: {esc(d.facts['retries'])}." if d.facts.get("retries") else ""
+        retries = (
+            f" Retries, queries that asked a failed question again: {esc(d.facts['retries'])}."
+            if d.facts.get("retries")
+            else ""
+        )
         return self._p(
-            f"Tcpdump captured {len(self.df)} packets. Of {d.facts['queries']} DNS queries to "
+            f"The capture holds {len(self.df)} packets. Of "
+            f"{_plural(int(d.facts['queries']), 'DNS query', 'DNS queries')} to "
             f"{esc(d.server)} port {esc(d.port)}, {counts}.{retries}",
             f"How the service fails: <b>{esc(d.failure)}</b>.",
         )
@@ -385,7 +733,7 @@ class Story:
             cite = f" <span class='ik-lines'>({where})</span>" if where else ""
             items.append(
                 f"<li class='ik-{_CONFIDENCE_CLASS[h.confidence]}'>"
-                f"<b>{esc(h.cause.replace('_', ' '))}</b>: <i>{esc(h.confidence)}</i>"
+                f"<b>{esc(_cap(CAUSE_LABELS[h.cause]))}</b>: <i>{esc(h.confidence)}</i>"
                 f"{_explains(h)}. {esc(h.sentence)}{cite}</li>"
             )
         if not items:
@@ -393,39 +741,31 @@ class Story:
         return Section(f"<ul class='ik-hypotheses'>{''.join(items)}</ul>")
 
     def conclusion(self) -> Section:
-        """The cause, how sure, what rules out the others."""
+        """The cause, how sure, and what the capture leaves open (each cause's own
+        evidence is in its section above)."""
         d = self.diagnosis
         if d.cause == "inconclusive":
             return self._p(f"<b>Inconclusive.</b> {esc(d.summary)}")
         top = d.hypothesis(d.cause)
         sure = CONFIDENCE[top.confidence]
-        others = [h for h in d.hypotheses if h.cause != d.cause]
-        ruled = "".join(
-            f"<li>{esc(h.cause.replace('_', ' '))}: {esc(h.sentence)}</li>"
-            for h in others
-            if h.confidence == "ruled out"
-        )
-        open_ = "".join(
-            f"<li>{esc(h.cause.replace('_', ' '))} ({esc(h.confidence)}): {esc(h.sentence)}</li>"
-            for h in others
-            if h.confidence != "ruled out"
-        )
-        caveats = "".join(f"<li>{esc(c)}</li>" for c in d.caveats)
+        open_ = [h for h in d.hypotheses if h.cause != d.cause and h.confidence != "ruled out"]
+        ruled = sum(1 for h in d.hypotheses if h.confidence == "ruled out")
         body = (
             f"<p class='ik-cause'>Cause: <b>{esc(d.cause_words)}</b> ({esc(sure)}).</p>"
-            f"<p>{esc(top.sentence)} "
-            f"<span class='ik-lines'>({_lines(self.df, top.records)})</span></p>"
+            f"<p>It rests on {_lines(self.df, top.records) or 'the counts above'}, weighed "
+            "above against every other cause.</p>"
         )
-        if caveats:
-            body += f"<p>Caveats:</p><ul>{caveats}</ul>"
-        if ruled:
-            body += f"<p>Ruled out:</p><ul>{ruled}</ul>"
         if open_:
-            body += f"<p>Still possible, and how to tell:</p><ul>{open_}</ul>"
+            names = "; ".join(f"{esc(CAUSE_LABELS[h.cause])} ({esc(h.confidence)})" for h in open_)
+            body += (
+                f"<p>The capture cannot rule out: {names}. The sections above say what "
+                "would tell them apart, and the next steps check it.</p>"
+            )
+        if ruled:
+            body += f"<p>{_plural(ruled, 'other cause is', 'other causes are')} ruled out.</p>"
         return Section(body)
 
-    def next_steps(self) -> Section:
-        """What the engineers should do next."""
+    def _steps(self) -> list[str]:
         d = self.diagnosis
         senders = sorted(set(self.errors["sender"].dropna())) or [d.server or "the path"]
         fill = {
@@ -434,16 +774,25 @@ class Story:
             "proto": esc((d.protocol or "udp").upper()),
             "senders": esc(", ".join(senders)),
         }
-        steps = "".join(f"<li>{step.format(**fill)}</li>" for step in NEXT_STEPS[d.cause])
+        return [step.format(**fill) for step in NEXT_STEPS[d.cause]]
+
+    def next_steps(self) -> Section:
+        """What the engineers should do next."""
+        steps = "".join(f"<li>{step}</li>" for step in self._steps())
         return Section(f"<ol>{steps}</ol>")
 
-    def evidence_lines(self) -> Section:
-        """The log lines behind the conclusion, exactly as captured."""
+    def evidence_lines(self, max_lines: int = 50) -> Section:
+        """The input lines behind the conclusion, exactly as captured, numbered as the
+        input numbers them (line, or frame)."""
         records = self.diagnosis.evidence_records
         if not records:
             return self._p("No evidence lines: nothing to cite.")
-        rows = self.df.loc[self.df["record"].isin(records), ["line", "raw"]]
-        body = "\n".join(f"{int(line):>6}  {raw}" for line, raw in rows.itertuples(index=False))
+        column, heading = self._input_column()
+        rows = self.df.loc[self.df["record"].isin(records), [column, "raw"]].head(max_lines)
+        body = "\n".join(
+            f"{heading} {int(n) if pd.notna(n) else '?':>6}  {raw}"
+            for n, raw in rows.itertuples(index=False)
+        )
         count = self.diagnosis.hypothesis(self.diagnosis.cause).evidence_count
         note = f"<p>{len(rows)} of {count} evidence records shown.</p>" if count > len(rows) else ""
         return Section(f"{note}<pre class='ik-evidence'>{esc(body)}</pre>")

@@ -1,7 +1,10 @@
-"""Write the notebooks in notebooks/ and execute them on the seed's log.
+"""Write the notebooks and execute them on the seed's log.
 
-The notebooks are committed executed, so nbval can re-run them and compare outputs;
-this script is how they are made (``make notebooks``). Volatile metadata (papermill's
+The clean notebooks, with neutral parameters, go into the package
+(``incidentkit/notebooks/``): ``incidentkit report`` runs them wherever the package is
+installed. Each is then executed by papermill with the seed's incident as parameters into
+``notebooks/``, committed executed so nbval can re-run them and compare outputs; this
+script is how both are made (``make notebooks``). Volatile metadata (papermill's
 timings and paths) is stripped so the files hold nothing of the machine that ran them.
 
 Usage: python scripts/build_notebooks.py
@@ -15,37 +18,53 @@ import nbformat
 import papermill
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from incidentkit.report import KERNEL_QUIET
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+PACKAGED = ROOT / "incidentkit" / "notebooks"  # the clean notebooks the package ships
 
 PARAMETERS = """\
-log_path: str = "../data/yummyrecipesforme_dns_icmp.log"  # tcpdump text log (plain or .gz)
+log_path: str = ""  # the capture: a tcpdump text log (plain or .gz); required
 capture_date: str = ""  # day of the capture, YYYY-MM-DD; "" when the log does not say
-site_domain: str = "yummyrecipesforme.com"  # the site users could not reach
+site_domain: str = ""  # the site users could not reach; "" when not given
 expected_address: str = ""  # the address the site should resolve to; "" when unknown
 dns_server: str = ""  # the DNS server to judge; "" finds every one in the capture
-reported_at: str = "13:24"  # when the incident was reported (a time of day, or date and time)
-symptom: str = "destination port unreachable"  # the error users reported
-analyst: str = "Security analyst"  # who writes this report
-organisation: str = "IT consulting services"  # on whose behalf
+reported_at: str = ""  # when the incident was reported (a time of day, or date and time)
+symptom: str = ""  # the error users reported, in their words
+analyst: str = ""  # who writes this report
+organisation: str = ""  # on whose behalf
 dos_threshold: float = 0.0  # new queries a second that make a flood; 0 derives it from the capture
 ddos_min_sources: int = 10  # from this many source addresses a flood is a distributed one
 """
 
+#: The seed's incident, passed to the committed example report (and by ``make report``).
+SEED = {
+    "log_path": "../data/yummyrecipesforme_dns_icmp.log",
+    "site_domain": "yummyrecipesforme.com",
+    "reported_at": "1:24 PM",
+    "symptom": "destination port unreachable",
+}
+
 SETUP = """\
-import matplotlib.pyplot as plt
 from pathlib import Path
 
 import incidentkit as ik
 
+if not log_path:
+    raise ValueError("set the parameter log_path to the capture to report on")
 df = ik.read_tcpdump(log_path, date=capture_date or None)
 diagnosis = ik.diagnose(df, server=dns_server or None, domain=site_domain or None,
                         expected_address=expected_address or None,
                         dos_threshold=dos_threshold or None, ddos_min_sources=ddos_min_sources)
 transactions = ik.dns_transactions(df)
-story = ik.Story(df, diagnosis, transactions, reported_at=reported_at, symptom=symptom,
-                 site=site_domain)
-story.header(analyst, organisation, Path(log_path).name)"""
+story = ik.Story(df, diagnosis, transactions, reported_at=reported_at or None,
+                 symptom=symptom, site=site_domain or None, capture=Path(log_path).name,
+                 analyst=analyst, organisation=organisation)
+story.front()"""
+
+
+KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
 def figure(call: str) -> str:
@@ -55,15 +74,13 @@ def figure(call: str) -> str:
 def report() -> nbformat.NotebookNode:
     md, code = new_markdown_cell, new_code_cell
     cells = [
-        md(
-            "# Follow-up report: a network incident\n\n"
-            "This report follows the incident from the users' complaint to its cause. "
-            "Every statement about the incident below is computed from the packet capture "
-            "named in the parameters and cites the log lines it rests on."
-        ),
         code(PARAMETERS, metadata={"tags": ["parameters"]}),
-        md("## The incident at a glance"),
         code(SETUP),
+        md(
+            "This report follows the incident from the users' complaint to its cause. "
+            "Every statement about the incident below is computed from the capture named "
+            "above and cites the input lines (or frames) it rests on."
+        ),
         md("## Part 1: problem summary\n\nWhat was reported, and what the capture shows of it."),
         md(
             "### 1. When the incident was reported\n\nWhen did users report the problem, "
@@ -85,7 +102,7 @@ def report() -> nbformat.NotebookNode:
             "time axis."
         ),
         code("story.icmp()"),
-        code(figure("ik.plot_timeline(df, ax=ax, reported_at=ik.reported_time(df, reported_at))")),
+        code("story.timeline()"),
         md(
             "### 5. The port and its service\n\nWhich port the failing traffic went to, "
             "and which service listens there."
@@ -98,11 +115,12 @@ def report() -> nbformat.NotebookNode:
         ),
         md(
             "### 1. The capture's evidence\n\nEvery DNS query, the attempt it was, and "
-            "what came of it."
+            "what came of it; the clients that asked the most."
         ),
         code("story.evidence()"),
+        code("story.top_talkers()"),
         code("story.transactions_table()"),
-        code(figure("ik.plot_latency(transactions, ax=ax)")),
+        code("story.latency()"),
         md(
             "### 2. Is the DNS server down, or is its port blocked by a firewall?\n\n"
             "An error sent by the server itself shows the host is up; errors from a router, "
@@ -111,7 +129,7 @@ def report() -> nbformat.NotebookNode:
             "gone."
         ),
         code('story.hypotheses("service_down", "host_down", "firewall")'),
-        code(figure("ik.plot_icmp_errors(df, ax=ax)")),
+        code("story.icmp_figure()"),
         md(
             "### 3. Is there a flood of traffic to the DNS port?\n\nA denial of service "
             "shows as a rate of new queries far above the capture's own baseline, from one "
@@ -119,12 +137,7 @@ def report() -> nbformat.NotebookNode:
             "they ask the same questions again, and retries do not count."
         ),
         code('story.hypotheses("dos")'),
-        code(
-            figure(
-                "ik.plot_rate(df, ax=ax, port=diagnosis.port or 53, server=diagnosis.server,\n"
-                '             threshold=diagnosis.facts.get("dos_threshold"))'
-            )
-        ),
+        code("story.rate()"),
         md(
             "### 4. Is the DNS server misconfigured?\n\nIf the server answers, its answers "
             "show a misconfiguration: refusals, server failures, a missing name or address, "
@@ -134,13 +147,13 @@ def report() -> nbformat.NotebookNode:
         ),
         code('story.hypotheses("misconfiguration", "slow_server", "none")'),
         md(
-            "### 5. Conclusion\n\nThe cause, how sure the capture makes it, and what rules "
-            "out the others."
+            "### 5. Conclusion\n\nThe cause, how sure the capture makes it, and what it "
+            "leaves open."
         ),
         code("story.conclusion()"),
         md("## Next steps for the engineers"),
         code("story.next_steps()"),
-        md("## Evidence\n\nThe log lines behind the conclusion, exactly as captured."),
+        md("## Evidence\n\nThe input lines behind the conclusion, exactly as captured."),
         code("story.evidence_lines()"),
     ]
     nb = new_notebook(cells=cells)
@@ -157,7 +170,7 @@ def explore() -> nbformat.NotebookNode:
             "`dns_incident_report.ipynb`."
         ),
         code(
-            'log_path: str = "../data/yummyrecipesforme_dns_icmp.log"  # tcpdump text log\n'
+            'log_path: str = ""  # the capture: a tcpdump text log (plain or .gz); required\n'
             'capture_date: str = ""  # YYYY-MM-DD, for logs that print only times',
             metadata={"tags": ["parameters"]},
         ),
@@ -190,23 +203,32 @@ def strip(path: Path) -> None:
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
-    nb.metadata["kernelspec"] = {
-        "display_name": "Python 3",
-        "language": "python",
-        "name": "python3",
-    }
+    nb.metadata["kernelspec"] = KERNEL
     nbformat.write(nb, str(path))
 
 
 def main() -> None:
-    for name, build in (("dns_incident_report.ipynb", report), ("explore.ipynb", explore)):
-        path = NOTEBOOKS / name
-        nbformat.write(build(), str(path))
+    PACKAGED.mkdir(exist_ok=True)
+    for name, build, parameters in (
+        ("dns_incident_report.ipynb", report, SEED),
+        ("explore.ipynb", explore, {"log_path": SEED["log_path"]}),
+    ):
+        clean, path = PACKAGED / name, NOTEBOOKS / name
+        nb = build()
+        nb.metadata["kernelspec"] = KERNEL
+        nb.metadata["language_info"] = {"name": "python"}
+        nbformat.write(nb, str(clean))
         papermill.execute_notebook(
-            str(path), str(path), kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False
+            str(clean),
+            str(path),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(NOTEBOOKS),
+            progress_bar=False,
+            extra_arguments=KERNEL_QUIET,
         )
         strip(path)
-        print(path.relative_to(ROOT))
+        print(clean.relative_to(ROOT), "->", path.relative_to(ROOT))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 from conftest import ROOT, SEED_LOG, rendering_path, scenario_manifest, tcpdump
 
@@ -27,8 +28,7 @@ CAUSE_WORDS = {
     "none": "worked: the queries were answered",
 }
 SECTIONS = [
-    "Follow-up report: a network incident",
-    "The incident at a glance",
+    "Follow-up report: yummyrecipesforme.com, 2026-11-24",
     "Part 1: problem summary",
     "1. When the incident was reported",
     "2. What users saw",
@@ -45,19 +45,33 @@ SECTIONS = [
     "Evidence",
 ]
 SHOTS = ROOT / "reports" / "screenshots"
+#: the seed's incident, as `make report` passes it
+SEED_FACTS = {
+    "site_domain": "yummyrecipesforme.com",
+    "reported_at": "1:24 PM",
+    "symptom": "destination port unreachable",
+}
+#: words of the seed's story that no other report may carry unless they are passed
+SEED_STORY = [
+    "13:24",
+    "1:24 PM",
+    "destination port unreachable",
+    "Security analyst",
+    "IT consulting",
+]
 
 
 @pytest.fixture(scope="module")
 def seed_report(tmp_path_factory):
     out = tmp_path_factory.mktemp("report") / "seed.html"
-    return ik.run_report(SEED_LOG, out, parameters={"capture_date": "2026-11-24"})
+    return ik.run_report(SEED_LOG, out, parameters={"capture_date": "2026-11-24", **SEED_FACTS})
 
 
 def test_seed_report_files(seed_report):
     html = seed_report.read_text()
     assert seed_report.with_suffix(".ipynb").exists()
     assert re.search(r"Cause: <b>the DNS service on 203\.0\.113\.2 is not running[^<]*</b>", html)
-    assert "<title>DNS incident follow-up report</title>" in html
+    assert "<title>Follow-up report: yummyrecipesforme.com, 2026-11-24</title>" in html
     # no code, nothing fetched from a network, figures embedded
     assert "hl-ipython3" not in html and "import incidentkit" not in html
     assert not re.search(r"""(?:src|href)=["']https?://""", html)
@@ -82,7 +96,21 @@ def test_report_names_each_scenarios_cause(row, tmp_path):
     html = out.read_text()
     cause = re.search(r"Cause: <b>([^<]*)</b>", html)
     assert cause and CAUSE_WORDS[row["expected_cause"]] in cause.group(1), row["scenario"]
-    assert "Finding: <b>" in html
+    # the first screen says it too, in the summary box, with its confidence in words
+    box = re.search(r"<div class=[\"']ik-summary[\"']>(.*?)</div>", html, re.S)
+    assert box, row["scenario"]
+    summary = box.group(1)
+    assert CAUSE_WORDS[row["expected_cause"]].lower() in summary.lower(), row["scenario"]
+    assert re.search(r"<th>Confidence</th><td>(Certain|Likely|Possible)", summary)
+    # nothing of the seed's story in a report on another capture
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert [w for w in SEED_STORY if w in text] == [], row["scenario"]
+    # (the scenarios ask for the seed's site, but no site was given: the title names none)
+    assert re.search(r"<h1[^>]*>Follow-up report: DNS on [^<]*, date unknown</h1>", html)
+    assert "<th>Site</th>" not in html
+    # prose carries no microseconds (tables keep them)
+    paragraphs = " ".join(re.findall(r"<p[^>]*>(.*?)</p>", html, re.S))
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d{6}", paragraphs), row["scenario"]
 
 
 def test_failure_names_the_section_and_leaves_no_html(tmp_path):
@@ -135,6 +163,7 @@ def test_cli_report(tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no kernel warning in the user's terminal
     assert "A. Analyst" in out.read_text()
     assert "a flood needs 50)" in out.read_text()
 
@@ -149,7 +178,7 @@ def open_in_browser(html_path: Path, shot: Path):
 
 def test_report_in_chromium(seed_report):
     facts, dialogs, errors, requests = open_in_browser(seed_report, SHOTS / "seed-report.png")
-    assert facts["title"] == "DNS incident follow-up report"
+    assert facts["title"] == "Follow-up report: yummyrecipesforme.com, 2026-11-24"
     assert facts["headings"] == SECTIONS
     assert len(facts["images"]) == 4
     assert all(img["w"] > 0 and img["complete"] for img in facts["images"])
@@ -201,3 +230,85 @@ def test_make_report_target_writes_the_seed_report():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert out.exists() and "is not running" in out.read_text()
+
+
+# ------------------------------------------------------------------ the first screen
+def test_the_summary_box_comes_first_and_each_finding_once(seed_report):
+    html = seed_report.read_text()
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    box = re.search(r"<div class=[\"']ik-summary[\"']>(.*?)</div>", html, re.S)
+    assert box and html.index("ik-summary") < html.index("Part 1: problem summary")
+    rows = re.findall(r"<th>([^<]+)</th>", box.group(1))
+    assert rows == ["What failed", "Impact", "Cause", "Confidence", "Ruled out", "Next step"]
+    summary = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", box.group(1)))
+    assert (
+        "DNS lookups of yummyrecipesforme.com sent to the DNS server 203.0.113.2 "
+        "(UDP port 53) failed" in summary
+    )
+    assert "3 of 3 DNS queries to 203.0.113.2 failed, from 1 client (192.51.100.15)" in summary
+    assert "The DNS service on 203.0.113.2 is not running" in summary
+    assert "service_down" not in text  # machine names stay in the JSON
+    # the service-down finding is said once, where it is weighed
+    assert text.count("all 3 queries drew ICMP port unreachable from 203.0.113.2 itself") == 1
+
+
+def test_a_report_time_far_from_the_capture_is_a_caveat():
+    df = ik.read_tcpdump(SEED_LOG)
+    d = ik.diagnose(df)
+    tx = ik.dns_transactions(df)
+    far = ik.Story(df, d, tx, reported_at="9:00 AM")
+    assert far.reported_on_axis is None  # the figures keep to the capture's window
+    assert "reported 4 h 24 min before the capture starts" in str(far.summary())
+    near = ik.Story(df, d, tx, reported_at="1:24 PM")
+    assert near.reported_on_axis == pd.Timestamp("1970-01-01 13:24:00")
+    assert "before the capture starts" not in str(near.summary())
+    assert ik.Story(df, d, tx).report_gap is None
+
+
+def test_the_package_ships_the_notebooks_the_repository_runs():
+    # notebooks/ holds the package's notebooks executed on the seed's incident
+    for name in ("dns_incident_report.ipynb", "explore.ipynb"):
+        clean = nbformat.read(str(ik.report.NOTEBOOKS / name), as_version=4)
+        executed = nbformat.read(str(ROOT / "notebooks" / name), as_version=4)
+        ran = [c for c in executed.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+        assert [(c.cell_type, c.source) for c in ran] == [
+            (c.cell_type, c.source) for c in clean.cells
+        ], name
+        assert all(not c.get("outputs") for c in clean.cells if c.cell_type == "code")
+    params = ik.report.notebook_parameters()
+    assert {p["default"] for n, p in params.items() if p["type"] == "str"} == {'""'}
+
+
+def test_report_help_lists_the_notebooks_parameters():
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "incidentkit.cli", "report", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    nb = nbformat.read(str(ik.report.DEFAULT_NOTEBOOK), as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    for line in cell.source.splitlines():
+        name, comment = line.split(":")[0], line.split("#", 1)[1].strip()
+        if name == "log_path":
+            continue
+        assert re.search(rf"^  {name} \(\w+, default .+\)$", result.stdout, re.M), name
+        assert comment in result.stdout, name
+    assert "NAME.pdf" in result.stdout
+
+
+def test_math_markup_in_a_host_name_is_text(tmp_path):
+    # a name-resolving log: the server's name holds matplotlib math markup
+    log = tmp_path / "named.log"
+    log.write_text(SEED_LOG.read_text().replace("203.0.113.2", r"ns$\foo$.example"))
+    out = ik.run_report(log, tmp_path / "named.html")
+    html = out.read_text()
+    assert r"ns$\foo$.example" in html
+    assert html.count('src="data:image/png;base64,') == 4
+    facts, dialogs, errors, _ = open_in_browser(out, SHOTS / "math-name-report.png")
+    assert dialogs == [] and errors == []
+    assert r"ns$\foo$.example" in facts["text"]
