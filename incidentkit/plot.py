@@ -13,6 +13,7 @@ from typing import Any, Final, Literal, ParamSpec
 
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -81,9 +82,20 @@ def _time_axis(ax: Axes, times: pd.Series) -> None:
     """Readable time ticks: time of day for short captures, dates for long ones."""
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    # a time-only log is dated 1970-01-01 by the reader: do not print that date
+    # a time-only log is dated 1970-01-01 by the reader: do not print that date, and
+    # print every tick as a whole time of day (a concise "30" means nothing without the
+    # date and minute it would be offset from)
     dated = bool(len(times)) and int(pd.Timestamp(times.min()).year) != 1970
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=dated))
+    if dated:
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=True))
+    else:
+        span = (times.max() - times.min()).total_seconds() if len(times) else 0.0
+        fmt = "%H:%M:%S.%f" if span < 10 else ("%H:%M:%S" if span < 7200 else "%H:%M")
+        ax.xaxis.set_major_formatter(
+            mticker.FuncFormatter(
+                lambda x, _pos: mdates.num2date(x).strftime(fmt)[: -3 if "%f" in fmt else None]
+            )
+        )
     tz = getattr(times.dt, "tz", None) if len(times) else None
     ax.set_xlabel(f"time ({tz})" if tz is not None else "time (as the log prints it)")
 

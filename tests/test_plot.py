@@ -142,3 +142,47 @@ def test_time_zone_aware_times_draw():
     df = ik.read_tcpdump(rendering_path("service_down", "nn-tttt"), tz="UTC")
     ax = plot_timeline(df, reported_at=pd.Timestamp("2026-11-24 14:49"))
     assert ax.get_xlabel() == "time (UTC)"
+
+
+def _tick_texts(ax):
+    ax.figure.canvas.draw()
+    return [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+
+
+def test_time_ticks_of_a_log_without_dates_are_whole_times():
+    # tcpdump's default style prints the time of day only: each tick says which time
+    flood = ik.read_tcpdump(rendering_path("dos", "n"))
+    for draw in (lambda ax: plot_rate(flood, ax=ax), lambda ax: plot_timeline(flood, ax=ax)):
+        fig, ax = plt.subplots()
+        draw(ax)
+        ticks = _tick_texts(ax)
+        assert ticks and all(pd.Timestamp(t).year for t in ticks), ticks
+        assert all(len(t.split(":")) == 3 for t in ticks), ticks  # HH:MM:SS, not "30"
+        plt.close(fig)
+    seed = ik.read_tcpdump(SEED_LOG)  # four minutes: to the second
+    fig, ax = plt.subplots()
+    plot_timeline(seed, ax=ax)
+    assert "13:25:00" in _tick_texts(ax)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["ns$\\foo$.example", "$x^2$", "a$b", "$$"])
+def test_text_from_the_log_is_never_math(tmp_path, name):
+    log = tmp_path / "named.log"
+    log.write_text(SEED_LOG.read_text().replace("203.0.113.2", name))
+    df = ik.read_tcpdump(log)
+    tx = ik.dns_transactions(df)
+    draws = {
+        "timeline": lambda ax: plot_timeline(df, ax=ax),
+        "latency": lambda ax: plot_latency(tx, ax=ax),
+        "icmp": lambda ax: plot_icmp_errors(df, ax=ax),
+        "rate": lambda ax: plot_rate(df, ax=ax, server=name),
+    }
+    for figure, draw in draws.items():
+        fig, ax = plt.subplots()
+        draw(ax)
+        fig.savefig(tmp_path / f"{figure}.png")  # (mathtext raised here on "$\\foo$")
+        shown = [t.get_text() for t in fig.findobj(plt.Text)]
+        if figure in ("timeline", "icmp"):
+            assert any(name in t for t in shown), (figure, shown)
+        plt.close(fig)
