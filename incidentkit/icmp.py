@@ -210,10 +210,17 @@ def icmp_errors(df: pd.DataFrame) -> pd.DataFrame:
     1  203.0.113.2  port unreachable              True          53
     2  203.0.113.2  port unreachable              True          53
     """
-    rows = df.loc[is_error(df)]
+    columns = [
+        "record", "line", "time", "proto", "src", "dst", "icmp_type", "icmp_code",
+        "icmp_reason", "icmp_orig_proto", "icmp_orig_src", "icmp_orig_sport", "icmp_orig_dst",
+        "icmp_orig_dport", "icmp_orig_dns_id", "length",
+    ]  # fmt: skip
+    rows = df.loc[is_error(df).to_numpy(), columns]  # (the columns it reads, not the raw text)
     dst = rows["icmp_orig_dst"]
     from_dst = (rows["src"] == dst).astype("boolean").mask(dst.isna())
-    meaning = rows["icmp_reason"].map(lambda r: MEANINGS.get(r, r) if isinstance(r, str) else r)
+    codes, reasons = pd.factorize(rows["icmp_reason"])
+    meanings = [MEANINGS.get(r, r) for r in reasons]
+    meaning = pd.Series(pd.array([*meanings, None], dtype="string").take(codes), index=rows.index)
     out = pd.DataFrame(
         {
             "record": rows["record"].to_numpy(),
@@ -225,7 +232,7 @@ def icmp_errors(df: pd.DataFrame) -> pd.DataFrame:
             "type": rows["icmp_type"].array,
             "code": rows["icmp_code"].array,
             "reason": rows["icmp_reason"].array,
-            "meaning": pd.array(meaning.to_numpy(), dtype="string"),
+            "meaning": meaning.array,
             "from_destination": from_dst.array,
             "orig_proto": rows["icmp_orig_proto"].array,
             "orig_src": rows["icmp_orig_src"].array,

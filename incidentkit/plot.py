@@ -17,7 +17,7 @@ import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.text import Text
 
 from .dns import dns_transactions
@@ -132,70 +132,58 @@ def _nothing(ax: Axes, title: str, what: str, xlabel: str, ylabel: str) -> Axes:
 
 
 def _timeline_events(data: pd.DataFrame, tx: pd.DataFrame) -> pd.DataFrame:
-    servers = list(dict.fromkeys(tx["server"].dropna()))
-    frames = [
-        pd.DataFrame(
-            {
-                "time": tx["time"],
-                "row": "DNS query",
-                "server": tx["server"],
-                "record": tx["query_record"],
-            }
-        ),
-    ]
-    for outcome, row in (("answered", "DNS answer"), ("error", "DNS error response")):
-        part = tx.loc[tx["outcome"] == outcome]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "time": part["outcome_time"],
-                    "row": row,
-                    "server": part["server"],
-                    "record": part["outcome_record"],
-                }
-            )
-        )
-    silent = tx.loc[tx["outcome"] == "no_response"]
-    frames.append(
-        pd.DataFrame(
-            {
-                "time": silent["time"],
-                "row": "no response",
-                "server": silent["server"],
-                "record": silent["query_record"],
-            }
-        )
-    )
+    """One row per marker: ``time``, ``row`` and ``server`` (categories: the rows of
+    :data:`TIMELINE_ROWS`, the servers in the order they were first asked) and
+    ``record``."""
+    servers = [str(v) for v in pd.unique(tx["server"].dropna())]
+    lanes = servers or ["other"]
+    server = pd.Categorical(tx["server"], categories=lanes).codes.astype(np.int64)
+    outcome = tx["outcome"].to_numpy(dtype=object)
+    q_rec = tx["query_record"].to_numpy(dtype=np.int64)
+    o_rec = tx["outcome_record"].to_numpy(dtype=np.int64, na_value=-1)
+    times, rows, codes, records = [tx["time"]], [np.zeros(len(tx))], [server], [q_rec]
+
+    def add(when: pd.Series, row: str, lane: np.ndarray, record: np.ndarray) -> None:
+        times.append(when)
+        rows.append(np.full(len(lane), TIMELINE_ROWS.index(row)))
+        codes.append(lane)
+        records.append(record)
+
+    for kind, row in (("answered", "DNS answer"), ("error", "DNS error response")):
+        m = outcome == kind
+        add(tx["outcome_time"][m], row, server[m], o_rec[m])
+    m = outcome == "no_response"
+    add(tx["time"][m], "no response", server[m], q_rec[m])
     errors = icmp_errors(data)
+    e_rec = errors["record"].to_numpy(dtype=np.int64)
+    # an ICMP error that answers a query drawn is drawn with it, even when the rows given
+    # leave it out (transactions paired on a whole capture, drawn for some of its rows)
+    m = (outcome == "icmp_error") & ~np.isin(o_rec, e_rec)
+    add(tx["outcome_time"][m], "ICMP error", server[m], o_rec[m])
     if len(errors):
-        paired = dict(
-            zip(
-                tx["outcome_record"].dropna().astype(int),
-                tx.loc[tx["outcome_record"].notna(), "server"],
-                strict=True,
-            )
-        )
-        lane = [
-            paired.get(int(r), d if d in servers else None)
-            for r, d in zip(errors["record"], errors["orig_dst"], strict=True)
-        ]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "time": errors["time"],
-                    "row": "ICMP error",
-                    "server": lane,
-                    "record": errors["record"],
-                }
-            )
-        )
-    events = (
-        pd.concat([f for f in frames if len(f)], ignore_index=True)
-        if any(len(f) for f in frames)
-        else pd.DataFrame(columns=["time", "row", "server", "record"])
-    )
-    events["server"] = events["server"].fillna(servers[0] if servers else "other")
-    return events.dropna(subset=["time"])
+        # each error in the lane of the server whose query it answers, else of the server
+        # it quotes when that one is drawn, else the first lane
+        known = o_rec >= 0
+        at = pd.Index(o_rec[known]).get_indexer(e_rec)
+        quoted = pd.Categorical(errors["orig_dst"].astype(object), categories=lanes).codes
+        lane = np.where(at >= 0, server[known][np.maximum(at, 0)], quoted).astype(np.int64)
+        add(errors["time"], "ICMP error", np.maximum(lane, 0), e_rec)
+    events = pd.DataFrame(
+        {
+            "time": pd.concat([pd.Series(t).reset_index(drop=True) for t in times]),
+            "row": pd.Categorical.from_codes(
+                np.concatenate(rows).astype(np.int8),
+                dtype=pd.CategoricalDtype(list(TIMELINE_ROWS)),
+            ),
+            "server": pd.Categorical.from_codes(
+                np.maximum(np.concatenate(codes), 0), dtype=pd.CategoricalDtype(lanes)
+            ),
+            "record": np.concatenate(records),
+        }
+    ).reset_index(drop=True)
+    events = events.dropna(subset=["time"])
+    events["server"] = events["server"].cat.remove_unused_categories()
+    return events
 
 
 @_plain_text
@@ -207,6 +195,8 @@ def plot_timeline(
     max_events: int = 5000,
     freq: str | None = None,
     title: str = "DNS queries and what came of them",
+    transactions: pd.DataFrame | None = None,
+    nothing: str = "no DNS or ICMP error in the capture",
 ) -> Axes:
     """DNS queries, answers, error responses and ICMP errors on one time axis.
 
@@ -228,6 +218,12 @@ def plot_timeline(
         The interval when binning; chosen from the capture's span when not given.
     title : str
         The Axes title.
+    transactions : pandas.DataFrame, optional
+        The queries to draw, as :func:`incidentkit.dns_transactions` paired them (on a
+        whole capture, say, when ``data`` is some of its rows: each query keeps the
+        outcome it had there). By default ``data``'s own.
+    nothing : str
+        What the figure says when there is nothing to draw.
 
     Returns
     -------
@@ -242,18 +238,21 @@ def plot_timeline(
     ['DNS query (3)', 'ICMP error (3)']
     """
     ax = _axes(ax)
-    tx = dns_transactions(data)
+    tx = dns_transactions(data) if transactions is None else transactions
     events = _timeline_events(data, tx)
     if events.empty:
-        return _nothing(ax, title, "no DNS or ICMP error in the capture", "time", "event")
-    servers = list(dict.fromkeys(events["server"]))
+        return _nothing(ax, title, nothing, "time", "event")
+    server_codes = events["server"].cat.codes.to_numpy()
+    servers = [str(v) for v in events["server"].cat.categories]
     height = len(TIMELINE_ROWS) + 1
     ypos = {
         (s, r): (len(servers) - 1 - i) * height + (len(TIMELINE_ROWS) - 1 - j)
         for i, s in enumerate(servers)
         for j, r in enumerate(TIMELINE_ROWS)
     }
-    events["y"] = [ypos[(s, r)] for s, r in zip(events["server"], events["row"], strict=True)]
+    row_codes = events["row"].cat.codes.to_numpy()
+    events["server"] = np.asarray(servers, dtype=object)[server_codes]  # (plain names)
+    events["y"] = (len(servers) - 1 - server_codes) * height + (len(TIMELINE_ROWS) - 1 - row_codes)
     binned = len(events) > max_events
     if binned:
         span = events["time"].max() - events["time"].min()
@@ -271,17 +270,30 @@ def plot_timeline(
             # log scale within each row, so one lookup still shows beside a flood
             heights = 0.1 + 0.7 * np.log1p(part.to_numpy()) / np.log1p(top)
             bottoms = np.array([ypos[(s, row)] for s in srv]) - 0.4
-            ax.bar(
-                part.index.get_level_values(2),
-                heights,
-                bottom=bottoms,
-                width=width,
-                align="edge",
-                color=_STYLE[row]["color"],
-                alpha=0.8,
-                label=f"{row} ({int(part.sum())})",
-                gid=f"incidentkit:timeline:{row}",
+            # one collection of rectangles per row (a patch per bar is slow to draw)
+            x0 = mdates.date2num(part.index.get_level_values(2))
+            x1 = x0 + width
+            top_y = bottoms + heights
+            verts = np.stack(
+                [
+                    np.column_stack([x0, bottoms]),
+                    np.column_stack([x0, top_y]),
+                    np.column_stack([x1, top_y]),
+                    np.column_stack([x1, bottoms]),
+                ],
+                axis=1,
             )
+            ax.add_collection(
+                PolyCollection(
+                    list(verts),
+                    facecolors=_STYLE[row]["color"],
+                    edgecolors="none",
+                    alpha=0.8,
+                    label=f"{row} ({int(part.sum())})",
+                    gid=f"incidentkit:timeline:{row}",
+                )
+            )
+        ax.autoscale_view()
         ax.set_title(f"{title} (counts per {_label(step)}, bar height log-scaled per row)")
     else:
         segments = []

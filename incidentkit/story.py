@@ -661,7 +661,9 @@ class Story:
         """Time from each query to its outcome (when any query had one)."""
         from .plot import plot_latency
 
-        if self.transactions.empty or self.transactions["latency"].isna().all():
+        if self.transactions.empty:  # (the section has said so)
+            return Section("")
+        if self.transactions["latency"].isna().all():
             return self._p("No query drew a response or an error: there is no time to draw.")
         self._figure(lambda ax: plot_latency(self.transactions, ax=ax))
         return None
@@ -671,7 +673,7 @@ class Story:
         from .plot import plot_icmp_errors
 
         if self.errors.empty:
-            return self._p("There is no ICMP error to draw.")
+            return Section("") if self.transactions.empty else self._p("There is no ICMP error.")
         self._figure(lambda ax: plot_icmp_errors(self.df, ax=ax))
         return None
 
@@ -680,8 +682,8 @@ class Story:
         from .plot import plot_rate
 
         d = self.diagnosis
-        if d.port is None:
-            return self._p("There is no DNS traffic: no rate to draw.")
+        if d.port is None:  # (no DNS traffic: the section has said so)
+            return Section("")
         self._figure(
             lambda ax: plot_rate(
                 self.df,

@@ -9,14 +9,26 @@ from typing import Any
 
 import ipywidgets as widgets
 import matplotlib
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from .dns import OUTCOMES, dns_transactions
-from .plot import plot_timeline
+from .icmp import is_error
+from .plot import _nothing, plot_timeline
 
 _ALL = "(all)"
 _TABLE_COLUMNS = ["record", "line", "time", "proto", "src", "sport", "dst", "dport", "info"]
+
+
+_CSS = """<style>
+.ik-explorer-table table { border-collapse: collapse; font-size: 90%; }
+.ik-explorer-table th, .ik-explorer-table td { text-align: left !important;
+  padding: 1px 8px; white-space: nowrap; vertical-align: top; }
+.ik-explorer-table th { border-bottom: 1px solid #999; }
+.ik-explorer-table td.ik-info { white-space: normal; }
+</style>"""
+_INVALID = "2px solid #d62728"
 
 
 class Explorer(widgets.VBox):
@@ -24,7 +36,12 @@ class Explorer(widgets.VBox):
 
     Build it with :func:`explore`. Its state is public so notebooks and tests can drive
     it: the filter widgets (``protocol``, ``host``, ``port``, ``name``, ``outcome``,
-    ``time_range``), ``filtered`` (the matching rows), ``figure`` and ``table``.
+    ``time_range``), ``filtered`` (the matching rows), ``shown_transactions`` (the
+    queries the timeline draws), ``figure`` and ``table``.
+
+    The queries are paired with their outcomes once, on the whole capture; the filters
+    choose which rows and queries to show and never change an outcome. A query is shown
+    when its own packet or the packet that answered it matches the filters.
     """
 
     def __init__(
@@ -42,10 +59,16 @@ class Explorer(widgets.VBox):
     ) -> None:
         self.df = df
         self.transactions = dns_transactions(df)
+        self.shown_transactions = self.transactions
+        self._q_rec = self.transactions["query_record"].to_numpy(dtype=np.int64)
+        self._o_rec = self.transactions["outcome_record"].to_numpy(dtype=np.int64, na_value=-1)
+        self._records = df["record"].to_numpy(dtype=np.int64)
         self.max_rows = max_rows
         self.debounce = debounce
         self._timer: threading.Timer | None = None
-        self.filtered = df
+        self._keep = np.ones(len(df), dtype=bool)
+        self._filtered: pd.DataFrame | None = df
+        self._errors = is_error(df).to_numpy()
         self.figure = Figure(figsize=(10, 3.6), layout="constrained")
         self.ax = self.figure.add_subplot()
 
@@ -60,6 +83,7 @@ class Explorer(widgets.VBox):
         self.port = widgets.Text(
             value="" if port is None else str(port), placeholder="any port", description="port"
         )
+        self.port_error = widgets.HTML()
         self.name = widgets.Text(
             value=name or "", placeholder="DNS name contains", description="DNS name"
         )
@@ -67,6 +91,8 @@ class Explorer(widgets.VBox):
             options=[_ALL, *OUTCOMES], value=outcome or _ALL, description="outcome"
         )
         times = df["time"].dropna()
+        self.dated = bool(len(times)) and int(times.min().year) != 1970
+        self.date = widgets.HTML(self._date_text(times))
         if len(times):
             marks = pd.date_range(times.min(), times.max(), periods=min(steps, max(2, len(times))))
             options = [(f"{t:%H:%M:%S.%f}"[:-3], t) for t in marks]
@@ -74,13 +100,21 @@ class Explorer(widgets.VBox):
                 options=options,
                 index=(0, len(options) - 1),
                 description="time",
-                layout=widgets.Layout(width="95%"),
+                readout=False,  # (the chosen window is written out beside it, unclipped)
+                layout=widgets.Layout(width="60%"),
             )
         else:
             self.time_range = widgets.SelectionRangeSlider(
-                options=[("no times", 0)], index=(0, 0), description="time", disabled=True
+                options=[("no times", 0)],
+                index=(0, 0),
+                description="time",
+                disabled=True,
+                readout=False,
             )
-        self.image = widgets.Image(format="png")
+        self.window = widgets.HTML()
+        self.image = widgets.Image(
+            format="png", layout=widgets.Layout(max_width="100%", height="auto")
+        )
         self.count = widgets.HTML()
         self.table = widgets.HTML()
         controls = [self.protocol, self.host, self.port, self.name, self.outcome]
@@ -89,8 +123,10 @@ class Explorer(widgets.VBox):
         super().__init__(
             [
                 widgets.HBox(controls[:3]),
+                self.port_error,
                 widgets.HBox(controls[3:]),
-                self.time_range,
+                widgets.HBox([self.time_range, self.window]),
+                self.date,
                 self.image,
                 self.count,
                 self.table,
@@ -98,34 +134,57 @@ class Explorer(widgets.VBox):
         )
         self.update()
 
+    @staticmethod
+    def _date_text(times: pd.Series) -> str:
+        if not len(times) or int(times.min().year) == 1970:
+            return "<i>date unknown</i> (the log prints times of day only)"
+        first, last = times.min().date(), times.max().date()
+        return f"date: {first}" + (f" to {last}" if last != first else "")
+
     # ---------------------------------------------------------------- filtering
+    def port_value(self) -> int | None:
+        """The port filter as a number; None when empty or not a port (the widget is
+        then marked)."""
+        text = self.port.value.strip()
+        valid = text == "" or (text.isdigit() and int(text) <= 65535)
+        self.port.layout.border = None if valid else _INVALID
+        self.port_error.value = (
+            ""
+            if valid
+            else f"<span style='color:#d62728'>port: {html.escape(text)} is not a port "
+            "(a number from 0 to 65535); not filtering by port</span>"
+        )
+        return int(text) if valid and text else None
+
     def mask(self) -> pd.Series:
         """Which rows of ``df`` match the filters now."""
         df = self.df
-        keep = pd.Series(True, index=df.index)
+        keep = np.ones(len(df), dtype=bool)
+
+        def where(condition: pd.Series) -> np.ndarray:
+            return condition.to_numpy(dtype=bool, na_value=False)
+
         if self.protocol.value != _ALL:
-            keep &= df["proto"] == self.protocol.value
+            keep &= where(df["proto"] == self.protocol.value)
         if self.host.value.strip():
             h = self.host.value.strip()
-            keep &= ((df["src"] == h) | (df["dst"] == h)).fillna(False)
-        if self.port.value.strip().isdigit():
-            p = int(self.port.value.strip())
-            keep &= ((df["sport"] == p) | (df["dport"] == p)).fillna(False)
+            keep &= where(df["src"] == h) | where(df["dst"] == h)
+        p = self.port_value()
+        if p is not None:
+            keep &= where(df["sport"] == p) | where(df["dport"] == p)
         if self.name.value.strip():
-            keep &= (
-                df["dns_qname"]
-                .str.contains(self.name.value.strip(), regex=False, case=False)
-                .fillna(False)
+            keep &= where(
+                df["dns_qname"].str.contains(self.name.value.strip(), regex=False, case=False)
             )
         if self.outcome.value != _ALL:
-            tx = self.transactions.loc[self.transactions["outcome"] == self.outcome.value]
-            records = {r for rs in tx["records"] for r in rs}
-            keep &= df["record"].isin(records)
+            chosen = (self.transactions["outcome"] == self.outcome.value).to_numpy()
+            records = np.concatenate([self._q_rec[chosen], self._o_rec[chosen]])
+            keep &= np.isin(self._records, records)
         if not self.time_range.disabled:
             lo, hi = self.time_range.value
             if (lo, hi) != (self.time_range.options[0][1], self.time_range.options[-1][1]):
-                keep &= (df["time"] >= lo) & (df["time"] <= hi)
-        return keep.fillna(False)
+                keep &= where((df["time"] >= lo) & (df["time"] <= hi))
+        return pd.Series(keep, index=df.index)
 
     def _changed(self, _change: Any) -> None:
         if self.debounce <= 0:
@@ -138,23 +197,61 @@ class Explorer(widgets.VBox):
 
     def update(self) -> None:
         """Apply the filters: redraw the timeline and refill the table."""
-        self.filtered = self.df.loc[self.mask()]
+        keep = self.mask().to_numpy()
+        self._keep, self._filtered = keep, None
+        rows = self._records[keep]
+        shown = np.isin(self._q_rec, rows) | np.isin(self._o_rec, rows)
+        if self.outcome.value != _ALL:
+            shown &= (self.transactions["outcome"] == self.outcome.value).to_numpy()
+        self.shown_transactions = self.transactions.loc[shown]
+        if not self.time_range.disabled:
+            lo, hi = self.time_range.value
+            self.window.value = f"from {lo:%H:%M:%S.%f}"[:-3] + f" to {hi:%H:%M:%S.%f}"[:-3]
         self.ax.clear()
-        plot_timeline(self.filtered, ax=self.ax)
+        matching = int(keep.sum())
+        if matching == 0:
+            _nothing(self.ax, "DNS queries and what came of them", "no rows match these filters",
+                     "time", "event")  # fmt: skip
+        else:
+            plot_timeline(
+                self.df.loc[keep & self._errors],  # (the rows it reads: the ICMP errors)
+                ax=self.ax,
+                transactions=self.shown_transactions,
+                nothing="no DNS query or ICMP error among the matching rows",
+            )
         buffer = io.BytesIO()
         with matplotlib.rc_context({"savefig.dpi": 80}):
             self.figure.savefig(buffer, format="png")
         self.image.value = buffer.getvalue()
-        shown = self.filtered.head(self.max_rows)
-        self.count.value = f"<b>{len(self.filtered)}</b> of {len(self.df)} rows match" + (
-            f"; the first {len(shown)} are shown" if len(shown) < len(self.filtered) else ""
+        head = self.df.iloc[np.flatnonzero(keep)[: self.max_rows]]
+        self.count.value = f"<b>{matching}</b> of {len(self.df)} rows match" + (
+            f"; the first {len(head)} are shown" if len(head) < matching else ""
         )
-        table = shown[_TABLE_COLUMNS].astype(object)
+        self.table.value = self._table(head)
+
+    def _table(self, head: pd.DataFrame) -> str:
+        if head.empty:
+            return ""
+        table = head[_TABLE_COLUMNS].astype(object)
+        # the date is said once, above; each row gives its time of day
+        table["time"] = [
+            "" if pd.isna(t) else (f"{t:%H:%M:%S.%f}" if not self.dated else f"{t}")
+            for t in head["time"]
+        ]
         table = table.where(table.notna(), "")
-        self.table.value = table.to_html(index=False, escape=True, border=0)
+        body = table.to_html(index=False, escape=True, border=0)
+        body = body.replace(' style="text-align: right;"', "")
+        return f"{_CSS}<div class='ik-explorer-table'>{body}</div>"
+
+    @property
+    def filtered(self) -> pd.DataFrame:
+        """The rows that match the filters now."""
+        if self._filtered is None:
+            self._filtered = self.df.loc[self._keep]
+        return self._filtered
 
     def __repr__(self) -> str:
-        return f"Explorer({len(self.filtered)} of {len(self.df)} rows)"
+        return f"Explorer({int(self._keep.sum())} of {len(self.df)} rows)"
 
     def _repr_html_(self) -> str:  # a static view where widgets do not render
         return html.escape(repr(self))

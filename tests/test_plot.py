@@ -70,8 +70,9 @@ def test_timeline_lanes_per_server():
 def test_timeline_bins_a_flood(flood):
     ax = plot_timeline(flood)
     assert "counts per" in ax.get_title()
-    bars = by_gid(ax, "incidentkit:timeline:DNS query")
-    assert len(bars) > 10 and all(0.1 <= b.get_height() <= 0.8 + 1e-9 for b in bars)
+    (bars,) = by_gid(ax, "incidentkit:timeline:DNS query")
+    heights = [p.get_extents().height for p in bars.get_paths()]
+    assert len(heights) > 10 and all(0.1 - 1e-9 <= h <= 0.8 + 1e-9 for h in heights)
     assert not by_gid(ax, "incidentkit:timeline:links")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "DNS query (20006)" in legend

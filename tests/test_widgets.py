@@ -8,6 +8,10 @@ from conftest import SEED_LOG, rendering_path
 import incidentkit as ik
 
 
+def body_rows(explorer):
+    return explorer.table.value.split("<tbody>")[1].count("<tr>")
+
+
 def plotted(explorer, series):
     for artist in explorer.ax.collections:
         if artist.get_gid() == f"incidentkit:timeline:{series}":
@@ -23,12 +27,14 @@ def seed_explorer():
 def test_each_filter_changes_table_and_plot(seed_explorer):
     ex = seed_explorer
     assert len(ex.filtered) == 6 and plotted(ex, "DNS query") == 3
-    assert ex.table.value.count("<tr>") == 6  # one per row (the header row has a style)
+    assert body_rows(ex) == 6
     assert "&lt;NA&gt;" not in ex.table.value
     png = ex.image.value
     ex.protocol.value = "icmp"
-    assert len(ex.filtered) == 3 and plotted(ex, "DNS query") == 0
+    # the ICMP rows, drawn with the queries they answer (paired on the whole capture)
+    assert len(ex.filtered) == 3 and plotted(ex, "DNS query") == 3
     assert plotted(ex, "ICMP error") == 3 and ex.image.value != png
+    assert "other" not in ex.ax.get_ylabel()
     ex.protocol.value = "(all)"
     ex.port.value = "52444"
     assert len(ex.filtered) == 3 and set(ex.filtered["proto"]) == {"udp"}
@@ -36,7 +42,8 @@ def test_each_filter_changes_table_and_plot(seed_explorer):
     ex.name.value = "yummy"
     assert len(ex.filtered) == 3
     ex.name.value = "nothing-like-it"
-    assert len(ex.filtered) == 0 and "nothing to show" in ex.ax.texts[0].get_text()
+    assert len(ex.filtered) == 0
+    assert ex.ax.texts[0].get_text() == "nothing to show: no rows match these filters"
     ex.name.value = ""
     ex.outcome.value = "icmp_error"
     assert len(ex.filtered) == 6
@@ -68,7 +75,7 @@ def test_flood_is_binned_and_the_table_is_cut():
     ex = ik.explore(ik.read_tcpdump(rendering_path("dos", "n")), debounce=0, max_rows=20)
     assert "counts per" in ex.ax.get_title()
     assert "the first 20 are shown" in ex.count.value
-    assert ex.table.value.count("<tr>") == 20
+    assert body_rows(ex) == 20
     ex.host.value = "198.51.100.100"
     assert 0 < len(ex.filtered) < 2000
     assert "counts per" not in ex.ax.get_title()
@@ -91,3 +98,74 @@ def test_debounce_redraws_once_after_quick_changes(seed_explorer):
         ex.protocol.value = value
     time.sleep(0.6)
     assert len(calls) == 1 and len(ex.filtered) == 3
+
+
+def legend(explorer):
+    return sorted(t.get_text() for t in explorer.ax.get_legend().get_texts())
+
+
+def outcomes_shown(explorer):
+    """query record -> outcome, for the queries the timeline draws."""
+    tx = explorer.shown_transactions
+    return dict(zip(tx["query_record"], tx["outcome"], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("log", "filters"),
+    [
+        (
+            "seed",
+            [("port", "53"), ("protocol", "udp"), ("protocol", "icmp"), ("host", "203.0.113.2")],
+        ),
+        ("dos", [("name", "yummy"), ("port", "53"), ("protocol", "udp"), ("outcome", "answered")]),
+        (
+            "firewall_drop",
+            [("outcome", "no_response"), ("port", "53"), ("name", "yummy"), ("protocol", "udp")],
+        ),
+    ],
+)
+def test_filtering_never_changes_an_outcome(log, filters):
+    df = ik.read_tcpdump(SEED_LOG if log == "seed" else rendering_path(log, "n"))
+    whole = ik.dns_transactions(df)
+    truth = dict(zip(whole["query_record"], whole["outcome"], strict=True))
+    ex = ik.explore(df, debounce=0)
+    for widget, value in filters:
+        getattr(ex, widget).value = value
+        shown = outcomes_shown(ex)
+        assert shown and all(truth[r] == o for r, o in shown.items()), (log, widget, value)
+        # a query shows when its own packet or the one that answered it matches
+        rows = set(ex.filtered["record"])
+        tx = ex.shown_transactions
+        assert all(
+            q in rows or (o == o and o in rows)
+            for q, o in zip(tx["query_record"], tx["outcome_record"], strict=True)
+        )
+        getattr(ex, widget).value = "(all)" if widget in ("protocol", "outcome") else ""
+
+
+def test_seed_legend_keeps_its_outcomes_under_a_port_filter():
+    ex = ik.explore(ik.read_tcpdump(SEED_LOG), debounce=0)
+    before = legend(ex)
+    ex.port.value = "53"
+    assert len(ex.filtered) == 3  # the queries: the ICMP errors carry no port
+    assert legend(ex) == before and "ICMP error (3)" in before
+    assert "no response" not in " ".join(legend(ex))
+
+
+def test_an_invalid_port_is_marked_at_the_widget_and_ignored():
+    ex = ik.explore(ik.read_tcpdump(SEED_LOG), debounce=0)
+    for bad in ("abc", "70000", "-1"):
+        ex.port.value = bad
+        assert ex.port.layout.border and "is not a port" in ex.port_error.value
+        assert len(ex.filtered) == 6
+    ex.port.value = "53"
+    assert not ex.port.layout.border and ex.port_error.value == ""
+
+
+def test_the_date_is_said_once():
+    undated = ik.explore(ik.read_tcpdump(SEED_LOG), debounce=0)
+    assert "date unknown" in undated.date.value
+    assert "1970" not in undated.table.value and "13:24:32.192571" in undated.table.value
+    dated = ik.explore(ik.read_tcpdump(SEED_LOG, date="2026-11-24"), debounce=0)
+    assert dated.date.value == "date: 2026-11-24"
+    assert "from 13:24:32.192 to 13:28:50.022" in dated.window.value
