@@ -14,6 +14,7 @@ from .plot import plot_icmp_errors, plot_latency, plot_rate, plot_timeline
 from .report import ReportError, reported_time, run_report, show
 from .schema import COLUMNS, PROTOCOLS
 from .story import Story
+from .text import describe, summarize
 from .traffic import traffic_rate
 from .widgets import Explorer, explore
 
@@ -31,6 +32,7 @@ __all__ = [
     "ReportError",
     "ServerJudgement",
     "Story",
+    "describe",
     "diagnose",
     "dns_transactions",
     "evidence",
@@ -45,6 +47,7 @@ __all__ = [
     "reported_time",
     "run_report",
     "show",
+    "summarize",
     "traffic_rate",
 ]
 __version__ = "0.1.0"

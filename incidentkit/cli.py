@@ -11,19 +11,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .diagnose import Diagnosis, diagnose
+from .diagnose import diagnose
 from .errors import IncidentkitError, ParseWarning
 from .parse import read_tcpdump
-
-#: inputs larger than this get a progress bar on stderr
-PROGRESS_ABOVE = 4 * 2**20
-
-
-def _big(path: Path) -> bool:
-    try:
-        return path.stat().st_size > PROGRESS_ABOVE
-    except OSError:
-        return False
+from .progress import large as _big
+from .text import describe, summarize
 
 
 class _ProgressBar:
@@ -48,66 +40,6 @@ class _ProgressBar:
     def done(self, rows: int) -> None:
         sys.stderr.write(f" {rows} rows\n")
         sys.stderr.flush()
-
-
-def summarize(df: pd.DataFrame) -> str:
-    """Return the text of ``incidentkit parse --summary`` for a parsed log.
-
-    Examples
-    --------
-    >>> from incidentkit import parse_tcpdump
-    >>> print(summarize(parse_tcpdump("")))  # doctest: +NORMALIZE_WHITESPACE
-    records: 0
-    unparsed lines: 0
-    """
-    lines = [f"records: {int((df['proto'] != 'unparsed').sum())}"]
-    counts = df["proto"].value_counts()
-    for proto, count in counts.items():
-        if count and proto != "unparsed":
-            lines.append(f"  {proto}: {count}")
-    times = df["time"].dropna()
-    if len(times):
-        span = times.max() - times.min()
-        lines.append(f"time span: {times.min()} .. {times.max()} ({span.total_seconds():.6f} s)")
-    unparsed = df.loc[df["proto"] == "unparsed", "line"]
-    shown = ", ".join(str(n) for n in unparsed.head(10))
-    more = "" if len(unparsed) <= 10 else ", ..."
-    lines.append(f"unparsed lines: {len(unparsed)}" + (f" (lines {shown}{more})" if shown else ""))
-    return "\n".join(lines)
-
-
-def describe(diagnosis: Diagnosis, df: pd.DataFrame) -> str:
-    """Return the text of ``incidentkit diagnose``: cause, ranked hypotheses, evidence lines."""
-    out = [
-        f"cause: {diagnosis.cause}",
-        f"confidence: {diagnosis.confidence}",
-        diagnosis.summary,
-    ]
-    out.extend(f"caveat: {c}" for c in diagnosis.caveats)
-    if diagnosis.facts.get("retries"):
-        out.append(f"retries: {diagnosis.facts['retries']}")
-    if diagnosis.hypotheses:
-        out.append("hypotheses:")
-        width = max(len(h.cause) for h in diagnosis.hypotheses)
-        for i, h in enumerate(diagnosis.hypotheses, 1):
-            out.append(f"  {i}. {h.cause:<{width}}  {h.confidence:<10} {h.sentence}")
-    for judged in diagnosis.servers:
-        if (judged.server, judged.port, judged.protocol) != (
-            diagnosis.server,
-            diagnosis.port,
-            diagnosis.protocol,
-        ):
-            where = f"{judged.server} {judged.protocol or ''} port {judged.port}".replace("  ", " ")
-            out.append(f"also judged: {where}: {judged.cause} ({judged.confidence})")
-    records = diagnosis.evidence_records
-    if records:
-        rows = df.set_index("record").loc[records]
-        out.append(f"evidence ({len(records)} records):")
-        for _record, row in rows.iterrows():
-            first, *rest = str(row["raw"]).split("\n")
-            out.append(f"  line {row['line']:>6}  {first}")
-            out.extend(f"  {'':>11}  {more}" for more in rest)
-    return "\n".join(out)
 
 
 def _write(df: pd.DataFrame, fmt: str, out: str | None) -> None:

@@ -53,7 +53,7 @@ import incidentkit as ik
 
 if not log_path:
     raise ValueError("set the parameter log_path to the capture to report on")
-df = ik.read_tcpdump(log_path, date=capture_date or None)
+df = ik.read_tcpdump(log_path, date=capture_date or None, progress=False)
 diagnosis = ik.diagnose(df, server=dns_server or None, domain=site_domain or None,
                         expected_address=expected_address or None,
                         dos_threshold=dos_threshold or None, ddos_min_sources=ddos_min_sources)
@@ -175,10 +175,9 @@ def explore() -> nbformat.NotebookNode:
             metadata={"tags": ["parameters"]},
         ),
         code(
-            "import matplotlib.pyplot as plt\n\nimport incidentkit as ik\n"
-            "import incidentkit.cli\n\n"
+            "import matplotlib.pyplot as plt\n\nimport incidentkit as ik\n\n"
             "df = ik.read_tcpdump(log_path, date=capture_date or None)\n"
-            "print(ik.cli.summarize(df))"
+            "print(ik.summarize(df))"
         ),
         md(
             "## The explorer\n\nFilters for protocol, host, port, DNS name, outcome and time; "
@@ -186,7 +185,7 @@ def explore() -> nbformat.NotebookNode:
         ),
         code("# NBVAL_IGNORE_OUTPUT\nik.explore(df)"),
         md("## What the diagnosis says"),
-        code("print(ik.cli.describe(ik.diagnose(df), df))"),
+        code("print(ik.describe(ik.diagnose(df), df))"),
         md("## Figures"),
         code(figure("ik.plot_timeline(df, ax=ax)")),
         code(figure("ik.plot_rate(df, ax=ax)")),

@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -32,6 +33,7 @@ import pyarrow.compute as pc
 
 from .. import schema
 from ..errors import InputError, ParseError, ParseWarning
+from ..progress import NotebookBar, in_notebook, large
 from ..services import WELL_KNOWN, port_number
 from . import _grammar as g
 from ._source import Source, check_text, encode_text, read_source
@@ -58,7 +60,7 @@ def read_tcpdump(
     tz: str | None = None,
     strict: bool = False,
     time_format: TimeFormat = "auto",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[int, int], None] | bool | None = None,
     engine: Engine = "auto",
 ) -> pd.DataFrame:
     """Read a tcpdump text log into a DataFrame with the schema of :mod:`incidentkit.schema`.
@@ -87,8 +89,10 @@ def read_tcpdump(
         backwards, or only as a capture's own reordering does (at most one step in a
         hundred, each under a millisecond: packets from several queues of a card), and
         as ``-ttt`` otherwise or when one carries a minus sign.
-    progress : callable, optional
-        Called as ``progress(bytes_read, file_size)`` while a path is read.
+    progress : callable or bool, optional
+        Called as ``progress(bytes_read, file_size)`` while a path is read. By default
+        (None) a file over 4 MiB read in a Jupyter kernel shows a progress bar in the
+        notebook; False shows none.
     engine : {"auto", "c", "python"}
         "c" reads the common record layouts in one compiled pass and hands every other
         line to the patterns of the pure-Python path; "python" uses the patterns alone.
@@ -114,15 +118,22 @@ def read_tcpdump(
     0 2026-11-24 13:24:32.192571   udp  192.51.100.15    203.0.113.2     53              <NA>
     1 2026-11-24 13:24:36.098564  icmp    203.0.113.2  192.51.100.15   <NA>  port unreachable
     """
+    bar = None
+    if progress is None and large(source) and in_notebook():
+        bar = NotebookBar(Path(str(source)).name)
+    report = bar if bar is not None else (progress if callable(progress) else None)
     # the bytes are read inside: no caller's frame holds them while the frame is made
-    return _parse_bytes(
-        lambda: read_source(source, progress),
+    df = _parse_bytes(
+        lambda: read_source(source, report),
         date=date,
         tz=tz,
         strict=strict,
         time_format=time_format,
         engine=engine,
     )
+    if bar is not None:
+        bar.done(len(df))
+    return df
 
 
 def parse_tcpdump(
