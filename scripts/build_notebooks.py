@@ -64,7 +64,7 @@ story = ik.Story(df, diagnosis, transactions, reported_at=reported_at or None,
 story.front()"""
 
 
-KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
+KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
 def figure(call: str) -> str:
