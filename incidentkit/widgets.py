@@ -26,7 +26,9 @@ _CSS = """<style>
 .ik-explorer-table th, .ik-explorer-table td { text-align: left !important;
   padding: 1px 8px; white-space: nowrap; vertical-align: top; }
 .ik-explorer-table th { border-bottom: 1px solid #999; }
-.ik-explorer-table td.ik-info { white-space: normal; }
+.ik-explorer-table td:last-child { white-space: normal; overflow-wrap: anywhere;
+  min-width: 16em; }
+.ik-explorer-table { max-width: 100%; overflow-x: auto; }
 </style>"""
 _INVALID = "2px solid #d62728"
 
