@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env test lint typecheck unit report notebooks bench captures figures screenshot clean
+.PHONY: env test lint typecheck unit report notebooks bench captures figures screenshot sanitize clean
 
 env: $(STAMP)
 
@@ -48,6 +48,11 @@ figures: $(STAMP)
 # The README's screenshot of the seed's report, taken in headless Chromium.
 screenshot: report
 	$(BIN)/python scripts/screenshot_report.py reports/yummyrecipesforme.html docs/img/report.png
+
+# The C scanner under AddressSanitizer and UBSan, over tcpdump's corpus, the scenarios and
+# hostile lines (also part of `make test`).
+sanitize: $(STAMP)
+	$(BIN)/pytest tests/test_hostile.py -k sanitizers
 
 # Re-record data/scenarios/ with real tools in network namespaces (root only).
 captures:

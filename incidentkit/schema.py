@@ -54,7 +54,7 @@ COLUMNS: Final[dict[str, tuple[object, str]]] = {
     "tcp_ack": ("UInt32", "TCP acknowledgement number"),
     "tcp_win": ("UInt32", "TCP window"),
     "info": (_TEXT, "what follows 'src > dst: ' on the record's first address line"),
-    "error": (_TEXT, "why a row is 'unparsed'"),
+    "error": (_TEXT, "why a row is 'unparsed', or why a record's value is left empty"),
     "raw": (_TEXT, "the record's text exactly as in the input (all its lines)"),
 }
 

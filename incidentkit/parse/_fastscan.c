@@ -213,12 +213,28 @@ static inline void str_close(Str *c, Py_ssize_t i) {
 }
 
 /* --------------------------------------------------------------------- port names */
-#define PORT_SLOTS 1024
+/*
+ * The service names the reader may turn into numbers (tcpdump.py's _port_table), in an
+ * open-addressing table sized for them when scan() starts: at most half full, so every
+ * name finds a free slot and a lookup, hit or miss, probes a few slots. The longest probe
+ * a name needed is kept, and no lookup probes further. More than PORT_NAMES_MAX names, a
+ * key that is not text or a number that is no port are refused with an error; a name of
+ * PORT_NAME_LEN bytes or more is left out (its lines go to the patterns).
+ */
+#define PORT_NAME_LEN 40
+#define PORT_NAMES_MAX (1 << 16)
+
 typedef struct {
-    char name[40];
+    char name[PORT_NAME_LEN];
     int len;
     int port;
 } PortSlot;
+
+typedef struct {
+    PortSlot *slots;
+    uint32_t mask;
+    int probes; /* the longest probe of any name */
+} Ports;
 
 static uint32_t fnv(const char *s, Py_ssize_t n) {
     uint32_t h = 2166136261u;
@@ -226,37 +242,63 @@ static uint32_t fnv(const char *s, Py_ssize_t n) {
     return h;
 }
 
-static int ports_load(PortSlot *table, PyObject *dict) {
+static int ports_load(Ports *t, PyObject *dict) {
+    Py_ssize_t count = PyDict_Size(dict);
+    if (count > PORT_NAMES_MAX) {
+        PyErr_Format(PyExc_ValueError, "scan: %zd port names, more than the %d it holds", count,
+                     PORT_NAMES_MAX);
+        return -1;
+    }
+    uint32_t size = 64;
+    while (size < 2 * (uint32_t)count) size <<= 1;
+    t->slots = PyMem_Calloc(size, sizeof(PortSlot));
+    if (!t->slots) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    t->mask = size - 1;
+    t->probes = 0;
     PyObject *key, *value;
     Py_ssize_t pos = 0;
-    memset(table, 0, sizeof(PortSlot) * PORT_SLOTS);
     while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key)) {
+            PyErr_Format(PyExc_TypeError, "scan: port names must be str, not %.100s",
+                         Py_TYPE(key)->tp_name);
+            return -1;
+        }
         Py_ssize_t n;
         const char *s = PyUnicode_AsUTF8AndSize(key, &n);
         if (!s) return -1;
         long port = PyLong_AsLong(value);
         if (port == -1 && PyErr_Occurred()) return -1;
-        if (n <= 0 || n >= 40) continue;
-        uint32_t h = fnv(s, n) & (PORT_SLOTS - 1);
-        for (int k = 0; k < PORT_SLOTS; k++, h = (h + 1) & (PORT_SLOTS - 1)) {
-            if (table[h].len == 0) {
-                memcpy(table[h].name, s, (size_t)n);
-                table[h].len = (int)n;
-                table[h].port = (int)port;
-                break;
-            }
+        if (port < 0 || port > 65535) {
+            PyErr_Format(PyExc_ValueError, "scan: port name %R maps to %ld, not a port", key,
+                         port);
+            return -1;
         }
+        if (n <= 0 || n >= PORT_NAME_LEN) continue;
+        uint32_t h = fnv(s, n) & t->mask;
+        int k = 1;
+        while (t->slots[h].len) { /* at most half full: a free slot comes */
+            h = (h + 1) & t->mask;
+            k++;
+        }
+        memcpy(t->slots[h].name, s, (size_t)n);
+        t->slots[h].len = (int)n;
+        t->slots[h].port = (int)port;
+        if (k > t->probes) t->probes = k;
     }
     return 0;
 }
 
 /* The port a service name stands for, or -1 when the table does not know it. */
-static int ports_find(const PortSlot *table, const char *s, Py_ssize_t n) {
-    if (n <= 0 || n >= 40) return -1;
-    uint32_t h = fnv(s, n) & (PORT_SLOTS - 1);
-    for (int k = 0; k < PORT_SLOTS; k++, h = (h + 1) & (PORT_SLOTS - 1)) {
-        if (table[h].len == 0) return -1;
-        if (table[h].len == n && memcmp(table[h].name, s, (size_t)n) == 0) return table[h].port;
+static int ports_find(const Ports *t, const char *s, Py_ssize_t n) {
+    if (n <= 0 || n >= PORT_NAME_LEN) return -1;
+    uint32_t h = fnv(s, n) & t->mask;
+    for (int k = 0; k < t->probes; k++, h = (h + 1) & t->mask) {
+        const PortSlot *slot = &t->slots[h];
+        if (slot->len == 0) return -1;
+        if (slot->len == n && memcmp(slot->name, s, (size_t)n) == 0) return slot->port;
     }
     return -1;
 }
@@ -276,8 +318,14 @@ static inline Py_ssize_t digits(const char *s, Py_ssize_t n) {
     return k;
 }
 
-/* _to_int of the reader: 1 to 10 digits, at most `max`; -1 otherwise. */
+/* _digits of the reader: the value of n >= 1 digits when it is at most `max` (at most
+ * 10 digits, after any leading zeros); -1 otherwise, a number out of its column's range
+ * (the Python reader then writes down why). */
 static inline int64_t to_int(const char *s, Py_ssize_t n, int64_t max) {
+    while (n > 1 && s[0] == '0') {
+        s++;
+        n--;
+    }
     if (n <= 0 || n > 10) return -1;
     int64_t v = 0;
     for (Py_ssize_t k = 0; k < n; k++) v = v * 10 + (s[k] - '0');
@@ -355,9 +403,10 @@ typedef struct {
 /*
  * NUMERIC_ADDRESS / NAMED_ADDRESS of _grammar.py, for the shapes that are certain:
  *   d.d.d.d  d.d.d.d.PORT  (IPv4)   hex:hex...  hex:hex....PORT  (IPv6, one dot at most)
- * Returns 1 and the host length and port (-1: none or not a number) or 0 when unsure.
+ * Returns 1 and the host length and port (-1: none) or 0 when unsure, or when the port
+ * is a number past 65535 (the patterns then say why).
  */
-static int split_address(const char *t, Py_ssize_t n, int ported, const PortSlot *ports,
+static int split_address(const char *t, Py_ssize_t n, int ported, const Ports *ports,
                          Py_ssize_t *host_len, int *port) {
     Py_ssize_t hl = -1;
     { /* IPv4: d.d.d.d, then the end or ".PORT" */
@@ -403,7 +452,8 @@ static int split_address(const char *t, Py_ssize_t n, int ported, const PortSlot
     if (digits(pt, pn) == pn) {
         int64_t v = 0;
         for (Py_ssize_t k = 0; k < pn && v < 65536; k++) v = v * 10 + (pt[k] - '0');
-        *port = v < 65536 ? (int)v : -1;
+        if (v >= 65536) return 0; /* out of range: the patterns say why */
+        *port = (int)v;
         return 1;
     }
     *port = ports_find(ports, pt, pn);
@@ -437,8 +487,12 @@ typedef struct {
  * The tail of the DNS pattern after the question:
  *   (?: AN/NS/AR answers)?(?: \((N)\))?$
  * (texts holding " ns: ", " ar: " or "[|domain]" never get here). 1 on a match.
+ * `fl` is the final " (N)" of the whole DNS text (final_len, found once per text: the
+ * question name is tried at every space, and looking for it again at each would be
+ * quadratic on a name of many spaces); its blank is at fl.p - 2.
  */
-static int dns_tail(const char *x, Py_ssize_t n, Dns *d) {
+static int dns_tail(const char *x, Py_ssize_t n, Span fl, Dns *d) {
+    const char *tail = fl.n >= 0 ? fl.p - 2 : NULL;
     if (n > 0 && x[0] == ' ') {
         Py_ssize_t k = 1, a = digits(x + k, n - k);
         if (a) {
@@ -453,8 +507,7 @@ static int dns_tail(const char *x, Py_ssize_t n, Dns *d) {
                         if (c) {
                             k += 1 + c;
                             d->an = an;
-                            Span fl = final_len(x + k, n - k);
-                            if (fl.n >= 0) {
+                            if (tail && tail >= x + k) {
                                 d->answers = SPAN(x + k, (fl.p - 2) - (x + k));
                                 d->dlen = fl;
                             } else {
@@ -474,8 +527,7 @@ static int dns_tail(const char *x, Py_ssize_t n, Dns *d) {
         d->dlen = NOSPAN;
         return 1;
     }
-    Span fl = final_len(x, n);
-    if (fl.n >= 0 && fl.p - 2 == x) {
+    if (tail == x) {
         d->dlen = fl;
         return 1;
     }
@@ -545,10 +597,13 @@ static void dns_parse(const char *s, Py_ssize_t n, int rare, Dns *d) {
                 if (starts(s + j, n - j, "? ")) {
                     j += 2;
                     d->qtype = SPAN(s + t0, t1 - t0);
-                    /* the question name is as short as the rest allows */
+                    /* the question name is as short as the rest allows: it ends at the
+                     * first blank (or the end) where the tail matches; each try reads
+                     * only the digits and '/' after its blank, so the loop is linear */
+                    Span fl = final_len(s, n);
                     for (Py_ssize_t q = j; q <= n; q++) {
                         if (q < n && s[q] != ' ') continue;
-                        if (dns_tail(s + q, n - q, d)) {
+                        if (dns_tail(s + q, n - q, fl, d)) {
                             d->qname = SPAN(s + j, q - j);
                             break;
                         }
@@ -559,7 +614,7 @@ static void dns_parse(const char *s, Py_ssize_t n, int rare, Dns *d) {
             }
         }
     }
-    if (!dns_tail(s + k, n - k, d)) return;
+    if (!dns_tail(s + k, n - k, final_len(s, n), d)) return;
     d->kind = d->an.n >= 0 ? 2 : 0;
 }
 
@@ -636,7 +691,8 @@ static void scan_marks(const char *s, Py_ssize_t p, Py_ssize_t n, Marks *m) {
 /*
  * IP_HEADER of _grammar.py on a -v header line s[0:n] whose first '(' is at h: the first
  * "ttl N" / "hlim N" (after a non-word byte), then the first "proto W (N)" /
- * "next-header W (N)" after it. 0 when either is missing (the patterns then look further).
+ * "next-header W (N)" after it. 0 when either is missing (the patterns then look further)
+ * or when the TTL is out of its column's range (the patterns then say why).
  */
 static int ip_header(const char *s, Py_ssize_t n, Py_ssize_t h, int64_t *ttl, Span *l4) {
     Py_ssize_t k = h + 1, t = -1;
@@ -652,6 +708,7 @@ static int ip_header(const char *s, Py_ssize_t n, Py_ssize_t h, int64_t *ttl, Sp
     if (t < 0) return 0;
     Py_ssize_t d = digits(s + t, n - t);
     *ttl = to_int(s + t, d, 255);
+    if (*ttl < 0) return 0;
     for (k = t + d; k < n; k++) {
         Py_ssize_t w = 0;
         if (s[k] == 'p' && starts(s + k, n - k, "proto ")) w = 6;
@@ -670,14 +727,15 @@ static int ip_header(const char *s, Py_ssize_t n, Py_ssize_t h, int64_t *ttl, Sp
 }
 
 /* TCP's optional ", ack N" / ", win N" (six bytes of words) at q: the number into column
- * col when it fits 32 bits; returns where the text goes on. */
+ * col; returns where the text goes on, or NULL when the number is past 32 bits. */
 static const char *tcp_number(const char *q, const char *end, const char *words, Row *row,
                               int col) {
     if (end - q < 6 || memcmp(q, words, 6) != 0) return q;
     Py_ssize_t d = digits(q + 6, end - q - 6);
     if (!d) return q;
     int64_t v = to_int(q + 6, d, 4294967295LL);
-    if (v >= 0) SETNUM(row, col, v);
+    if (v < 0) return NULL;
+    SETNUM(row, col, v);
     return q + 6 + d;
 }
 
@@ -686,7 +744,7 @@ static const char *tcp_number(const char *q, const char *end, const char *words,
 enum { C_UNKNOWN = 0, C_START = 1, C_INDENTED = 2, C_BLANK = 3 };
 
 typedef struct {
-    const PortSlot *ports;
+    const Ports *ports;
 } Ctx;
 
 /*
@@ -720,7 +778,8 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         Py_ssize_t d = digits(s + q, n - q);
         if (d && q + d + 1 < n && s[q + d] == ' ' && s[q + d + 1] == ' ') {
             int64_t v = to_int(s + q, d, 4294967295LL);
-            if (v >= 0) SETNUM(row, N_PKT, v);
+            if (v < 0) return C_UNKNOWN; /* out of range: the patterns say why */
+            SETNUM(row, N_PKT, v);
             p = q + d + 2;
         } else if (q > 0) {
             return C_UNKNOWN; /* a -ttt/-ttttt delta (" 00:00:00.1") or odd spacing */
@@ -757,9 +816,11 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
             int64_t frac = 0;
             for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
             for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
-            tval = (hh * 3600 + mm * 60 + ss) * 1000000000LL + frac;
+            tval = (hh * 3600 + mm * 60 + ss) * 1000000000LL + frac; /* hh < 10^6: fits */
             if (dated) {
-                tval += day * 86400LL * 1000000000LL;
+                int64_t day_ns = day * 86400LL * 1000000000LL; /* a year 1678 to 2261: fits */
+                if (day_ns > 0 && tval > INT64_MAX - day_ns) return C_UNKNOWN; /* past 2262 */
+                tval += day_ns;
                 tkind = 2;
             } else {
                 tkind = 1;
@@ -773,6 +834,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
             int64_t frac = 0;
             for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
             for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
+            if (ep > (INT64_MAX - frac) / 1000000000LL) return C_UNKNOWN; /* past 2262 */
             tval = ep * 1000000000LL + frac;
             tkind = 3;
             p = f0 + fl;
@@ -831,8 +893,11 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         SETNUM(row, N_PROTO, P_ARP);
         SETSTR(row, S_INFO, SPAN(body, bn));
         Span len_tok = last_length(body, bn);
-        int64_t length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
-        if (length >= 0) { SETNUM(row, N_LENGTH, length); }
+        if (len_tok.n > 0) {
+            int64_t length = to_int(len_tok.p, len_tok.n, 4294967295LL);
+            if (length < 0) return C_START;
+            SETNUM(row, N_LENGTH, length);
+        }
         *ok = 1;
         return C_START;
     }
@@ -937,7 +1002,10 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
     if (tcp) {
         if (!starts(core, core_n, "Flags [") && !starts(core, core_n, "tcp ")) return C_START;
         if (starts(core, core_n, "tcp ")) {
-            len_tok = SPAN(core + 4, digits(core + 4, core_n - 4));
+            /* -q: "tcp N"; without N ("tcp x, length 5" after a -v header that says TCP)
+             * the length is the line's first "length N", as for any other text */
+            Py_ssize_t d1 = digits(core + 4, core_n - 4);
+            if (d1) len_tok = SPAN(core + 4, d1);
         } else {
             const char *close = memchr(core + 7, ']', (size_t)(core_n - 7));
             if (!close) return C_START;
@@ -965,8 +1033,8 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
                     q += 6 + sl;
                 }
             }
-            q = tcp_number(q, end, ", ack ", row, N_TCP_ACK);
-            q = tcp_number(q, end, ", win ", row, N_TCP_WIN);
+            if (!(q = tcp_number(q, end, ", ack ", row, N_TCP_ACK))) return C_START;
+            if (!(q = tcp_number(q, end, ", win ", row, N_TCP_WIN))) return C_START;
             if (starts(q, REST, ", urg ")) {
                 Py_ssize_t d1 = digits(q + 6, REST - 6);
                 if (d1) q += 6 + d1;
@@ -1026,7 +1094,9 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         }
     }
 
-    int64_t length = -1; /* a DNS or ICMP length, when one overrides the rest */
+    /* Every number below is written only when it fits its column; one that does not
+     * sends the line to the patterns, which leave the column empty and say why. */
+    Span over = NOSPAN; /* a DNS or ICMP length, when one overrides the rest */
 
     if (dns_text) {
         Dns d;
@@ -1034,7 +1104,8 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         if (d.kind < 0) return C_START;
         if (d.kind > 0) {
             int64_t id = to_int(d.id.p, d.id.n, 65535);
-            if (id >= 0) { SETNUM(row, N_DNS_ID, id); }
+            if (id < 0) return C_START;
+            SETNUM(row, N_DNS_ID, id);
             SETNUM(row, N_DNS_QR, d.kind - 1);
             if (d.flags.n > 0) SETSTR(row, S_DNS_FLAGS, d.flags);
             if (d.qtype.n > 0) SETSTR(row, S_DNS_QTYPE, d.qtype);
@@ -1046,16 +1117,14 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
             if (d.kind == 2) {
                 SETSTR(row, S_DNS_RCODE, d.rcode.n > 0 ? d.rcode : SPAN("NoError", 7));
                 int64_t an = to_int(d.an.p, d.an.n, 65535);
-                if (an >= 0) { SETNUM(row, N_DNS_ANCOUNT, an); }
+                if (an < 0) return C_START;
+                SETNUM(row, N_DNS_ANCOUNT, an);
                 Span w = d.answers;
                 while (w.n > 0 && w.p[0] == ' ') { w.p++; w.n--; }
                 while (w.n > 0 && w.p[w.n - 1] == ' ') w.n--;
                 if (w.n > 0) SETSTR(row, S_DNS_ANSWERS, w);
             }
-            if (proto == P_UDP && d.dlen.n > 0) {
-                int64_t v = to_int(d.dlen.p, d.dlen.n, 4294967295LL);
-                if (v >= 0) length = v;
-            }
+            if (proto == P_UDP && d.dlen.n > 0) over = d.dlen;
         }
     }
 
@@ -1076,10 +1145,7 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         }
         if (stop <= t) return C_START;
         SETSTR(row, S_ICMP_TEXT, SPAN(t, stop - t));
-        if (il.n > 0) {
-            int64_t v = to_int(il.p, il.n, 4294967295LL);
-            if (v >= 0) length = v;
-        }
+        if (il.n > 0) over = il;
     }
     if (icmp6) {
         /* ICMP6: the text runs to a last ",? length N" (or the end); lazily the earliest */
@@ -1094,11 +1160,15 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
         if (stop <= t) return C_START;
         SETSTR(row, S_ICMP6_TEXT, SPAN(t, stop - t));
     }
-    if (length < 0) { /* the TCP or UDP length, else the line's first "length N" or "(N)" */
-        if (len_tok.n < 0) len_tok = last_length(info, info_n);
-        length = len_tok.n > 0 ? to_int(len_tok.p, len_tok.n, 4294967295LL) : -1;
+    /* the DNS or ICMP length, else the TCP or UDP one, else the line's first "length N"
+     * or "(N)" */
+    if (over.n > 0) len_tok = over;
+    else if (len_tok.n < 0) len_tok = last_length(info, info_n);
+    if (len_tok.n > 0) {
+        int64_t length = to_int(len_tok.p, len_tok.n, 4294967295LL);
+        if (length < 0) return C_START;
+        SETNUM(row, N_LENGTH, length);
     }
-    if (length >= 0) { SETNUM(row, N_LENGTH, length); }
     *ok = lines;
     return C_START;
 }
@@ -1135,7 +1205,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     const char *data = view.buf;
     Py_ssize_t size = view.len;
     PyObject *result = NULL;
-    PortSlot *ports = PyMem_Malloc(sizeof(PortSlot) * PORT_SLOTS);
+    Ports ports = {NULL, 0, 0};
     Num num[N_COUNT];
     Str str[S_COUNT];
     Buf offsets, codes, oks;
@@ -1144,8 +1214,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
     memset(&offsets, 0, sizeof(offsets));
     memset(&codes, 0, sizeof(codes));
     memset(&oks, 0, sizeof(oks));
-    if (!ports) { PyErr_NoMemory(); goto done; }
-    if (ports_load(ports, port_dict) < 0) goto done;
+    if (ports_load(&ports, port_dict) < 0) goto done;
     if (size >= INT32_MAX) wide = 1; /* 64-bit string offsets */
     int failed = 0;
     Py_ssize_t n = 0;
@@ -1169,7 +1238,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         if (str_init(&str[c], n, guess, wide) < 0) failed = 1;
     }
     if (!failed) {
-        Ctx ctx = {ports};
+        Ctx ctx = {&ports};
         int64_t *off = (int64_t *)BUF_PTR(&offsets);
         char *code = BUF_PTR(&codes), *ok_out = BUF_PTR(&oks);
         const char *q = data, *end = data + size;
@@ -1247,7 +1316,7 @@ done:
     buf_free(&offsets);
     buf_free(&codes);
     buf_free(&oks);
-    PyMem_Free(ports);
+    PyMem_Free(ports.slots);
     PyBuffer_Release(&view);
     return result;
 }

@@ -103,7 +103,11 @@ def read_tcpdump(
     -------
     pandas.DataFrame
         One row per packet and one ``unparsed`` row per line that is no record; banner,
-        summary and blank lines go to ``df.attrs["capture"]``.
+        summary and blank lines go to ``df.attrs["capture"]``. A number too large for its
+        column (``ICMP type-#300``, a port of 99999), a time past what datetime64[ns]
+        holds (after 2262-04-11) or a date no calendar has leaves that value empty (NaT
+        for a time), never another value: the record is kept, its ``error`` says why,
+        and a :class:`~incidentkit.ParseWarning` counts such records.
 
     Raises
     ------
@@ -380,23 +384,104 @@ def _subset(arr: pa.Array, mask: np.ndarray, pattern: str) -> dict[str, pa.Array
     return out
 
 
-def _to_int(arr: pa.Array, maximum: int) -> pa.Array:
-    """Digit strings to int64; null where absent, too long, or above ``maximum``."""
+def _digits(arr: pa.Array, maximum: int) -> tuple[pa.Array, np.ndarray]:
+    """Digit strings to int64, and where a number is past ``maximum``.
+
+    The values are null where a string is absent or its number is past ``maximum``;
+    leading zeros do not count. Numbers of any length are read without overflow: one of
+    more than ten digits is past every column's range (the C scanner's ``to_int``).
+    """
     lengths = pc.utf8_length(arr)
+    if pc.any(pc.greater(lengths, 10)).as_py():  # (rare: only then trim leading zeros)
+        trimmed = pc.utf8_ltrim(arr, characters="0")
+        trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar("0", arr.type), trimmed)
+        arr = pc.if_else(pc.greater(lengths, 10), trimmed, arr)
+        lengths = pc.utf8_length(arr)
     ok = pc.and_kleene(pc.less_equal(lengths, 10), pc.greater(lengths, 0))
     safe = pc.if_else(ok, arr, pa.scalar(None, arr.type))
     values = pc.cast(safe, pa.int64())
-    return pc.if_else(pc.less_equal(values, maximum), values, pa.scalar(None, pa.int64()))
+    inside = pc.less_equal(values, maximum)
+    out = _np(pc.fill_null(pc.greater(lengths, 0), False)) & ~_np(pc.fill_null(inside, False))
+    return pc.if_else(inside, values, pa.scalar(None, pa.int64())), out
 
 
-def _ports(tokens: pa.Array) -> pa.Array:
-    """Port tokens ('53', 'domain') to numbers, looking each distinct token up once."""
+class _Reasons:
+    """Why a record's values were left empty, gathered column by column: a number past
+    its column's range is no value, and the record's ``error`` says which it was."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.parts: list[pa.Array] = []
+
+    def number(self, tokens: pa.Array, column: str) -> pa.Array:
+        """Digit strings to the numbers of ``column``, the ones past its range left null."""
+        values, out = _digits(tokens, _MAX[column])
+        self.add(column, tokens, out)
+        return values
+
+    def add(self, column: str, tokens: pa.Array, out: np.ndarray) -> None:
+        """The rows of ``out`` hold a number (``tokens``) past the range of ``column``."""
+        if not out.any():
+            return
+        reason = np.full(self.n, None, dtype=object)
+        reason[out] = [
+            f"{column} {_shown(tok)} is out of range (at most {_MAX[column]})"
+            for tok in pc.filter(tokens, pa.array(out)).to_pylist()
+        ]
+        self.parts.append(pa.array(reason, pa.large_string()))
+
+    def joined(self) -> pa.Array:
+        """One reason per row ("; " between several), null where there is none."""
+        return _join(self.parts, self.n)
+
+
+def _port_value(digits: str) -> int | None:
+    """The port an ASCII number stands for, or None past 65535 (of any length)."""
+    value = int(digits) if len(digits.lstrip("0")) <= 5 else 65536
+    return value if value < 65536 else None
+
+
+def _port_name(token: str) -> int | None:
+    """The port a service name stands for (digits of other scripts, '²', are none)."""
+    return None if token.isdigit() else port_number(token)
+
+
+def _shown(number: str) -> str:
+    """A number as a reason quotes it: a long one by its start and its length."""
+    return number if len(number) <= 24 else f"{number[:12]}... ({len(number)} digits)"
+
+
+def _join(parts: list[pa.Array | pa.ChunkedArray], n: int) -> pa.Array:
+    """The non-null strings of each row of ``parts``, joined by "; "; null where none."""
+    parts = [part for part in parts if part.null_count < len(part)]
+    if not parts:
+        return pa.nulls(n, pa.large_string())
+    sep = pa.scalar("; ", pa.large_string())
+    joined = parts[0]
+    for part in parts[1:]:
+        # (pairwise, nulls by coalesce: null_handling="skip" of pyarrow 26 drops the rows
+        # that are null in every part, and the result comes out short)
+        both = pc.binary_join_element_wise(joined, part, sep)
+        joined = pc.coalesce(both, joined, part)
+    return joined
+
+
+def _ports(tokens: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """Port tokens ('53', 'domain') to numbers, looking each distinct token up once; and
+    where a token is a number past 65535 (its port is then null)."""
     encoded = pc.dictionary_encode(tokens)
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    lookup = [port_number(tok) for tok in encoded.dictionary.to_pylist()]
+    words = encoded.dictionary.to_pylist()
+    numeric = [tok.isascii() and tok.isdigit() for tok in words]
+    lookup = [
+        _port_value(tok) if num else _port_name(tok)
+        for tok, num in zip(words, numeric, strict=True)
+    ]
+    past = [num and port is None for num, port in zip(numeric, lookup, strict=True)]
     table = pa.array(lookup, pa.int64())
-    return pc.take(table, encoded.indices)
+    out = pc.fill_null(pc.take(pa.array(past, pa.bool_()), encoded.indices), False)
+    return pc.take(table, encoded.indices), _np(out)
 
 
 def _first(*arrays: pa.Array) -> pa.Array:
@@ -415,12 +500,29 @@ class _TimeInfo:
 # Time kinds: how a record's timestamp reads (see _time_parts)
 _T_NONE, _T_CLOCK, _T_DATED, _T_EPOCH, _T_DELTA, _T_BAD_DATE = range(6)
 
+#: NaT's value; in ``value`` of :func:`_time_parts` it marks a time past what int64 holds
+_NAT: Final = np.iinfo(np.int64).min
+_MAX_NS: Final = np.iinfo(np.int64).max
+#: why a time is NaT, by its kind (the ``error`` of its record)
+_TIME_SPAN: Final = (
+    f"what datetime64[ns] holds ({pd.Timestamp.min:%Y-%m-%d %H:%M:%S} to "
+    f"{pd.Timestamp.max:%Y-%m-%d %H:%M:%S})"
+)
+_TIME_REASONS: Final = {
+    _T_EPOCH: f"time out of range: the -tt time is past {_TIME_SPAN}",
+    _T_DATED: f"time out of range: the -tttt time is outside {_TIME_SPAN}",
+    _T_CLOCK: f"time out of range: the time of day on its date is past {_TIME_SPAN}",
+    _T_DELTA: f"time out of range: the time its delta comes to is outside {_TIME_SPAN}",
+    _T_BAD_DATE: "time unknown: its date is no day of the calendar",
+}
+
 
 def _time_parts(h: dict[str, pa.Array]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The header groups as (kind, value, negative) per row.
 
     ``value`` is nanoseconds: since midnight for clock times and deltas, since the epoch
-    for dated and epoch times.
+    for dated and epoch times; ``_NAT`` for a time past what int64 nanoseconds hold
+    (the C scanner gives such lines to the patterns: it only writes times that fit).
     """
     n = len(h["frac"])
     frac = pc.fill_null(h["frac"], "")
@@ -431,34 +533,69 @@ def _time_parts(h: dict[str, pa.Array]) -> tuple[np.ndarray, np.ndarray, np.ndar
     fr_ok = pc.if_else(pa.array(good_frac), fr, pa.scalar(None, fr.type))
     fvals = np.asarray(pc.fill_null(pc.cast(fr_ok, pa.int64()), 0).to_numpy(), dtype=np.int64)
     frac_ns = fvals * (10 ** np.clip(9 - flen, 0, 9))
+    whole_s = (_MAX_NS - frac_ns) // _NS  # the most whole seconds that fit with the fraction
 
-    def ints(name: str) -> np.ndarray:
-        return np.asarray(pc.fill_null(_to_int(h[name], 10**12), 0).to_numpy(), dtype=np.int64)
+    def ints(name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The numbers (up to 10**12, 0 where absent) and where a number is past that."""
+        values, past = _digits(h[name], 10**12)
+        return np.asarray(pc.fill_null(values, 0).to_numpy(), dtype=np.int64), past
 
     has_hms = _np(pc.is_valid(h["hh"])) & good_frac
     has_epoch = _np(pc.is_valid(h["epoch"])) & good_frac
     has_date = _np(pc.is_valid(h["date"])) & has_hms
     signed = _np(pc.is_valid(h["sign"])) & has_hms
-    tod = (ints("hh") * 3600 + ints("mm") * 60 + ints("ss")) * _NS + frac_ns
+    hh, hh_past = ints("hh")
+    tod_s = hh * 3600 + ints("mm")[0] * 60 + ints("ss")[0]  # (at most 3.6e15: fits)
+    tod_past = hh_past | (tod_s > whole_s)
+    tod = np.where(tod_past, 0, tod_s) * _NS + frac_ns
     kind = np.full(n, _T_NONE, dtype=np.int8)
     value = np.zeros(n, dtype=np.int64)
     kind[has_epoch] = _T_EPOCH
-    value[has_epoch] = ints("epoch")[has_epoch] * _NS + frac_ns[has_epoch]
+    ep, ep_past = ints("epoch")
+    ep_past |= ep > whole_s
+    value[has_epoch] = np.where(ep_past, _NAT, np.where(ep_past, 0, ep) * _NS + frac_ns)[has_epoch]
     if has_date.any():
-        days = pd.to_datetime(
-            pd.Series(h["date"].to_pandas())[has_date], format="%Y-%m-%d", errors="coerce"
-        )
-        day_ns = days.to_numpy(dtype="datetime64[ns]").astype(np.int64)
-        ok = ~np.isnat(days.to_numpy(dtype="datetime64[ns]"))
         idx = np.flatnonzero(has_date)
-        kind[idx] = np.where(ok, _T_DATED, _T_BAD_DATE)
-        value[idx[ok]] = day_ns[ok] + tod[idx[ok]]
+        days, real = _days(pc.filter(h["date"], pa.array(has_date)))
+        kind[idx] = np.where(real, _T_DATED, _T_BAD_DATE)
+        exact = days * _DAY_NS + tod[idx]  # (wraps where it is past int64: caught below)
+        past = _wrapped(exact, days.astype(np.float64) * _DAY_NS + tod[idx]) | tod_past[idx]
+        value[idx] = np.where(real & ~past, exact, _NAT)
     rest = has_hms & ~has_date
     kind[rest & ~signed] = _T_CLOCK
     kind[rest & signed] = _T_DELTA
-    value[rest] = tod[rest]
+    value[rest] = np.where(tod_past, _NAT, tod)[rest]
     negative = _np(pc.equal(pc.fill_null(h["sign"], ""), "-")) & rest
     return kind, value, negative
+
+
+def _days(dates: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Days since 1970-01-01 of "YYYY-MM-DD" strings (proleptic Gregorian, any year), and
+    whether each is a day of the calendar (the C scanner's days_from_civil)."""
+
+    def part(start: int, stop: int) -> np.ndarray:
+        piece = pc.utf8_slice_codeunits(dates, start, stop)
+        return np.asarray(pc.cast(piece, pa.int64()).to_numpy(), dtype=np.int64)
+
+    y, m, d = part(0, 4), part(5, 7), part(8, 10)
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    month_days = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    real = (m >= 1) & (m <= 12) & (d >= 1)
+    real &= d <= month_days[np.clip(m, 1, 12) - 1] + ((m == 2) & leap)
+    y = y - (m <= 2)
+    era = np.where(y >= 0, y, y - 399) // 400
+    yoe = y - era * 400
+    doy = (153 * (m + np.where(m > 2, -3, 9)) + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468, real
+
+
+def _wrapped(exact: np.ndarray, approx: np.ndarray) -> np.ndarray:
+    """Where int64 arithmetic wrapped, or came to NaT's value: ``exact`` is the result in
+    int64 (right modulo 2**64), ``approx`` the same sum in float64 (off by far less than
+    2**63), so the number of times it wrapped is the rounded difference over 2**64."""
+    wraps = np.rint((approx - exact.astype(np.float64)) / 2.0**64)
+    return (wraps != 0) | (exact == _NAT)
 
 
 #: how far a -ttttt log may run backwards, as a capture reorders packets of several queues
@@ -468,7 +605,7 @@ _JITTER_NS: Final = 1_000_000
 def _since_first(deltas: np.ndarray) -> bool:
     """Whether delta times read as offsets from the first packet (-ttttt): they never
     run backwards, or only by reordering jitter, at most one step in a hundred."""
-    steps = np.diff(deltas)
+    steps = np.diff(deltas.astype(np.float64))  # (float: a step of two huge deltas fits)
     back = steps[steps < 0]
     return len(back) * 100 <= len(steps) and bool((back > -_JITTER_NS).all())
 
@@ -479,50 +616,99 @@ def _times(
     negative: np.ndarray,
     date: str | _dt.date | pd.Timestamp | None,
     time_format: TimeFormat,
-) -> tuple[np.ndarray, _TimeInfo]:
-    """Packet times (datetime64[ns]) from :func:`_time_parts`, dated and anchored."""
+) -> tuple[np.ndarray, _TimeInfo, pa.Array | None]:
+    """Packet times (datetime64[ns]) from :func:`_time_parts`, dated and anchored, and
+    the reason for each time left NaT because it is out of range (None when there is
+    none): a time that datetime64[ns] cannot hold is NaT, never another date."""
     n = len(kind)
     info = _TimeInfo()
-    out = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    rest = (kind == _T_CLOCK) | (kind == _T_DELTA)
+    every = bool(rest.all())  # (the usual case: no index, no copies)
+    out = np.empty(0, dtype=np.int64) if every else np.full(n, _NAT, dtype=np.int64)  # NaT
+    why = np.zeros(n, dtype=bool)
     epoch = kind == _T_EPOCH
     if epoch.any():
         out[epoch] = value[epoch]
+        why |= epoch & (value == _NAT)
         info.style = "-tt"
     dated = (kind == _T_DATED) | (kind == _T_BAD_DATE)
     if dated.any():
         good = kind == _T_DATED
         out[good] = value[good]
+        why |= dated & (value == _NAT)
         info.style = "-tttt"
-    rest = (kind == _T_CLOCK) | (kind == _T_DELTA)
     if rest.any():
         anchor_date = DEFAULT_DATE if date is None else pd.Timestamp(date).date()
         info.date = anchor_date.isoformat()
         info.date_assumed = date is None
         anchor = pd.Timestamp(anchor_date).value
-        every = bool(rest.all())  # (the usual case: no index, no copies)
         idx: Any = slice(None) if every else np.flatnonzero(rest)
         values = value[idx]
+        past: np.ndarray | None
         if (kind[idx] == _T_DELTA).any():
-            neg = negative[idx]
-            deltas = np.where(neg, -values, values)
-            mode = time_format
-            if mode == "auto":
-                mode = "-ttt" if neg.any() or not _since_first(deltas) else "-ttttt"
-            out[idx] = anchor + (np.cumsum(deltas) if mode == "-ttt" else deltas)
-            info.style = mode
+            times, past, info.style = _from_deltas(values, negative[idx], anchor, time_format)
         else:
-            back = values[1:] < values[:-1] - _DAY_NS // 2  # past midnight
-            info.rollovers = int(back.sum())
-            if every:
-                np.add(values, anchor, out=out)
-            else:
-                out[idx] = values + anchor
-            if info.rollovers:
-                days_passed = np.concatenate([[0], np.cumsum(back)])
-                out[idx] += days_passed * _DAY_NS
+            times, past, info.rollovers = _from_clock(values, anchor)
             info.style = "default" if info.style == "none" else info.style
+        if past is not None:
+            times[past] = _NAT
+            why[idx] |= past
+        if every:
+            out = times
+        else:
+            out[idx] = times
     times = out.view("datetime64[ns]")
-    return times, info
+    if not why.any():
+        return times, info, None
+    reasons = np.full(n, None, dtype=object)
+    for k, words in _TIME_REASONS.items():
+        reasons[why & (kind == k)] = words
+    return times, info, pa.array(reasons, pa.large_string())
+
+
+def _from_clock(values: np.ndarray, anchor: int) -> tuple[np.ndarray, np.ndarray | None, int]:
+    """Times of day on the anchor's date, a day later at each midnight passed; where a
+    time is past what datetime64[ns] holds (None: nowhere); how many midnights."""
+    bad = values == _NAT
+    ok = values if not bad.any() else values[~bad]
+    back = ok[1:] < ok[:-1] - _DAY_NS // 2  # past midnight
+    rollovers = int(back.sum())
+    if not bad.any() and len(ok) and anchor + int(ok.max()) + rollovers * _DAY_NS <= _MAX_NS:
+        times = values + anchor  # (the usual case: nothing comes near 2262)
+        if rollovers:
+            times += np.concatenate([[0], np.cumsum(back)]) * _DAY_NS
+        return times, None, rollovers
+    days = np.concatenate([[0], np.cumsum(back)]).astype(np.int64)
+    exact = ok + anchor + days * _DAY_NS
+    approx = ok.astype(np.float64) + float(anchor) + days.astype(np.float64) * _DAY_NS
+    times = np.full(len(values), _NAT, dtype=np.int64)
+    times[~bad] = exact
+    past = bad.copy()
+    past[~bad] = _wrapped(exact, approx)
+    return times, past, rollovers
+
+
+def _from_deltas(
+    values: np.ndarray, negative: np.ndarray, anchor: int, time_format: TimeFormat
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Times from -ttt (since the previous packet) or -ttttt (since the first) deltas;
+    where a time is past what datetime64[ns] holds; the format read. A delta too large
+    to hold makes its time, and with -ttt every later one, out of range."""
+    bad = values == _NAT
+    deltas = np.where(negative, -values, values)
+    deltas[bad] = 0
+    mode = time_format
+    if mode == "auto":
+        sure = deltas if not bad.any() else deltas[~bad]
+        mode = "-ttt" if negative.any() or not _since_first(sure) else "-ttttt"
+    if mode == "-ttt":
+        exact = np.cumsum(deltas) + anchor
+        approx = np.cumsum(deltas.astype(np.float64)) + float(anchor)
+        past = _wrapped(exact, approx) | (np.cumsum(bad) > 0)
+    else:
+        exact = deltas + anchor
+        past = _wrapped(exact, deltas.astype(np.float64) + float(anchor)) | bad
+    return exact, past, mode
 
 
 # --------------------------------------------------------------------------- records
@@ -580,9 +766,10 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
         else pc.if_else(pa.array(is_record), texts, pa.scalar(None, texts.type))
     )
     cols: dict[str, pa.Array] = {}
+    reasons = _Reasons(len(texts))
     h = _extract(rec, g.HEADER)
     cols.update({f"_h_{k}": v for k, v in h.items()})
-    cols["packet"] = _to_int(h["pkt"], 2**32 - 1)
+    cols["packet"] = reasons.number(h["pkt"], "packet")
 
     addr = _extract(rec, g.ADDRESSES)
     link = _subset(rec, _match(rec, r"[0-9a-f]{2}(?::[0-9a-f]{2}){5}"), g.LINK)
@@ -611,8 +798,8 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     # ports: numeric addresses split unambiguously; host names (no -n) only when the
     # last label is a port number or a known service name.
     ports_ok = has_addr & ~is_icmp & ~is_icmp6
-    srcs = _split_address(addr["src"], ports_ok)
-    dsts = _split_address(addr["dst"], ports_ok)
+    srcs = _split_address(addr["src"], ports_ok, reasons, "sport")
+    dsts = _split_address(addr["dst"], ports_ok, reasons, "dport")
     ported = _np(pc.is_valid(srcs[1])) | _np(pc.is_valid(dsts[1]))
     is_udp = ported & ~is_tcp & ~is_icmp & ~is_icmp6
     is_arp = (
@@ -635,7 +822,7 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     cols["proto"] = pa.array(proto)
     cols["src"], cols["sport"] = srcs
     cols["dst"], cols["dport"] = dsts
-    cols["ttl"] = _to_int(iph["ttl"], 255)
+    cols["ttl"] = reasons.number(iph["ttl"], "ttl")
     cols["link_src"], cols["link_dst"] = link["lsrc"], link["ldst"]
     cols["info"] = pc.if_else(pc.is_valid(info), info, body["body"])
 
@@ -648,23 +835,22 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     tcp = _subset(core, is_tcp, g.TCP)
     cols["tcp_flags"] = tcp["flags"]
     cols["tcp_seq"] = tcp["seq"]
-    cols["tcp_ack"] = _to_int(tcp["ack"], 2**32 - 1)
-    cols["tcp_win"] = _to_int(tcp["win"], 2**32 - 1)
+    cols["tcp_ack"] = reasons.number(tcp["ack"], "tcp_ack")
+    cols["tcp_win"] = reasons.number(tcp["win"], "tcp_win")
 
-    # ---- lengths: the last "length N" or "(N)" the first address line reports
+    # ---- lengths: the last "length N" or "(N)" the first address line reports (the
+    # number chosen is read once all are known: one past the range is no value, not a
+    # reason to take another)
     last = _extract(cols["info"], g.LAST_LENGTH)
     udp = _subset(core, is_udp, g.UDP)
-    length = _to_int(
-        _first(
-            tcp["length"],
-            tcp["qlength"],
-            udp["length"],
-            udp["qlength"],
-            last["length"],
-            last["dnslen"],
-            arp["length"],
-        ),
-        2**32 - 1,
+    length = _first(
+        tcp["length"],
+        tcp["qlength"],
+        udp["length"],
+        udp["qlength"],
+        last["length"],
+        last["dnslen"],
+        arp["length"],
     )
 
     # ---- DNS, over UDP or TCP
@@ -678,7 +864,7 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     def dns_only(arr: pa.Array) -> pa.Array:
         return pc.if_else(mask_dns, arr, pa.scalar(None, arr.type))
 
-    cols["dns_id"] = dns_only(_to_int(dns["id"], 65535))
+    cols["dns_id"] = reasons.number(dns_only(dns["id"]), "dns_id")
     qr = np.full(len(texts), None, dtype=object)
     qr[is_query], qr[is_resp] = "query", "response"
     cols["dns_qr"] = pa.array(qr, pa.large_string())
@@ -690,27 +876,27 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     )
     rcode = pc.fill_null(dns["rcode"], "NoError")
     cols["dns_rcode"] = pc.if_else(pa.array(is_resp), rcode, pa.scalar(None, rcode.type))
-    cols["dns_ancount"] = pc.if_else(
-        pa.array(is_resp), _to_int(dns["an"], 65535), pa.scalar(None, pa.int64())
-    )
+    an = pc.if_else(pa.array(is_resp), dns["an"], pa.scalar(None, dns["an"].type))
+    cols["dns_ancount"] = reasons.number(an, "dns_ancount")
     answers = _nz(pc.utf8_trim_whitespace(pc.fill_null(dns["answers"], "")))
     cols["dns_answers"] = pc.if_else(pa.array(is_resp), answers, pa.scalar(None, answers.type))
-    dlen = _to_int(dns["dlen"], 2**32 - 1)
-    length = pc.if_else(pa.array(is_dns & is_udp), _first(dlen, length), length)
+    length = pc.if_else(pa.array(is_dns & is_udp), _first(dns["dlen"], length), length)
 
     # ---- ICMP and ICMPv6
     icmp = _subset(core, is_icmp, g.ICMP)
     icmp6 = _subset(core, is_icmp6, g.ICMP6)
     icmp_text = _first(icmp["text"], icmp["bare"])
-    length = pc.if_else(
-        pa.array(is_icmp), _first(_to_int(icmp["length"], 2**32 - 1), length), length
-    )
-    _icmp_columns(cols, icmp_text, icmp6["text"], is_icmp, is_icmp6, rec)
-    cols["length"] = length
+    length = pc.if_else(pa.array(is_icmp), _first(icmp["length"], length), length)
+    _icmp_columns(cols, icmp_text, icmp6["text"], is_icmp, is_icmp6, rec, reasons)
+    cols["length"] = reasons.number(length, "length")
+    cols["_error"] = reasons.joined()
     return cols
 
 
-def _split_address(tokens: pa.Array, ported: np.ndarray) -> tuple[pa.Array, pa.Array]:
+def _split_address(
+    tokens: pa.Array, ported: np.ndarray, reasons: _Reasons, column: str
+) -> tuple[pa.Array, pa.Array]:
+    """Address tokens into host and port (``column``: a port past 65535 is a reason)."""
     num = _extract(tokens, g.NUMERIC_ADDRESS)
     is_num = _np(pc.is_valid(num["host"]))
     named = _np(pc.is_valid(tokens)) & ~is_num
@@ -718,7 +904,7 @@ def _split_address(tokens: pa.Array, ported: np.ndarray) -> tuple[pa.Array, pa.A
     port_tok = pc.if_else(pa.array(ported), num["port"], pa.scalar(None, pa.large_string()))
     if named.any():
         nm = _subset(tokens, named & ported, g.NAMED_ADDRESS)
-        nm_port = _ports(nm["port"])
+        nm_port = _ports(nm["port"])[0]
         split_ok = pc.fill_null(pc.is_valid(nm_port), False)
         name_host = pc.if_else(split_ok, nm["host"], tokens)
         host = pc.if_else(pa.array(named), name_host, host)
@@ -729,7 +915,9 @@ def _split_address(tokens: pa.Array, ported: np.ndarray) -> tuple[pa.Array, pa.A
         )
     # an IPv4 token with no port is a host of four labels, kept whole
     host = _first(host, tokens)
-    return host, _ports(port_tok)
+    port, past = _ports(port_tok)
+    reasons.add(column, port_tok, past)
+    return host, port
 
 
 def _icmp_columns(
@@ -739,6 +927,7 @@ def _icmp_columns(
     is_icmp: np.ndarray,
     is_icmp6: np.ndarray,
     rec: pa.Array,
+    reasons: _Reasons,
 ) -> None:
     n = len(text4)
     itype = np.full(n, -1, dtype=np.int64)
@@ -755,11 +944,16 @@ def _icmp_columns(
             todo &= ~hit
         # anything tcpdump names that the tables do not: keep its words
         reason[todo] = np.asarray(filled.to_numpy(zero_copy_only=False), dtype=object)[todo]
-    type_num = re.compile(r"type-#(\d+)")
+    type_num = re.compile(r"type-#([0-9]+)")
+    numbered = np.full(n, None, dtype=object)
     for i in np.flatnonzero(is_icmp & (itype < 0)):
         m = type_num.search(str(reason[i]))
         if m:
-            itype[i] = int(m.group(1))
+            numbered[i] = m.group(1)
+    if (numbered != None).any():  # noqa: E711 (element-wise)
+        typed = reasons.number(pa.array(numbered, pa.large_string()), "icmp_type")
+        valid = _np(pc.is_valid(typed))
+        itype[valid] = np.asarray(pc.drop_null(typed).to_numpy(), dtype=np.int64)
     cols["icmp_type"] = pa.array(itype, pa.int64(), mask=itype < 0)
     cols["icmp_code"] = pa.array(icode, pa.int64(), mask=icode < 0)
     cols["icmp_reason"] = pa.array(reason, pa.large_string())
@@ -772,7 +966,9 @@ def _icmp_columns(
     pnum = _first(q4["pnum"], pa.nulls(n, pa.large_string()))
     cols["icmp_orig_dst"] = _first(q4["dst"], q6["dst"], q6["dst1"])
     cols["icmp_orig_proto"] = _first(q4["proto"], q6["proto"], pnum)
-    cols["icmp_orig_dport"] = _ports(_first(q4["port"], q4["pport"], q6["port"]))
+    text_port = _first(q4["port"], q4["pport"], q6["port"])
+    cols["icmp_orig_dport"], port_past = _ports(text_port)
+    reasons.add("icmp_orig_dport", text_port, port_past)
 
     # -v prints the quoted datagram itself on the following lines: decode it
     errors = (is_icmp & np.isin(itype, [3, 4, 5, 11, 12])) | (
@@ -785,38 +981,35 @@ def _icmp_columns(
     qproto = pc.utf8_lower(pc.fill_null(_first(quoted["proto"], q6v["proto"]), ""))
     has_q = _np(pc.is_valid(qsrc_tok))
     ported = has_q & _np(pc.is_in(qproto, pa.array(["udp", "tcp"])))
-    qsrc, qsport = _split_address(qsrc_tok, ported)
-    qdst, qdport = _split_address(qdst_tok, ported)
+    qsrc, qsport = _split_address(qsrc_tok, ported, reasons, "icmp_orig_sport")
+    qdst, qdport = _split_address(qdst_tok, ported, reasons, "icmp_orig_dport")
     cols["icmp_orig_src"] = qsrc
     cols["icmp_orig_sport"] = qsport
     cols["icmp_orig_dst"] = _first(cols["icmp_orig_dst"], qdst)
     cols["icmp_orig_dport"] = _first(cols["icmp_orig_dport"], qdport)
+    if port_past.any():  # (a port past the range is no value: the quoted one is not taken)
+        no_port = pa.scalar(None, cols["icmp_orig_dport"].type)
+        cols["icmp_orig_dport"] = pc.if_else(pa.array(port_past), no_port, cols["icmp_orig_dport"])
     qp = pc.if_else(pa.array(has_q), qproto, pa.scalar(None, qproto.type))
     cols["icmp_orig_proto"] = _first(cols["icmp_orig_proto"], _nz(qp))
     qinfo = _first(quoted["info"], q6v["info"])
     qdns = _subset(pc.fill_null(qinfo, ""), ported, g.DNS_TEXT)["dns"]
     qid = _subset(pc.fill_null(qdns, ""), _np(pc.is_valid(qdns)), g.DNS)
     is_qdns = _np(pc.is_valid(qid["qtype"])) | _np(pc.is_valid(qid["an"]))
-    qdid = _to_int(qid["id"], 65535)
-    cols["icmp_orig_dns_id"] = pc.if_else(pa.array(is_qdns), qdid, pa.scalar(None, pa.int64()))
+    qdid = pc.if_else(pa.array(is_qdns), qid["id"], pa.scalar(None, qid["id"].type))
+    cols["icmp_orig_dns_id"] = reasons.number(qdid, "icmp_orig_dns_id")
 
 
 # --------------------------------------------------------------------------- assembly
+#: The integer columns: the Arrow type of each, and the largest value it holds (the
+#: schema's dtypes say both; a number past it is a reason in ``error``, see _Reasons)
 _ARROW_TYPES: dict[str, pa.DataType] = {
-    "packet": pa.uint32(),
-    "sport": pa.uint16(),
-    "dport": pa.uint16(),
-    "length": pa.uint32(),
-    "ttl": pa.uint8(),
-    "dns_id": pa.uint16(),
-    "dns_ancount": pa.uint16(),
-    "icmp_type": pa.uint8(),
-    "icmp_code": pa.uint8(),
-    "icmp_orig_sport": pa.uint16(),
-    "icmp_orig_dport": pa.uint16(),
-    "icmp_orig_dns_id": pa.uint16(),
-    "tcp_ack": pa.uint32(),
-    "tcp_win": pa.uint32(),
+    name: pa.from_numpy_dtype(np.dtype(str(dtype).lower()))  # "UInt16" -> uint16
+    for name, dtype in schema.dtypes().items()
+    if str(dtype).startswith("UInt")
+}
+_MAX: Final = {
+    name: int(np.iinfo(kind.to_pandas_dtype()).max) for name, kind in _ARROW_TYPES.items()
 }
 _PANDAS_TYPES = {
     pa.uint8(): pd.UInt8Dtype(),
@@ -911,7 +1104,7 @@ def _parse_bytes(
     if slow.any():
         texts = raw if slow.all() else raw.take(pa.array(np.flatnonzero(slow)))
         cols = _fields(texts, is_record[slow])
-        cols["error"] = pa.array(error, pa.large_string())
+        cols["error"] = _first(pa.array(error, pa.large_string()), cols.pop("_error"))
         header = {k[3:]: cols.pop(k) for k in list(cols) if k.startswith("_h_")}
         columns.add_slow(cols, _time_parts(header))
         del texts, cols
@@ -920,7 +1113,7 @@ def _parse_bytes(
             _fast_fields(columns, scan)
         del scan
     del rows, fast, slow, is_record, error  # (the frame is made from ``columns`` alone)
-    times, tinfo = _times(*columns.time_parts(), date, time_format)
+    times, tinfo, columns.late_errors = _times(*columns.time_parts(), date, time_format)
     capture.update(
         time_format=tinfo.style,
         date=tinfo.date,
@@ -934,6 +1127,7 @@ def _parse_bytes(
         time = time.dt.tz_convert(tz)
     df = schema.conform(columns.frame(row_lines, time.array))
     df.attrs["capture"] = capture
+    _warn_out_of_range(df, name, len(unparsed_idx))
     if len(unparsed_idx):
         warnings.warn(
             ParseWarning(
@@ -943,6 +1137,24 @@ def _parse_bytes(
             stacklevel=3,
         )
     return df
+
+
+def _warn_out_of_range(df: pd.DataFrame, name: str, unparsed: int) -> None:
+    """Say how many records have a value left empty, with the reason in ``error``
+    (every unparsed row has a reason too: ``unparsed`` is how many there are)."""
+    count = int(df["error"].count()) - unparsed
+    if count <= 0:
+        return
+    said = df["error"].notna().to_numpy() & (df["proto"] != "unparsed").to_numpy()
+    first = int(df["line"].to_numpy()[said][0])
+    warnings.warn(
+        ParseWarning(
+            f"{name}: {count} of {len(df)} records hold a value their column cannot (out of "
+            f"range, or no such date); it is left empty and 'error' says why (first at line "
+            f"{first})"
+        ),
+        stacklevel=4,
+    )
 
 
 # --------------------------------------------------------------------------- C fast path
@@ -1144,6 +1356,7 @@ class _Columns:
         self.slow_count = len(self.slow_pos)
         self.scanned: dict[str, pa.Array] = {}  # by line
         self.parsed: dict[str, pa.Array] = {}  # by row of the patterns
+        self.late_errors: pa.Array | None = None  # by row: reasons found once all are read
         self.proto = np.zeros(n, dtype=np.int8)
         self.qr = np.full(n, -1, dtype=np.int8)
         self.kind = np.zeros(n, dtype=np.int8)
@@ -1175,6 +1388,9 @@ class _Columns:
         if name == "raw" and self.raw is not None:
             raw, self.raw = self.raw, None
             return raw
+        if name == "error" and self.late_errors is not None:
+            late, self.late_errors = self.late_errors, None
+            return _join([self.column(name), late], self.n)
         target = _ARROW_TYPES.get(name, pa.large_string())
         if all(
             side is None or side.null_count == len(side)
@@ -1293,14 +1509,16 @@ def _fast_fields(columns: _Columns, scan: _Scan) -> None:
         k = len(words)
         none, every = pa.nulls(k, words.type), np.ones(k, bool)
         decoded: dict[str, pa.Array] = {}
+        reasons = _Reasons(k)  # (a number in the text past its column's range)
         if v6:
-            _icmp_columns(decoded, none, words, ~every, every, words)
+            _icmp_columns(decoded, none, words, ~every, every, words, reasons)
         else:
-            _icmp_columns(decoded, words, none, every, ~every, words)
+            _icmp_columns(decoded, words, none, every, ~every, words, reasons)
+        decoded["error"] = reasons.joined()
         tables.append(
             {
                 name: pc.cast(decoded[name], _ARROW_TYPES.get(name, pa.large_string()))
-                for name in _ICMP_FROM_TEXT
+                for name in (*_ICMP_FROM_TEXT, "error")
             }
         )
         indices.append(
@@ -1312,7 +1530,7 @@ def _fast_fields(columns: _Columns, scan: _Scan) -> None:
         return
     index = indices[0] if len(indices) == 1 else pc.coalesce(*indices, memory_pool=_FRAME_POOL)
     del indices
-    for name in _ICMP_FROM_TEXT:
+    for name in (*_ICMP_FROM_TEXT, "error"):
         values = [table[name] for table in tables]
         if all(v.null_count == len(v) for v in values):
             continue  # (the quoted datagram's -v fields, on a log without -v)
@@ -1322,6 +1540,14 @@ def _fast_fields(columns: _Columns, scan: _Scan) -> None:
 
 _BANNER = re.compile(g.BANNER_FIELDS)
 _COUNTS = re.compile(g.PACKET_COUNTS)
+
+
+def _count(digits: str | None) -> int | None:
+    """A number of the banner or the summary, or None when absent or past 2**63 - 1 (a
+    line of thousands of digits is text, not a count: int() refuses it)."""
+    if digits is None or len(digits.lstrip("0")) > 19 or int(digits[-20:]) >= 2**63:
+        return None
+    return int(digits)
 
 
 def _capture_meta(lines: _Lines, kinds: _Kinds, name: str) -> dict[str, Any]:
@@ -1337,12 +1563,12 @@ def _capture_meta(lines: _Lines, kinds: _Kinds, name: str) -> dict[str, Any]:
             if m.group("iface"):
                 capture["interface"] = m.group("iface")
             capture["link_type"] = m.group("lt")
-            if m.group("snap"):
-                capture["snapshot_length"] = int(m.group("snap"))
+            if _count(m.group("snap")) is not None:
+                capture["snapshot_length"] = _count(m.group("snap"))
         c = _COUNTS.match(text)
-        if c:
+        if c and _count(c.group("n")) is not None:
             key = "packets_" + c.group("what").replace("by ", "").replace(" ", "_")
-            capture[key] = int(c.group("n"))
+            capture[key] = _count(c.group("n"))
     capture["banner"] = banner
     capture["blank_lines"] = lines.numbers[kinds.blank].tolist()
     return capture
