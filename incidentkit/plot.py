@@ -166,7 +166,10 @@ def _timeline_events(data: pd.DataFrame, tx: pd.DataFrame) -> pd.DataFrame:
         known = o_rec >= 0
         at = pd.Index(o_rec[known]).get_indexer(e_rec)
         quoted = pd.Categorical(errors["orig_dst"].astype(object), categories=lanes).codes
-        lane = np.where(at >= 0, server[known][np.maximum(at, 0)], quoted).astype(np.int64)
+        paired = server[known]
+        lane = (
+            np.where(at >= 0, paired[np.maximum(at, 0)], quoted) if len(paired) else quoted
+        ).astype(np.int64)
         add(errors["time"], "ICMP error", np.maximum(lane, 0), e_rec)
     events = pd.DataFrame(
         {

@@ -187,3 +187,13 @@ def test_text_from_the_log_is_never_math(tmp_path, name):
         if figure in ("timeline", "icmp"):
             assert any(name in t for t in shown), (figure, shown)
         plt.close(fig)
+
+
+def test_icmp_errors_that_answer_no_query_are_drawn():
+    # the scenario's answers come from another address: no query is answered, and the
+    # clients' port unreachable errors for those answers pair with nothing
+    df = ik.read_tcpdump(rendering_path("wrong_source", "n"))
+    assert ik.dns_transactions(df)["outcome_record"].isna().all()
+    ax = plot_timeline(df)
+    assert len(points(ax, "incidentkit:timeline:ICMP error")) == len(ik.icmp_errors(df)) > 0
+    plt.close("all")
