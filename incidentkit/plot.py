@@ -165,7 +165,7 @@ def _timeline_events(data: pd.DataFrame, tx: pd.DataFrame) -> pd.DataFrame:
         # it quotes when that one is drawn, else the first lane
         known = o_rec >= 0
         at = pd.Index(o_rec[known]).get_indexer(e_rec)
-        quoted = pd.Categorical(errors["orig_dst"].astype(object), categories=lanes).codes
+        quoted = pd.Index(lanes).get_indexer(pd.Index(errors["orig_dst"].astype(object)))
         paired = server[known]
         lane = (
             np.where(at >= 0, paired[np.maximum(at, 0)], quoted) if len(paired) else quoted
