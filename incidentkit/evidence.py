@@ -153,11 +153,6 @@ class Pairs:
         self.hashes = np.zeros(0, dtype=np.uint64) if hashes is None else hashes
 
     @classmethod
-    def of(cls, bins: np.ndarray, sources: pd.Series) -> Pairs:
-        codes, uniques = pd.factorize(sources)
-        return cls.of_codes(bins, codes, [str(u) for u in uniques])
-
-    @classmethod
     def of_codes(cls, bins: np.ndarray, codes: np.ndarray, sources: list[str]) -> Pairs:
         """The pairs of ``bins`` and ``sources[codes]`` (a code of -1: no source)."""
         ok = codes >= 0

@@ -114,7 +114,7 @@ def export_pdf(html: Path, output: Path, *, timeout: float = 120) -> Path:
         When ``html`` cannot be read, Chromium is not installed, fails, runs over the
         timeout, or writes no PDF.
     """
-    from .report import ReportError
+    from .report import ReportError, publish
 
     html = Path(html)
     output = Path(output)
@@ -189,10 +189,7 @@ def export_pdf(html: Path, output: Path, *, timeout: float = 120) -> Path:
                 f"chromium's output for {html} is not a PDF (it starts with {head!r}); "
                 f"the end of its stderr:\n{_tail(errors)}"
             )
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, output)
+        publish(tmp, output)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -193,14 +193,20 @@ def export_html(executed: Path, output: Path) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(body)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, output)
+        publish(Path(tmp), output)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
     return output
+
+
+def publish(tmp: Path, output: Path) -> None:
+    """Move the finished file ``tmp`` to ``output`` in one step, with the permissions a
+    new file gets here (a temporary file is created readable by its owner only)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, output)
 
 
 def run_report(

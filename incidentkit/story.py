@@ -424,13 +424,6 @@ class Story:
         body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
         return Section(f"<div class='ik-summary'><table>{body}</table></div>")
 
-    def header(self, analyst: str = "", organisation: str = "", log_name: str = "") -> Section:
-        """:meth:`front`, with who reports and on which capture."""
-        self.analyst = analyst or self.analyst
-        self.organisation = organisation or self.organisation
-        self.capture = log_name or self.capture
-        return self.front()
-
     # -------------------------------------------------------------- tables
     def _input_column(self) -> tuple[str, str]:
         """The column that numbers the input, and its heading."""
