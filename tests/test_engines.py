@@ -21,7 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import incidentkit as ik
-from incidentkit.parse import tcpdump as td
+from incidentkit.parse import _cpath as cpath
+from incidentkit.parse._source import read_source
 
 HOW_READ = ("engine", "c_rows")
 
@@ -43,7 +44,7 @@ def both(text_or_path, **kwargs):
 
 
 def test_the_c_reader_is_built():
-    assert td._fastscan is not None, (
+    assert cpath._fastscan is not None, (
         "incidentkit/parse/_fastscan.c was not compiled: install a C compiler and the "
         "Python headers, then `pip install -e .` again"
     )
@@ -231,11 +232,11 @@ def test_a_record_with_continuation_lines_goes_to_the_patterns():
 def test_wide_offsets_give_the_same_columns():
     """Past 2 GiB the scanner writes 64-bit string offsets; force them on a small log."""
     data = SEED_LOG.read_bytes()
-    narrow = td._fastscan.scan(data, td._port_table())
-    wide = td._fastscan.scan(data, td._port_table(), True)
+    narrow = cpath._fastscan.scan(data, cpath._port_table())
+    wide = cpath._fastscan.scan(data, cpath._port_table(), True)
     assert not narrow["wide"] and wide["wide"]
-    for name in td._FAST_STRINGS:
-        assert td._scanned(wide, name).to_pylist() == td._scanned(narrow, name).to_pylist()
+    for name in cpath._FAST_STRINGS:
+        assert cpath._scanned(wide, name).to_pylist() == cpath._scanned(narrow, name).to_pylist()
 
 
 @pytest.mark.parametrize(
@@ -246,14 +247,14 @@ def test_wide_offsets_give_the_same_columns():
 def test_a_log_scanned_in_parts_reads_the_same(monkeypatch, path):
     """Large logs are scanned in parts, one thread each: force small parts (up to 64), so
     that parts end inside -v records and runs of continuation lines."""
-    monkeypatch.setattr(td, "_PART_BYTES", 1)
-    monkeypatch.setattr(td.os, "cpu_count", lambda: min(64, max(2, path.stat().st_size // 4096)))
+    monkeypatch.setattr(cpath, "_PART_BYTES", 1)
+    monkeypatch.setattr(cpath.os, "cpu_count", lambda: min(64, max(2, path.stat().st_size // 4096)))
     df = both(path)
-    assert len(td._scan(td.read_source(path)[0]).parts) > 1 or len(df) < 3
+    assert len(cpath._scan(read_source(path)[0]).parts) > 1 or len(df) < 3
 
 
 def test_engine_c_says_when_it_is_not_built(monkeypatch):
-    monkeypatch.setattr(td, "_fastscan", None)
+    monkeypatch.setattr(cpath, "_fastscan", None)
     with pytest.raises(ImportError, match="not built"):
         ik.parse_tcpdump("13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? x. (30)\n", engine="c")
     df = ik.parse_tcpdump("13:24:32.1 IP 192.0.2.1.5 > 203.0.113.2.53: 1+ A? x. (30)\n")
@@ -446,7 +447,7 @@ def test_raw_is_the_same_made_in_place_or_gathered(monkeypatch, log):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ik.ParseWarning)
         in_place = read(log, engine="python")
-        monkeypatch.setattr(td, "_fastscan", None)
+        monkeypatch.setattr(cpath, "_fastscan", None)
         gathered = read(log, engine="python")
     pd.testing.assert_frame_equal(in_place, gathered)
     text = log.decode("utf-8", "backslashreplace") if isinstance(log, bytes) else log
@@ -464,7 +465,7 @@ def test_generated_logs_give_the_same_raw_without_the_c_extension(lines, line_en
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ik.ParseWarning)
         in_place = ik.parse_tcpdump(log)
-        with mock.patch.object(td, "_fastscan", None):
+        with mock.patch.object(cpath, "_fastscan", None):
             gathered = ik.parse_tcpdump(log)
     pd.testing.assert_frame_equal(in_place, gathered)
 
@@ -473,7 +474,7 @@ def test_compact_packs_rows_forward_and_trims_their_line_ends():
     buf = bytearray(b"banner\nrow one\n\n\nrow two\n\tmore\nrow three")
     starts = np.array([7, 17, 31], dtype=np.int64)
     ends = np.array([15, 31, 40], dtype=np.int64)
-    offsets = np.frombuffer(td._fastscan.compact(buf, starts, ends), dtype=np.int64)
+    offsets = np.frombuffer(cpath._fastscan.compact(buf, starts, ends), dtype=np.int64)
     packed = bytes(buf[: offsets[-1]])
     assert [packed[a:b] for a, b in itertools.pairwise(offsets)] == [
         b"row one",
@@ -485,11 +486,13 @@ def test_compact_packs_rows_forward_and_trims_their_line_ends():
 def test_compact_refuses_rows_out_of_order():
     buf = bytearray(b"one\ntwo\n")
     with pytest.raises(ValueError, match="out of order"):
-        td._fastscan.compact(buf, np.array([4, 0], np.int64), np.array([8, 4], np.int64))
+        cpath._fastscan.compact(buf, np.array([4, 0], np.int64), np.array([8, 4], np.int64))
     with pytest.raises(ValueError, match="out of the buffer"):
-        td._fastscan.compact(buf, np.array([0], np.int64), np.array([99], np.int64))
+        cpath._fastscan.compact(buf, np.array([0], np.int64), np.array([99], np.int64))
     with pytest.raises(TypeError):
-        td._fastscan.compact(b"read-only bytes", np.array([0], np.int64), np.array([4], np.int64))
+        cpath._fastscan.compact(
+            b"read-only bytes", np.array([0], np.int64), np.array([4], np.int64)
+        )
 
 
 def test_the_callers_buffer_is_left_as_it_was():

@@ -27,7 +27,8 @@ from test_engines import both
 
 import incidentkit as ik
 from incidentkit import cli, schema
-from incidentkit.parse import tcpdump as td
+from incidentkit.parse import _cpath as cpath
+from incidentkit.parse._values import _MAX
 
 UDP = "13:24:32.1 IP 192.0.2.1.5353 > 203.0.113.2.53: "
 ICMP = "13:24:36.1 IP 203.0.113.1 > 192.0.2.1: ICMP "
@@ -295,8 +296,8 @@ def _numbers(top: int) -> list[tuple[str, str, int | None]]:
 NUMBER_CASES = [
     pytest.param(column, line, digits, value, id=f"{column}-{k}-{name}")
     for k, (column, line) in enumerate(NUMBER_LINES)
-    for name, digits, value in _numbers(td._MAX[column])
-    if name != "2**32" or td._MAX[column] < 2**32
+    for name, digits, value in _numbers(_MAX[column])
+    if name != "2**32" or _MAX[column] < 2**32
 ]
 
 
@@ -359,7 +360,7 @@ def test_the_engines_agree_on_the_length_of_tcp_text(line, length):
 # --------------------------------------------------------------------------- port names
 def _scan_ports(names: dict[str, int], tokens: list[str]) -> list[int | None]:
     lines = "".join(f"{UDP[:24]}{t} > 203.0.113.2.53: 1+ A? x. (30)\n" for t in tokens)
-    out = td._fastscan.scan(lines.encode(), names)
+    out = cpath._fastscan.scan(lines.encode(), names)
     ok = np.frombuffer(out["ok"], np.uint8)
     sport = np.frombuffer(out["sport"][0], np.uint16)
     return [int(sport[i]) if ok[i] else None for i in range(len(tokens))]
@@ -389,7 +390,7 @@ def test_a_miss_in_a_full_table_costs_no_scan_of_it():
 )
 def test_a_port_table_the_scanner_cannot_hold_is_refused(names, error, words):
     with pytest.raises(error, match=words):
-        td._fastscan.scan(b"x\n", names)
+        cpath._fastscan.scan(b"x\n", names)
 
 
 # --------------------------------------------------------------------------- sanitizers
@@ -401,11 +402,12 @@ from pathlib import Path
 
 sys.path.insert(0, sys.argv[1])
 import numpy as np
-from incidentkit.parse import tcpdump as td
+from incidentkit.parse import _cpath as cpath, parse_tcpdump
+from incidentkit.parse._source import read_source
 
-built = td._fastscan
+built = cpath._fastscan
 assert built is not None and built.__file__.startswith(sys.argv[1]), built
-table = td._port_table()
+table = cpath._port_table()
 
 
 def exact(data):
@@ -416,7 +418,7 @@ def exact(data):
 warnings.simplefilter("ignore")
 logs = []
 for name in sys.argv[2:]:
-    data = bytes(td.read_source(Path(name))[0])
+    data = bytes(read_source(Path(name))[0])
     logs.append(data)
     built.scan(exact(data), table)
     built.scan(exact(data.rstrip(b"\\n")), table, True)  # 64-bit offsets, no last line end
@@ -429,8 +431,8 @@ for name in sys.argv[2:]:
         built.scan(exact(first + b"\\n" + second), table)
 # the whole reader (scan, compact, the frame) once over every log, and in parts
 everything = b"\\n".join(logs)
-td.parse_tcpdump(everything, engine="c")
-td._Scan(everything, parts=3)
+parse_tcpdump(everything, engine="c")
+cpath._Scan(everything, parts=3)
 names = {f"service-{k}": k for k in range(20_000)}
 built.scan(exact(b"13:24:32.1 IP 192.0.2.1.service-7 > 192.0.2.2.no-such: x"), names)
 for bad in ({"x": 70_000}, {1: 2}, {f"n{k}": 1 for k in range(70_000)}):
