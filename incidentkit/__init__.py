@@ -9,7 +9,7 @@ from .dns import dns_transactions
 from .errors import IncidentkitError, InputError, ParseError, ParseWarning
 from .evidence import Evidence, evidence
 from .icmp import icmp_errors
-from .parse import parse_tcpdump, read_tcpdump
+from .parse import iter_tcpdump, parse_tcpdump, read_tcpdump
 from .plot import plot_icmp_errors, plot_latency, plot_rate, plot_timeline
 from .report import ReportError, reported_time, run_report, show
 from .schema import COLUMNS, PROTOCOLS
@@ -38,6 +38,7 @@ __all__ = [
     "evidence",
     "explore",
     "icmp_errors",
+    "iter_tcpdump",
     "parse_tcpdump",
     "plot_icmp_errors",
     "plot_latency",

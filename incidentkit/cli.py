@@ -8,12 +8,14 @@ import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from . import schema
 from .diagnose import diagnose
 from .errors import IncidentkitError, ParseWarning
-from .parse import read_tcpdump
+from .parse import iter_tcpdump, read_tcpdump
 from .progress import large as _big
 from .text import describe, summarize
 
@@ -57,6 +59,32 @@ def _write(df: pd.DataFrame, fmt: str, out: str | None) -> None:
             sys.stdout.write("\n")
 
 
+def _streams(args: argparse.Namespace) -> bool:
+    """Whether ``parse -`` writes rows as they come (csv and jsonl to a stream or file)."""
+    return args.format in ("csv", "jsonl") and not args.summary and not args.strict
+
+
+def _stream(args: argparse.Namespace) -> None:
+    """``tcpdump -l ... | incidentkit parse -``: each run of complete records is written
+    (and flushed) as soon as it is read."""
+    out: Any = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        first = True
+        for df in iter_tcpdump("-", date=args.date, tz=args.tz):
+            if args.format == "csv":
+                df.to_csv(out, index=False, header=first)
+            else:
+                df.to_json(out, orient="records", lines=True, date_format="iso", date_unit="ns")
+                out.write("\n")
+            out.flush()
+            first = False
+        if first and args.format == "csv":  # (no record at all: the header alone)
+            schema.empty_frame().to_csv(out, index=False)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
 def _report_epilog() -> str:
     """The report notebook's parameters, for ``incidentkit report --help``."""
     from .report import notebook_parameters
@@ -77,7 +105,9 @@ def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("parse", help="read a tcpdump text log into a table")
-    p.add_argument("log", help="tcpdump text log (plain or .gz)")
+    p.add_argument(
+        "log", help="tcpdump text log (plain or .gz); - reads standard input as it comes"
+    )
     p.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
     p.add_argument("-o", "--output", help="write here instead of standard output")
     p.add_argument("--summary", action="store_true", help="print counts, time span, unparsed")
@@ -85,7 +115,7 @@ def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--tz", help="time zone the log's times are in")
     p.add_argument("--strict", action="store_true", help="fail at the first non-record line")
     d = sub.add_parser("diagnose", help="name the cause of a DNS failure, with its evidence")
-    d.add_argument("log", help="tcpdump text log (plain or .gz)")
+    d.add_argument("log", help="tcpdump text log (plain or .gz); - reads standard input")
     d.add_argument("--json", action="store_true", help="print the diagnosis as JSON only")
     d.add_argument("--server", help="the DNS server to judge (default: every one queried)")
     d.add_argument("--domain", help="the site's name: judge only its queries")
@@ -130,13 +160,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ParseWarning)
             strict = getattr(args, "strict", False)
-            path = Path(args.log)
-            bar = _ProgressBar(path.name) if _big(path) else None
-            df = read_tcpdump(path, date=args.date, tz=args.tz, strict=strict, progress=bar)
-            if bar is not None:
-                bar.done(len(df))
+            if args.log == "-" and args.command == "parse" and _streams(args):
+                _stream(args)
+                df = None
+            else:
+                source: str | Path = "-" if args.log == "-" else Path(args.log)
+                big = isinstance(source, Path) and _big(source)
+                bar = _ProgressBar(Path(source).name) if big else None
+                df = read_tcpdump(source, date=args.date, tz=args.tz, strict=strict, progress=bar)
+                if bar is not None:
+                    bar.done(len(df))
         for warning in caught:
             print(f"incidentkit: warning: {warning.message}", file=sys.stderr)
+        if df is None:
+            return 0
         if args.command == "diagnose":
             result = diagnose(
                 df,

@@ -60,6 +60,39 @@ META: Final = (
 BLANK: Final = r"^\s*$"
 INDENTED: Final = r"^[ \t]"
 
+#: A record start that carries a timestamp or a -# number (a ``-t`` log's carry neither):
+#:   "13:24:32.192571 IP ..."   "    1  IP ..."   "2020-06-10 09:19:54.740079 ARP, ..."
+STAMPED: Final = rf"^(?:{_NUMBER}|(?:{_LENGTHS})?{_TS} )"
+
+#: A pcap record header tcpdump could not read, printed in place of the packet:
+#:       2  [Invalid header: caplen==0, len==0]
+INVALID_HEADER: Final = r"^\[Invalid header"
+
+#: An address pair as a record prints it, anywhere on a line:
+#:   AF IPv4 (2), length 72: 127.0.0.1.54954 > 127.0.0.1.53: 63147+ [1au] SOA? . (40)
+ADDRESS_PAIR: Final = r"[^\s>]+ > [^\s>]+?: "
+
+#: The direction of a Linux cooked capture's packet with -e, in three columns:
+#:    In ethertype IPv4 (0x0800), length 76: 137.116.81.94.80 > 131.155.215.69.46656: ...
+#:     B 00:16:3e:27:78:a2 ethertype ARP (0x0806), length 62: Request who-has ...
+SLL_DIRECTION: Final = r"^(?: In|  [BMP]) (?:ethertype |[0-9a-f]{2}(?::[0-9a-f]{2}){5} )"
+
+#: A truncation marker at the start of a line: what a printer prints when the packet
+#: ends inside the header it reads (4.99's nd_print_trunc(): " [|ether]"; 4.9: "[|oam]"):
+#:   12:00:01.000000 IP 192.0.2.1.5555 > 192.0.2.2.4789: VXLAN, flags [I] (0x08), vni 100
+#:    [|ether]
+TRUNCATION_MARK: Final = r"^ ?\[\|[^\]\s]*\]"
+
+#: The header of a tunnel whose printer ends the line before the inner frame, which
+#: tcpdump then prints from column 0 (print-vxlan.c, print-otv.c):
+#:   IP 192.0.2.1.5555 > 192.0.2.2.4789: VXLAN, flags [I] (0x08), vni 100
+#:   IP 198.51.100.1 > 198.51.100.2: ICMP echo request, id 1, seq 1, length 19
+#:   IP 192.0.2.1.5555 > 192.0.2.2.8472: OTV, flags [I] (0x08), overlay 5, instance 7
+TUNNEL_HEADER: Final = (
+    r"(?:VXLAN, flags \[[^\]]*\] \(0x[0-9a-f]+\), vni \d+"
+    r"|OTV, flags \[[^\]]*\] \(0x[0-9a-f]+\), overlay \d+, instance \d+)\s*$"
+)
+
 # --------------------------------------------------------------------------- records
 #: Packet number and timestamp at the start of a record (every group optional).
 HEADER: Final = (

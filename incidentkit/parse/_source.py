@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Union
@@ -35,6 +36,10 @@ def read_source(source: Source, progress: Progress | None = None) -> tuple[bytes
     ``progress(done, total)`` is called as a path is read, in bytes of the file on disk
     (a ``.gz`` file is decompressed as it streams in, never to disk).
     """
+    if isinstance(source, str) and source == "-":
+        piped = _maybe_gunzip(sys.stdin.buffer.read(), "<stdin>")
+        check_text(piped, "<stdin>")
+        return piped, "<stdin>"
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         name = str(path)
@@ -131,9 +136,37 @@ def check_text(data: bytes | bytearray, name: str) -> None:
             f"'tcpdump -nn -r {name} > log.txt' and read the text; "
             "a reader for capture files is planned for incidentkit.read_pcap."
         )
+    utf16 = _utf16(data)
+    if utf16 is not None:
+        raise InputError(
+            f"{name}: UTF-16 text ({utf16}), as PowerShell's '>' writes it; incidentkit reads "
+            f"UTF-8. Convert it with 'iconv -f UTF-16 -t UTF-8 {name} > log.txt' (or, in "
+            "PowerShell, write it with '| Out-File -Encoding utf8 log.txt') and read log.txt."
+        )
     nul = data.find(b"\x00")
     if nul >= 0:
         raise InputError(
             f"{name}: binary data (a NUL byte at offset {nul}); incidentkit reads the text "
             "tcpdump prints, so render the capture with tcpdump and read its output."
         )
+
+
+def _utf16(data: bytes | bytearray) -> str | None:
+    """ "little-endian" or "big-endian" when ``data`` reads as UTF-16 text: it opens with
+    a byte-order mark, or every other byte of its start is NUL (ASCII in UTF-16)."""
+    head = bytes(data[:4096])
+    if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return None  # (UTF-32: binary data to this reader)
+    if head[:2] == b"\xff\xfe":
+        return "little-endian, with a byte-order mark"
+    if head[:2] == b"\xfe\xff":
+        return "big-endian, with a byte-order mark"
+    pairs = len(head) // 2
+    if pairs < 8:
+        return None
+    even, odd = head[0 : 2 * pairs : 2], head[1 : 2 * pairs : 2]
+    if odd.count(0) == pairs and even.count(0) == 0:
+        return "little-endian"
+    if even.count(0) == pairs and odd.count(0) == 0:
+        return "big-endian"
+    return None
