@@ -12,7 +12,19 @@ from typing import Final
 import pandas as pd
 
 #: ``proto`` values, in a fixed order so the categorical dtype is identical across readers.
-PROTOCOLS: Final = ("udp", "tcp", "icmp", "icmp6", "arp", "ip", "ip6", "other", "unparsed")
+PROTOCOLS: Final = (
+    "udp",
+    "tcp",
+    "sctp",
+    "dccp",
+    "icmp",
+    "icmp6",
+    "arp",
+    "ip",
+    "ip6",
+    "other",
+    "unparsed",
+)
 
 _TEXT: Final = "string[pyarrow]"
 _PROTO = pd.CategoricalDtype(list(PROTOCOLS))
@@ -23,7 +35,7 @@ COLUMNS: Final[dict[str, tuple[object, str]]] = {
     "line": ("int64", "1-based input line where the record starts"),
     "packet": ("UInt32", "tcpdump's own packet number (-# / --number), when printed"),
     "time": ("datetime64[ns]", "packet time; see read_tcpdump for date anchors and zones"),
-    "proto": (_PROTO, "udp, tcp, icmp, icmp6, arp, ip, ip6, other or unparsed"),
+    "proto": (_PROTO, "udp, tcp, sctp, dccp, icmp, icmp6, arp, ip, ip6, other or unparsed"),
     "src": (_TEXT, "source address (IP, IPv6 or host name as printed)"),
     "dst": (_TEXT, "destination address"),
     "sport": ("UInt16", "source port; service names such as 'domain' mapped to numbers"),

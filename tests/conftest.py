@@ -59,6 +59,32 @@ def tcpdump(pcap: Path, *flags: str) -> str:
     return result.stdout.decode()
 
 
+#: capture metadata that says how a log was read, not what it holds
+HOW_READ = ("engine", "c_rows")
+
+
+def both_engines(text_or_path, **kwargs):
+    """Read with each engine; the frames and their metadata must be identical."""
+    import warnings
+
+    import pandas as pd
+
+    import incidentkit as ik
+
+    read = ik.parse_tcpdump if isinstance(text_or_path, str) else ik.read_tcpdump
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ik.ParseWarning)
+        fast = read(text_or_path, engine="c", **kwargs)
+        slow = read(text_or_path, engine="python", **kwargs)
+    pd.testing.assert_frame_equal(fast, slow)
+    a = {k: v for k, v in fast.attrs["capture"].items() if k not in HOW_READ}
+    b = {k: v for k, v in slow.attrs["capture"].items() if k not in HOW_READ}
+    assert a == b
+    assert slow.attrs["capture"]["engine"] == "python"
+    assert slow.attrs["capture"]["c_rows"] == 0
+    return fast
+
+
 @pytest.fixture(autouse=True)
 def _close_figures():
     yield

@@ -16,7 +16,7 @@ from unittest import mock
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CORPUS, SCENARIOS, SEED_LOG
+from conftest import CORPUS, SCENARIOS, SEED_LOG, both_engines
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,23 +24,7 @@ import incidentkit as ik
 from incidentkit.parse import _cpath as cpath
 from incidentkit.parse._source import read_source
 
-HOW_READ = ("engine", "c_rows")
-
-
-def both(text_or_path, **kwargs):
-    """Read with each engine; the frames and their metadata must be identical."""
-    read = ik.parse_tcpdump if isinstance(text_or_path, str) else ik.read_tcpdump
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ik.ParseWarning)
-        fast = read(text_or_path, engine="c", **kwargs)
-        slow = read(text_or_path, engine="python", **kwargs)
-    pd.testing.assert_frame_equal(fast, slow)
-    a = {k: v for k, v in fast.attrs["capture"].items() if k not in HOW_READ}
-    b = {k: v for k, v in slow.attrs["capture"].items() if k not in HOW_READ}
-    assert a == b
-    assert slow.attrs["capture"]["engine"] == "python"
-    assert slow.attrs["capture"]["c_rows"] == 0
-    return fast
+both = both_engines
 
 
 def test_the_c_reader_is_built():

@@ -153,12 +153,17 @@ class _Columns:
         return pd.DataFrame(out, copy=False)
 
 
+#: columns of nulls of at least this many rows get pages of their own (see _nulls)
+_MAPPED_NULLS = 1 << 16
+
+
 def _nulls(n: int, kind: pa.DataType) -> pa.Array:
     """``n`` nulls of ``kind``. Strings get fresh pages that are never written, so the
     system maps them on first read to its one page of zeros: a column that is all null
     (``link_src`` without -e, say) then costs no memory, where ``pa.nulls`` writes its
-    ``8 * n`` bytes of offsets."""
-    if not pa.types.is_large_string(kind):
+    ``8 * n`` bytes of offsets. Short columns take ``pa.nulls``: a mapping each would
+    soon reach the system's limit on them (65530) in a stream of small frames."""
+    if not pa.types.is_large_string(kind) or n < _MAPPED_NULLS:
         return pa.nulls(n, kind)
     zeros = pa.py_buffer(mmap.mmap(-1, 8 * (n + 1)))  # fresh pages (malloc may reuse old)
     return pa.LargeStringArray.from_buffers(n, zeros, pa.py_buffer(b""), zeros, null_count=n)

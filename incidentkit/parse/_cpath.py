@@ -1,19 +1,24 @@
 """The C fast path: the scanner over the log (in parts, one thread each) and its columns
-handed to the frame."""
+handed to the frame; its tables checked against the schema when it loads."""
 
 from __future__ import annotations
 
 import functools
 import itertools
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from types import ModuleType
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .. import schema
 from ..services import WELL_KNOWN, port_number
+from . import _times
 from ._columns import _FRAME_POOL, _Columns
 from ._fields import _icmp_columns
 from ._lines import _Lines, _split_lines
@@ -24,36 +29,136 @@ try:
 except ImportError:  # built without a C compiler: the patterns read everything
     _fastscan = None
 
-# --------------------------------------------------------------------------- C fast path
-_FAST_NUMBERS: dict[str, pa.DataType] = {
-    "packet": pa.uint32(),
+
+# --------------------------------------------------------------------------- C tables
+class ScannerTableError(ImportError):
+    """The C scanner's tables disagree with the schema (or with ``_times.py``): its
+    columns would be misread, so the reader refuses to load it."""
+
+
+#: The scanner's number columns that are codes, not schema columns as they are: the time
+#: kind and value (see _times.py), and the codes of the categorical ``proto`` and ``dns_qr``
+_CODES: dict[str, pa.DataType] = {
     "_tkind": pa.uint8(),
     "_tval": pa.int64(),
     "proto": pa.uint8(),
-    "sport": pa.uint16(),
-    "dport": pa.uint16(),
-    "length": pa.uint32(),
-    "ttl": pa.uint8(),
-    "dns_id": pa.uint16(),
     "dns_qr": pa.uint8(),
-    "dns_ancount": pa.uint16(),
-    "tcp_ack": pa.uint32(),
-    "tcp_win": pa.uint32(),
 }
-_FAST_STRINGS = (
-    "src",
-    "dst",
-    "dns_flags",
-    "dns_qtype",
-    "dns_qname",
-    "dns_rcode",
-    "dns_answers",
-    "tcp_flags",
-    "tcp_seq",
-    "info",
-    "_icmp_text",
-    "_icmp6_text",
-)
+#: the tables the extension hands out, by the name of its attribute
+_TABLES = ("NUM_COLUMNS", "STR_COLUMNS", "PROTOCOLS", "DNS_QR", "TIME_KINDS")
+
+
+def _integer_type(dtype: object) -> pa.DataType | None:
+    """The Arrow type of an integer dtype of the schema ("UInt16" -> uint16), else None."""
+    try:
+        kind = np.dtype(str(dtype).lower())
+    except TypeError:  # (a categorical, a string dtype)
+        return None
+    return pa.from_numpy_dtype(kind) if kind.kind in "iu" else None
+
+
+def _is_text(dtype: object) -> bool:
+    """Whether a dtype of the schema is its text dtype (``string[pyarrow]``)."""
+    return isinstance(dtype, str) and isinstance(pd.api.types.pandas_dtype(dtype), pd.StringDtype)
+
+
+def _categories(column: str) -> tuple[str, ...]:
+    """The categories of a categorical column of the schema, in the order of their codes."""
+    dtype = schema.COLUMNS[column][0]
+    assert isinstance(dtype, pd.CategoricalDtype), column
+    return tuple(dtype.categories)
+
+
+def _check_tables(
+    num_columns: Sequence[tuple[str, int]],
+    str_columns: Sequence[str],
+    protocols: Sequence[str],
+    dns_qr: Sequence[str],
+    time_kinds: Sequence[str],
+) -> dict[str, pa.DataType]:
+    """Check the C scanner's tables against the schema and ``_times.py``; return the Arrow
+    type of each of its number columns.
+
+    ``num_columns`` is ((name, width in bytes), ...); the others are names in the order
+    of their codes. Raises :class:`ScannerTableError`, naming the column or code and both
+    values, when a number column's width is not its schema dtype's (or its code's), when
+    a column is not in the schema, or when the ``proto`` or ``dns_qr`` codes or the time
+    kinds are not the schema's categories or ``_times.py``'s ``_T_*`` kinds.
+    """
+
+    def drift(words: str) -> ScannerTableError:
+        return ScannerTableError(f"the C scanner (_fastscan.c) drifted from the reader: {words}")
+
+    for table, names in (("number", [name for name, _ in num_columns]), ("string", str_columns)):
+        seen: set[str] = set()
+        for name in names:
+            if name in seen:
+                raise drift(f"{table} column {name!r} is there twice")
+            seen.add(name)
+    types: dict[str, pa.DataType] = {}
+    for name, width in num_columns:
+        dtype = schema.COLUMNS[name][0] if name in schema.COLUMNS else None
+        kind = _CODES[name] if name in _CODES else _integer_type(dtype)
+        if kind is None:
+            what = f"the schema's {dtype}" if name in schema.COLUMNS else "not a schema column"
+            raise drift(f"number column {name!r} ({width} bytes) is {what}")
+        if width != kind.bit_width // 8:
+            said = "its code" if name in _CODES else f"the schema's {dtype}"
+            raise drift(
+                f"number column {name!r} is {width} bytes wide, {said} is {kind.bit_width // 8}"
+            )
+        types[name] = kind
+    for name in _CODES:
+        if name not in types:
+            raise drift(f"number column {name!r} is missing")
+    for name in str_columns:
+        if name.startswith("_"):
+            continue  # (a text the reader decodes into other columns)
+        if name not in schema.COLUMNS:
+            raise drift(f"string column {name!r} is not a schema column")
+        dtype = schema.COLUMNS[name][0]
+        if not _is_text(dtype):
+            raise drift(f"string column {name!r} is text, the schema's dtype is {dtype}")
+    for column, codes, categories in (
+        ("proto", tuple(protocols), tuple(schema.PROTOCOLS)),
+        ("dns_qr", tuple(dns_qr), _categories("dns_qr")),
+    ):
+        for code, (got, wanted) in enumerate(itertools.zip_longest(codes, categories)):
+            if got != wanted:
+                raise drift(
+                    f"{column} code {code} is {got!r}, the schema's category {code} is {wanted!r}"
+                )
+    kinds = {
+        k[3:].lower(): v
+        for k, v in vars(_times).items()
+        if k.startswith("_T_") and isinstance(v, int)
+    }
+    for code, name in enumerate(time_kinds):
+        if kinds.get(name) != code:
+            said = f"is {kinds[name]}" if name in kinds else "does not exist"
+            raise drift(f"time kind {code} is {name!r}, _times.py's _T_{name.upper()} {said}")
+    for name, code in kinds.items():
+        if name not in time_kinds:
+            raise drift(f"time kind _T_{name.upper()} ({code}) of _times.py is missing")
+    return types
+
+
+def _tables(module: ModuleType) -> dict[str, pa.DataType]:
+    """:func:`_check_tables` on the tables of the built extension ``module``."""
+    missing = [name for name in _TABLES if not hasattr(module, name)]
+    if missing:
+        raise ScannerTableError(
+            f"{module.__file__} has no {', '.join(missing)}: it was built from an older "
+            "_fastscan.c; build it again (pip install -e .)"
+        )
+    return _check_tables(*(getattr(module, name) for name in _TABLES))
+
+
+# --------------------------------------------------------------------------- C fast path
+#: The Arrow type of each of the scanner's number columns, and its string columns (a
+#: leading '_': texts the reader decodes into other columns); as the extension says
+_FAST_NUMBERS: dict[str, pa.DataType] = {} if _fastscan is None else _tables(_fastscan)
+_FAST_STRINGS: tuple[str, ...] = () if _fastscan is None else tuple(_fastscan.STR_COLUMNS)
 _ICMP_FROM_TEXT = (
     "icmp_type",
     "icmp_code",
@@ -203,7 +308,7 @@ def _fast_fields(columns: _Columns, scan: _Scan) -> None:
     pos = columns.fast_pos
     lines = columns.rows[pos]
     for name in (*_FAST_NUMBERS, *_FAST_STRINGS):
-        if name not in ("_tkind", "_tval", "proto", "dns_qr", "_icmp_text", "_icmp6_text"):
+        if name not in _CODES and not name.startswith("_"):  # (those are read below)
             columns.scanned[name] = scan.arrow(name)
     columns.proto[pos] = scan.values("proto", np.uint8)[lines]
     qr = scan.values("dns_qr", np.uint8)[lines].astype(np.int8)

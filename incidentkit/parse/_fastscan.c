@@ -4,9 +4,9 @@
  * scan(data, ports) walks the lines of `data` once and, for every line, says what kind
  * of line it surely is (a record start, an indented line, a blank line, or "unknown",
  * which the Python reader decides with the patterns of _grammar.py). For the record
- * layouts analysts meet most -- one line, "TIME IP src > dst: info" with UDP, DNS, TCP
- * or ICMP, in the default, -n, -nn, -#, -tt and -tttt styles -- it also writes every
- * column of the schema directly.
+ * layouts analysts meet most -- one line, "TIME IP src > dst: info" with UDP, DNS, TCP,
+ * SCTP, DCCP or ICMP, in the default, -n, -nn, -#, -tt and -tttt styles -- it also writes
+ * every column of the schema directly.
  *
  * compact(buf, starts, ends) then packs each row's text to the front of the reader's own
  * buffer, in place: the `raw` column is that buffer, not a copy of the log.
@@ -362,24 +362,63 @@ static int valid_date(int64_t y, int64_t m, int64_t d) {
 }
 
 /* --------------------------------------------------------------------- columns */
-enum { P_UDP, P_TCP, P_ICMP, P_ICMP6, P_ARP, P_IP, P_IP6, P_OTHER, P_UNPARSED };
+/*
+ * The tables below are what the reader must agree on with the schema; the module hands
+ * them out (NUM_COLUMNS, STR_COLUMNS, PROTOCOLS, DNS_QR, TIME_KINDS) and _cpath.py
+ * checks them against incidentkit/schema.py and _times.py when it loads the module, so
+ * a table that drifts from them is an ImportError, not a column misread.
+ */
 
+/* `proto` codes: the categories of schema.PROTOCOLS, in its order */
+enum {
+    P_UDP, P_TCP, P_SCTP, P_DCCP, P_ICMP, P_ICMP6, P_ARP, P_IP, P_IP6, P_OTHER, P_UNPARSED,
+    P_COUNT
+};
+static const char *PROTO_NAMES[P_COUNT] = {
+    [P_UDP] = "udp",   [P_TCP] = "tcp",     [P_SCTP] = "sctp", [P_DCCP] = "dccp",
+    [P_ICMP] = "icmp", [P_ICMP6] = "icmp6", [P_ARP] = "arp",   [P_IP] = "ip",
+    [P_IP6] = "ip6",   [P_OTHER] = "other", [P_UNPARSED] = "unparsed"};
+
+/* `dns_qr` codes: the categories of the schema's dns_qr, in its order */
+enum { Q_QUERY, Q_RESPONSE, Q_COUNT };
+static const char *QR_NAMES[Q_COUNT] = {[Q_QUERY] = "query", [Q_RESPONSE] = "response"};
+
+/* `_tkind` codes: how a timestamp reads, as the _T_* kinds of _times.py (the scanner writes
+ * clock, dated and epoch times; the patterns read the rest) */
+enum { T_NONE, T_CLOCK, T_DATED, T_EPOCH, T_DELTA, T_BAD_DATE, T_COUNT };
+static const char *TIME_KIND_NAMES[T_COUNT] = {
+    [T_NONE] = "none",   [T_CLOCK] = "clock", [T_DATED] = "dated",
+    [T_EPOCH] = "epoch", [T_DELTA] = "delta", [T_BAD_DATE] = "bad_date"};
+
+/* The number columns and their widths in bytes (those of the schema's dtypes; _tkind,
+ * _tval, proto and dns_qr are codes the reader turns into the frame's columns) */
 enum {
     N_PKT, N_TKIND, N_TVAL, N_PROTO, N_SPORT, N_DPORT, N_LENGTH, N_TTL, N_DNS_ID, N_DNS_QR,
     N_DNS_ANCOUNT, N_TCP_ACK, N_TCP_WIN, N_COUNT
 };
 static const char *NUM_NAMES[N_COUNT] = {
-    "packet", "_tkind", "_tval", "proto", "sport", "dport", "length", "ttl", "dns_id", "dns_qr",
-    "dns_ancount", "tcp_ack", "tcp_win"};
-static const int NUM_WIDTH[N_COUNT] = {4, 1, 8, 1, 2, 2, 4, 1, 2, 1, 2, 4, 4};
+    [N_PKT] = "packet",      [N_TKIND] = "_tkind",  [N_TVAL] = "_tval",
+    [N_PROTO] = "proto",     [N_SPORT] = "sport",   [N_DPORT] = "dport",
+    [N_LENGTH] = "length",   [N_TTL] = "ttl",       [N_DNS_ID] = "dns_id",
+    [N_DNS_QR] = "dns_qr",   [N_DNS_ANCOUNT] = "dns_ancount",
+    [N_TCP_ACK] = "tcp_ack", [N_TCP_WIN] = "tcp_win"};
+static const int NUM_WIDTH[N_COUNT] = {
+    [N_PKT] = 4,    [N_TKIND] = 1,  [N_TVAL] = 8, [N_PROTO] = 1,       [N_SPORT] = 2,
+    [N_DPORT] = 2,  [N_LENGTH] = 4, [N_TTL] = 1,  [N_DNS_ID] = 2,      [N_DNS_QR] = 1,
+    [N_DNS_ANCOUNT] = 2,            [N_TCP_ACK] = 4,                   [N_TCP_WIN] = 4};
 
+/* The string columns (a leading '_': texts the reader decodes into other columns) */
 enum {
     S_SRC, S_DST, S_DNS_FLAGS, S_DNS_QTYPE, S_DNS_QNAME, S_DNS_RCODE, S_DNS_ANSWERS,
     S_TCP_FLAGS, S_TCP_SEQ, S_INFO, S_ICMP_TEXT, S_ICMP6_TEXT, S_COUNT
 };
 static const char *STR_NAMES[S_COUNT] = {
-    "src", "dst", "dns_flags", "dns_qtype", "dns_qname", "dns_rcode", "dns_answers",
-    "tcp_flags", "tcp_seq", "info", "_icmp_text", "_icmp6_text"};
+    [S_SRC] = "src",             [S_DST] = "dst",
+    [S_DNS_FLAGS] = "dns_flags", [S_DNS_QTYPE] = "dns_qtype",
+    [S_DNS_QNAME] = "dns_qname", [S_DNS_RCODE] = "dns_rcode",
+    [S_DNS_ANSWERS] = "dns_answers", [S_TCP_FLAGS] = "tcp_flags",
+    [S_TCP_SEQ] = "tcp_seq",     [S_INFO] = "info",
+    [S_ICMP_TEXT] = "_icmp_text", [S_ICMP6_TEXT] = "_icmp6_text"};
 
 typedef struct {
     const char *p;
@@ -636,6 +675,22 @@ static Span last_length(const char *info, Py_ssize_t info_n) {
     return NOSPAN;
 }
 
+/* LENGTH_WORD of _fields.py: the leftmost "length:? N" of a text (last_length without its
+ * "(N)": SCTP's "sctp (1) [INIT] ..." numbers its chunks so) */
+static Span length_word(const char *info, Py_ssize_t info_n) {
+    for (Py_ssize_t k = 0; k < info_n; k++) {
+        if (info[k] == 'l' && starts(info + k, info_n - k, "length")) {
+            Py_ssize_t x = k + 6;
+            if (x < info_n && info[x] == ':') x++;
+            if (x < info_n && info[x] == ' ') {
+                Py_ssize_t d1 = digits(info + x + 1, info_n - x - 1);
+                if (d1) return SPAN(info + x + 1, d1);
+            }
+        }
+    }
+    return NOSPAN;
+}
+
 /* The bytes the scan of a record's text stops at: controls, non-ASCII, ':', '(', '[', 'I'. */
 static unsigned char SPECIAL[256];
 
@@ -747,207 +802,237 @@ typedef struct {
     const Ports *ports;
 } Ctx;
 
+/* Every number below is written only when it fits its column; one that does not sends
+ * the line to the patterns, which leave the column empty and say why. The readers of
+ * the parts of a record return 1 when they read their part, 0 to give the line up. */
+
+/* A blank line (only [\t\n\f\r ]) or an indented one: C_BLANK or C_INDENTED; -1 for a
+ * line that may start a record. */
+static int line_kind(const char *s, Py_ssize_t n) {
+    Py_ssize_t k = 0;
+    while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f' || s[k] == '\r')) k++;
+    if (k == n) return C_BLANK;
+    if (s[0] == '\t') return C_INDENTED;
+    if (s[0] == ' ') {
+        /* A record starts with blanks only as " *\d+  " (-#) or " TIME" (-ttt). */
+        Py_ssize_t sp = 0;
+        while (sp < n && s[sp] == ' ') sp++;
+        Py_ssize_t d = digits(s + sp, n - sp);
+        int numbered = d && sp + d + 1 < n && s[sp + d] == ' ' && s[sp + d + 1] == ' ';
+        int delta = sp == 1 && d && sp + d < n && (s[sp + d] == ':' || s[sp + d] == '-');
+        if (!numbered && !delta) return C_INDENTED;
+    }
+    return -1;
+}
+
+/* -# packet number: " *\d+  "; *p: where the line goes on. 0: the patterns decide. */
+static int packet_number(const char *s, Py_ssize_t n, Row *row, Py_ssize_t *p) {
+    Py_ssize_t q = 0;
+    while (q < n && s[q] == ' ') q++;
+    Py_ssize_t d = digits(s + q, n - q);
+    if (d && q + d + 1 < n && s[q + d] == ' ' && s[q + d + 1] == ' ') {
+        int64_t v = to_int(s + q, d, 4294967295LL);
+        if (v < 0) return 0; /* out of range: the patterns say why */
+        SETNUM(row, N_PKT, v);
+        *p = q + d + 2;
+    } else if (q > 0) {
+        return 0; /* a -ttt/-ttttt delta (" 00:00:00.1") or odd spacing */
+    }
+    return 1;
+}
+
 /*
- * Classify line s[0:n] (no line end) and, when it is a record of a layout this scanner
- * knows, fill `row`. Returns the line code; *ok says whether `row` holds the record.
+ * The timestamp at s[*p] and the blank after it: "13:24:32.192571" (default),
+ * "2020-06-10 09:19:54.740079" (-tttt), "1418145369.924505" (-tt); *p: where the body
+ * begins. 0 for any other (a line this scanner cannot read to its end is "unknown": the
+ * patterns decide whether it starts a record, or two).
  */
-static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *next,
-                      const char *end_of_data, Row *row, int *ok) {
-    *ok = 0;
-    Py_ssize_t p = 0;
-    /* blank: only [\t\n\f\r ] */
-    {
-        Py_ssize_t k = 0;
-        while (k < n && (s[k] == ' ' || s[k] == '\t' || s[k] == '\f' || s[k] == '\r')) k++;
-        if (k == n) return C_BLANK;
-        if (s[0] == '\t') return C_INDENTED;
-        if (s[0] == ' ') {
-            /* A record starts with blanks only as " *\d+  " (-#) or " TIME" (-ttt). */
-            Py_ssize_t sp = 0;
-            while (sp < n && s[sp] == ' ') sp++;
-            Py_ssize_t d = digits(s + sp, n - sp);
-            int numbered = d && sp + d + 1 < n && s[sp + d] == ' ' && s[sp + d + 1] == ' ';
-            int delta = sp == 1 && d && sp + d < n && (s[sp + d] == ':' || s[sp + d] == '-');
-            if (!numbered && !delta) return C_INDENTED;
-        }
+static int timestamp(const char *s, Py_ssize_t n, Row *row, Py_ssize_t *p) {
+    int64_t tkind = T_NONE, tval = 0;
+    Py_ssize_t d = digits(s + *p, n - *p), k = *p;
+    int64_t day = 0;
+    int dated = 0;
+    if (d == 4 && k + 10 < n && s[k + 4] == '-' && ISDIG(s[k + 5]) && ISDIG(s[k + 6]) &&
+        s[k + 7] == '-' && ISDIG(s[k + 8]) && ISDIG(s[k + 9]) && s[k + 10] == ' ') {
+        int64_t y = (s[k] - '0') * 1000 + (s[k + 1] - '0') * 100 + (s[k + 2] - '0') * 10 +
+                    (s[k + 3] - '0');
+        int64_t m = (s[k + 5] - '0') * 10 + (s[k + 6] - '0');
+        int64_t dd = (s[k + 8] - '0') * 10 + (s[k + 9] - '0');
+        if (!valid_date(y, m, dd)) return 0;
+        day = days_from_civil(y, m, dd);
+        dated = 1;
+        k += 11;
+        d = digits(s + k, n - k);
     }
-    /* -# packet number: " *\d+  " */
-    {
-        Py_ssize_t q = 0;
-        while (q < n && s[q] == ' ') q++;
-        Py_ssize_t d = digits(s + q, n - q);
-        if (d && q + d + 1 < n && s[q + d] == ' ' && s[q + d + 1] == ' ') {
-            int64_t v = to_int(s + q, d, 4294967295LL);
-            if (v < 0) return C_UNKNOWN; /* out of range: the patterns say why */
-            SETNUM(row, N_PKT, v);
-            p = q + d + 2;
-        } else if (q > 0) {
-            return C_UNKNOWN; /* a -ttt/-ttttt delta (" 00:00:00.1") or odd spacing */
-        }
-    }
-    /* the timestamp (any line this scanner cannot read to its end is "unknown": the
-     * patterns decide whether it starts a record, or two) */
-    int64_t tkind = 0, tval = 0;
-    {
-        Py_ssize_t d = digits(s + p, n - p), k = p;
-        int64_t day = 0;
-        int dated = 0;
-        if (d == 4 && k + 10 < n && s[k + 4] == '-' && ISDIG(s[k + 5]) && ISDIG(s[k + 6]) &&
-            s[k + 7] == '-' && ISDIG(s[k + 8]) && ISDIG(s[k + 9]) && s[k + 10] == ' ') {
-            int64_t y = (s[k] - '0') * 1000 + (s[k + 1] - '0') * 100 + (s[k + 2] - '0') * 10 +
-                        (s[k + 3] - '0');
-            int64_t m = (s[k + 5] - '0') * 10 + (s[k + 6] - '0');
-            int64_t dd = (s[k + 8] - '0') * 10 + (s[k + 9] - '0');
-            if (!valid_date(y, m, dd)) return C_UNKNOWN;
-            day = days_from_civil(y, m, dd);
-            dated = 1;
-            k += 11;
-            d = digits(s + k, n - k);
-        }
-        if (d >= 1 && d <= 6 && k + d + 6 < n && s[k + d] == ':' && ISDIG(s[k + d + 1]) &&
-            ISDIG(s[k + d + 2]) && s[k + d + 3] == ':' && ISDIG(s[k + d + 4]) &&
-            ISDIG(s[k + d + 5]) && s[k + d + 6] == '.') {
-            int64_t hh = 0;
-            for (Py_ssize_t j = 0; j < d; j++) hh = hh * 10 + (s[k + j] - '0');
-            int64_t mm = (s[k + d + 1] - '0') * 10 + (s[k + d + 2] - '0');
-            int64_t ss = (s[k + d + 4] - '0') * 10 + (s[k + d + 5] - '0');
-            Py_ssize_t f0 = k + d + 7, fl = digits(s + f0, n - f0);
-            if (fl < 1 || fl > 9) return C_UNKNOWN;
-            int64_t frac = 0;
-            for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
-            for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
-            tval = (hh * 3600 + mm * 60 + ss) * 1000000000LL + frac; /* hh < 10^6: fits */
-            if (dated) {
-                int64_t day_ns = day * 86400LL * 1000000000LL; /* a year 1678 to 2261: fits */
-                if (day_ns > 0 && tval > INT64_MAX - day_ns) return C_UNKNOWN; /* past 2262 */
-                tval += day_ns;
-                tkind = 2;
-            } else {
-                tkind = 1;
-            }
-            p = f0 + fl;
-        } else if (!dated && d >= 9 && d <= 10 && k + d < n && s[k + d] == '.') {
-            int64_t ep = 0;
-            for (Py_ssize_t j = 0; j < d; j++) ep = ep * 10 + (s[k + j] - '0');
-            Py_ssize_t f0 = k + d + 1, fl = digits(s + f0, n - f0);
-            if (fl < 1 || fl > 9) return C_UNKNOWN;
-            int64_t frac = 0;
-            for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
-            for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
-            if (ep > (INT64_MAX - frac) / 1000000000LL) return C_UNKNOWN; /* past 2262 */
-            tval = ep * 1000000000LL + frac;
-            tkind = 3;
-            p = f0 + fl;
+    Py_ssize_t end;
+    if (d >= 1 && d <= 6 && k + d + 6 < n && s[k + d] == ':' && ISDIG(s[k + d + 1]) &&
+        ISDIG(s[k + d + 2]) && s[k + d + 3] == ':' && ISDIG(s[k + d + 4]) &&
+        ISDIG(s[k + d + 5]) && s[k + d + 6] == '.') {
+        int64_t hh = 0;
+        for (Py_ssize_t j = 0; j < d; j++) hh = hh * 10 + (s[k + j] - '0');
+        int64_t mm = (s[k + d + 1] - '0') * 10 + (s[k + d + 2] - '0');
+        int64_t ss = (s[k + d + 4] - '0') * 10 + (s[k + d + 5] - '0');
+        Py_ssize_t f0 = k + d + 7, fl = digits(s + f0, n - f0);
+        if (fl < 1 || fl > 9) return 0;
+        int64_t frac = 0;
+        for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
+        for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
+        tval = (hh * 3600 + mm * 60 + ss) * 1000000000LL + frac; /* hh < 10^6: fits */
+        if (dated) {
+            int64_t day_ns = day * 86400LL * 1000000000LL; /* a year 1678 to 2261: fits */
+            if (day_ns > 0 && tval > INT64_MAX - day_ns) return 0; /* past 2262 */
+            tval += day_ns;
+            tkind = T_DATED;
         } else {
-            return C_UNKNOWN;
+            tkind = T_CLOCK;
         }
-        if (p >= n || s[p] != ' ') return C_UNKNOWN;
-        if (starts(s + p, n - p, " (invalid")) return C_UNKNOWN;
-        p++;
+        end = f0 + fl;
+    } else if (!dated && d >= 9 && d <= 10 && k + d < n && s[k + d] == '.') {
+        int64_t ep = 0;
+        for (Py_ssize_t j = 0; j < d; j++) ep = ep * 10 + (s[k + j] - '0');
+        Py_ssize_t f0 = k + d + 1, fl = digits(s + f0, n - f0);
+        if (fl < 1 || fl > 9) return 0;
+        int64_t frac = 0;
+        for (Py_ssize_t j = 0; j < fl; j++) frac = frac * 10 + (s[f0 + j] - '0');
+        for (Py_ssize_t j = fl; j < 9; j++) frac *= 10;
+        if (ep > (INT64_MAX - frac) / 1000000000LL) return 0; /* past 2262 */
+        tval = ep * 1000000000LL + frac;
+        tkind = T_EPOCH;
+        end = f0 + fl;
+    } else {
+        return 0;
     }
+    if (end >= n || s[end] != ' ') return 0;
+    if (starts(s + end, n - end, " (invalid")) return 0;
+    *p = end + 1;
     SETNUM(row, N_TKIND, tkind);
     SETNUM(row, N_TVAL, tval);
-    /*
-     * A sure record start. Anything that could be a second record on the line
-     * ("dd:dd:dd." after the header), a control or non-ASCII byte, or a word that wakes
-     * a rarer pattern (a -v IP header, a second "ICMP6, ") sends the line to the Python
-     * reader.
-     */
-    Marks m1;
-    scan_marks(s, p, n, &m1);
-    if (m1.stamp) return C_UNKNOWN;
-    if (m1.bad) return C_START;
-    /* ARP (print-arp.c): "ARP, Request who-has T tell A, length N", "ARP, Reply S is-at M" */
-    if (starts(s + p, n - p, "ARP, ")) {
-        const char *body = s + p, *end = s + n;
-        Py_ssize_t bn = n - p;
-        if (m1.vhdr || find(body, bn, " > ")) return C_START;
-        const char *req = find(body, bn, "Request who-has ");
-        const char *rep = find(body, bn, "Reply ");
-        if (req && (!rep || req < rep)) {
-            const char *t = req + 16, *q = t;
-            while (q < end && *q != ' ') q++;
-            if (q == t) return C_START;
-            Span target = SPAN(t, q - t);
-            if (starts(q, end - q, " (")) {
-                const char *close = memchr(q, ')', (size_t)(end - q));
-                if (close) q = close + 1;
-            }
-            if (!starts(q, end - q, " tell ")) return C_START;
-            const char *a0 = q + 6, *a1 = a0;
-            while (a1 < end && *a1 != ' ' && *a1 != ',') a1++;
-            if (a1 == a0) return C_START;
-            SETSTR(row, S_SRC, SPAN(a0, a1 - a0));
-            SETSTR(row, S_DST, target);
-        } else if (rep) {
-            const char *t = rep + 6, *q = t;
-            while (q < end && *q != ' ') q++;
-            if (q == t || !starts(q, end - q, " is-at ")) return C_START;
-            const char *m0 = q + 7, *m1 = m0;
-            while (m1 < end && *m1 != ' ' && *m1 != ',') m1++;
-            if (m1 == m0) return C_START;
-            SETSTR(row, S_SRC, SPAN(t, q - t));
-        } else {
-            return C_START;
+    return 1;
+}
+
+/* ARP (print-arp.c) on the body body[0:bn]: "ARP, Request who-has T tell A, length N",
+ * "ARP, Reply S is-at M" */
+static int read_arp(const char *body, Py_ssize_t bn, const Marks *m1, Row *row) {
+    const char *end = body + bn;
+    if (m1->vhdr || find(body, bn, " > ")) return 0;
+    const char *req = find(body, bn, "Request who-has ");
+    const char *rep = find(body, bn, "Reply ");
+    if (req && (!rep || req < rep)) {
+        const char *t = req + 16, *q = t;
+        while (q < end && *q != ' ') q++;
+        if (q == t) return 0;
+        Span target = SPAN(t, q - t);
+        if (starts(q, end - q, " (")) {
+            const char *close = memchr(q, ')', (size_t)(end - q));
+            if (close) q = close + 1;
         }
-        SETNUM(row, N_PROTO, P_ARP);
-        SETSTR(row, S_INFO, SPAN(body, bn));
-        Span len_tok = last_length(body, bn);
-        if (len_tok.n > 0) {
-            int64_t length = to_int(len_tok.p, len_tok.n, 4294967295LL);
-            if (length < 0) return C_START;
-            SETNUM(row, N_LENGTH, length);
-        }
-        *ok = 1;
-        return C_START;
+        if (!starts(q, end - q, " tell ")) return 0;
+        const char *a0 = q + 6, *a1 = a0;
+        while (a1 < end && *a1 != ' ' && *a1 != ',') a1++;
+        if (a1 == a0) return 0;
+        SETSTR(row, S_SRC, SPAN(a0, a1 - a0));
+        SETSTR(row, S_DST, target);
+    } else if (rep) {
+        const char *t = rep + 6, *q = t;
+        while (q < end && *q != ' ') q++;
+        if (q == t || !starts(q, end - q, " is-at ")) return 0;
+        const char *mac0 = q + 7, *mac1 = mac0;
+        while (mac1 < end && *mac1 != ' ' && *mac1 != ',') mac1++;
+        if (mac1 == mac0) return 0;
+        SETSTR(row, S_SRC, SPAN(t, q - t));
+    } else {
+        return 0;
     }
-    /* IP / IP6, then "src > dst: info" -- on this line, or with -v on the next */
-    Py_ssize_t a;
-    if (starts(s + p, n - p, "IP ")) a = p + 3;
-    else if (starts(s + p, n - p, "IP6 ")) a = p + 4;
-    else return C_START;
-    const char *L = s; /* the line with the addresses, L[0:Ln] */
-    Py_ssize_t Ln = n;
-    Marks m2 = m1, *m = &m1;
-    int64_t ttl = -1;
-    Span l4 = NOSPAN;
-    int lines = 1;
-    if (m1.vhdr) {
-        /* -v: "IP (tos 0x0, ttl 64, ..., proto UDP (17), length 64)" or, in 4.99, IPv6's
-         * "IP6 (hlim 64, next-header UDP (17) payload length: 45) src > dst: ..." */
-        if (m1.vhdr != s + a || !ip_header(s, n, a, &ttl, &l4)) return C_START;
-        const char *gt = find(s + a, n - a, " > ");
-        if (gt) { /* one line: the addresses follow the header */
-            Py_ssize_t e0 = gt - s, k = e0;
-            while (k > a && s[k - 1] != ' ') k--;
-            if (k == a || k == e0 || memchr(s + a, '>', (size_t)(e0 - a))) return C_START;
-            a = k;
-        } else { /* two lines: the next one is "    src > dst: ..." */
-            if (!next || memchr(s + a, '>', (size_t)(n - a))) return C_START;
-            const char *nl = memchr(next, '\n', (size_t)(end_of_data - next));
-            Ln = (nl ? nl : end_of_data) - next;
-            L = next;
-            if (Ln == 0 || L[0] != ' ') return C_START;
-            scan_marks(L, 0, Ln, &m2);
-            if (m2.bad || m1.icmp6s) return C_START;
-            m = &m2;
-            a = 0;
-            while (a < Ln && L[a] == ' ') a++;
-            lines = 2;
-        }
+    SETNUM(row, N_PROTO, P_ARP);
+    SETSTR(row, S_INFO, SPAN(body, bn));
+    Span len_tok = last_length(body, bn);
+    if (len_tok.n > 0) {
+        int64_t length = to_int(len_tok.p, len_tok.n, 4294967295LL);
+        if (length < 0) return 0;
+        SETNUM(row, N_LENGTH, length);
     }
-    if (m->icmp6s > 1) return C_START;
+    return 1;
+}
+
+/* An IP or IP6 record, read part by part: its lines, the addresses, the protocol. */
+typedef struct {
+    const char *L; /* the line with the addresses, L[0:Ln]: the first, or with -v the next */
+    Py_ssize_t Ln;
+    int lines;      /* how many lines the record holds (1, or 2) */
+    Marks m2;       /* the marks of the address line when it is the next one */
+    const Marks *m; /* the marks of the address line (the first's, or m2) */
+    int64_t ttl;    /* -v: the TTL or hop limit; -1: none */
+    Span l4;        /* -v: the protocol the header names ("UDP", "TCP", "SCTP", ...) */
+    Py_ssize_t a, e, b, j; /* the source is L[a:e], the destination L[b:j] */
+    const char *info, *core; /* what follows "src > dst: ", and the same less a "[...] " */
+    Py_ssize_t info_n, core_n;
+    const char *icmp6_at; /* the "ICMP6, " the text starts with, or NULL */
+} Ip;
+
+/*
+ * The line with the addresses of an IP record whose "IP " or "IP6 " ends at s[a]: this
+ * one; with -v, after the header "IP (tos 0x0, ttl 64, ..., proto UDP (17), length 64)",
+ * the next one, or in 4.99 this one again, after IPv6's header:
+ * "IP6 (hlim 64, next-header UDP (17) payload length: 45) src > dst: ...".
+ */
+static int ip_lines(const char *s, Py_ssize_t n, Py_ssize_t a, const char *next,
+                    const char *end_of_data, const Marks *m1, Ip *ip) {
+    ip->L = s;
+    ip->Ln = n;
+    ip->m2 = *m1;
+    ip->m = m1;
+    ip->ttl = -1;
+    ip->l4 = NOSPAN;
+    ip->lines = 1;
+    ip->a = a;
+    if (!m1->vhdr) return 1;
+    if (m1->vhdr != s + a || !ip_header(s, n, a, &ip->ttl, &ip->l4)) return 0;
+    const char *gt = find(s + a, n - a, " > ");
+    if (gt) { /* one line: the addresses follow the header */
+        Py_ssize_t e0 = gt - s, k = e0;
+        while (k > a && s[k - 1] != ' ') k--;
+        if (k == a || k == e0 || memchr(s + a, '>', (size_t)(e0 - a))) return 0;
+        ip->a = k;
+        return 1;
+    }
+    /* two lines: the next one is "    src > dst: ..." */
+    if (!next || memchr(s + a, '>', (size_t)(n - a))) return 0;
+    const char *nl = memchr(next, '\n', (size_t)(end_of_data - next));
+    Py_ssize_t Ln = (nl ? nl : end_of_data) - next;
+    const char *L = next;
+    if (Ln == 0 || L[0] != ' ') return 0;
+    scan_marks(L, 0, Ln, &ip->m2);
+    if (ip->m2.bad || m1->icmp6s) return 0;
+    ip->L = L;
+    ip->Ln = Ln;
+    ip->m = &ip->m2;
+    Py_ssize_t k = 0;
+    while (k < Ln && L[k] == ' ') k++;
+    ip->a = k;
+    ip->lines = 2;
+    return 1;
+}
+
+/* "src > dst: info" from L[a]: where the addresses lie, the info and its core (the info
+ * less a leading "[udp sum ok] " or such) */
+static int ip_addresses(Ip *ip) {
+    const char *L = ip->L;
+    Py_ssize_t Ln = ip->Ln, a = ip->a;
+    if (ip->m->icmp6s > 1) return 0;
     Py_ssize_t e = a;
     while (e < Ln && L[e] != ' ' && L[e] != '>') e++;
-    if (e == a || !starts(L + e, Ln - e, " > ")) return C_START;
+    if (e == a || !starts(L + e, Ln - e, " > ")) return 0;
     Py_ssize_t b = e + 3, j = b;
     for (;;) {
-        if (j >= Ln || L[j] == ' ' || L[j] == '>') return C_START;
+        if (j >= Ln || L[j] == ' ' || L[j] == '>') return 0;
         if (L[j] == ':' && j + 1 < Ln && L[j + 1] == ' ') break;
-        if (L[j] == ':' && j + 1 == Ln) return C_START;
+        if (L[j] == ':' && j + 1 == Ln) return 0;
         j++;
     }
-    if (j == b || j + 2 >= Ln) return C_START;
+    if (j == b || j + 2 >= Ln) return 0;
+    ip->e = e;
+    ip->b = b;
+    ip->j = j;
     const char *info = L + j + 2;
     Py_ssize_t info_n = Ln - j - 2;
     const char *core = info;
@@ -959,18 +1044,33 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
             core = close + 2;
         }
     }
+    ip->info = info;
+    ip->info_n = info_n;
+    ip->core = core;
+    ip->core_n = core_n;
+    return 1;
+}
+
+/*
+ * Which protocol the record is (ICMP6, ICMP, TCP, by its text or -v header; then with a
+ * port SCTP, DCCP or UDP; else IP or IP6), and its addresses split into host and port:
+ * the columns every IP record has. Returns the protocol, or -1 to give the line up.
+ */
+static int ip_protocol(const Ctx *ctx, Ip *ip, Row *row) {
+    const char *L = ip->L, *core = ip->core;
+    Py_ssize_t Ln = ip->Ln, core_n = ip->core_n;
+    Span l4 = ip->l4;
     /* ICMP6_START: "ICMP6, " at the start of the core or after "] ", ") ", "HBH ", "DSTOPT " */
     int icmp6 = 0;
-    const char *icmp6_at = m->icmp6_at;
-    if (icmp6_at) {
-        const char *o = icmp6_at;
-        if (o < core || find(L, Ln, "IP6 (")) return C_START;
+    const char *o = ip->m->icmp6_at;
+    if (o) {
+        if (o < core || find(L, Ln, "IP6 (")) return -1;
         icmp6 = o == core || (o - 2 >= core && (o[-2] == ']' || o[-2] == ')') && o[-1] == ' ') ||
                 (o - 4 >= core && memcmp(o - 4, "HBH ", 4) == 0) ||
                 (o - 7 >= core && memcmp(o - 7, "DSTOPT ", 7) == 0);
-        if (!icmp6) return C_START;
+        if (!icmp6) return -1;
     }
-    int rare = m1.rare || m2.rare;
+    ip->icmp6_at = o;
     int icmp = !icmp6 && starts(core, core_n, "ICMP ");
     int tcp = !icmp && !icmp6 && (starts(core, core_n, "Flags [") ||
                                   (starts(core, core_n, "tcp ") && core_n > 4 && ISDIG(core[4])) ||
@@ -978,198 +1078,286 @@ static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *n
     Py_ssize_t src_host, dst_host;
     int sport, dport;
     int ported = !icmp && !icmp6;
-    if (!split_address(L + a, e - a, ported, ctx->ports, &src_host, &sport)) return C_START;
-    if (!split_address(L + b, j - b, ported, ctx->ports, &dst_host, &dport)) return C_START;
+    const char *src = L + ip->a, *dst = L + ip->b;
+    if (!split_address(src, ip->e - ip->a, ported, ctx->ports, &src_host, &sport)) return -1;
+    if (!split_address(dst, ip->j - ip->b, ported, ctx->ports, &dst_host, &dport)) return -1;
     int proto;
     if (icmp6) proto = P_ICMP6;
     else if (icmp) proto = P_ICMP;
     else if (tcp) proto = P_TCP;
-    else if (sport >= 0 || dport >= 0) proto = P_UDP;
-    else proto = memchr(L + a, ':', (size_t)src_host) ? P_IP6 : P_IP;
-
+    else if (sport >= 0 || dport >= 0) {
+        /* SCTP and DCCP print ports as UDP does: their printers begin the text
+         * (print-sctp.c "sctp (1) [INIT] ...", "sctp [|sctp]"; print-dccp.c "DCCP
+         * DCCP-Request (service=0)", -v "DCCP (CCVal 0, CsCov 0, ...) ..."), or a -v IP
+         * header names them ("proto SCTP (132)", "next-header DCCP (33)") */
+        if ((starts(core, core_n, "sctp") && (core_n == 4 || !ISWORD(core[4]))) ||
+            (l4.n == 4 && memcmp(l4.p, "SCTP", 4) == 0))
+            proto = P_SCTP;
+        else if (starts(core, core_n, "DCCP ") || (l4.n == 4 && memcmp(l4.p, "DCCP", 4) == 0))
+            proto = P_DCCP;
+        else
+            proto = P_UDP;
+    } else {
+        proto = memchr(src, ':', (size_t)src_host) ? P_IP6 : P_IP;
+    }
     SETNUM(row, N_PROTO, proto);
-    SETSTR(row, S_SRC, SPAN(L + a, src_host));
-    SETSTR(row, S_DST, SPAN(L + b, dst_host));
-    if (ttl >= 0) SETNUM(row, N_TTL, ttl);
+    SETSTR(row, S_SRC, SPAN(src, src_host));
+    SETSTR(row, S_DST, SPAN(dst, dst_host));
+    if (ip->ttl >= 0) SETNUM(row, N_TTL, ip->ttl);
     if (sport >= 0) { SETNUM(row, N_SPORT, sport); }
     if (dport >= 0) { SETNUM(row, N_DPORT, dport); }
-    SETSTR(row, S_INFO, SPAN(info, info_n));
+    SETSTR(row, S_INFO, SPAN(ip->info, ip->info_n));
+    return proto;
+}
 
-    Span len_tok = NOSPAN; /* the reader's first-of: tcp, udp, then the line's first length */
-    const char *dns_text = NULL;
-    Py_ssize_t dns_n = 0;
+/* What a transport's text says of its length, and where DNS text starts in it. */
+typedef struct {
+    Span len;        /* its length ("length N" of TCP, "UDP, length N", "udp N", ...) */
+    const char *dns; /* DNS text, dns[0:dns_n], or NULL */
+    Py_ssize_t dns_n;
+} Transport;
 
-    if (tcp) {
-        if (!starts(core, core_n, "Flags [") && !starts(core, core_n, "tcp ")) return C_START;
-        if (starts(core, core_n, "tcp ")) {
-            /* -q: "tcp N"; without N ("tcp x, length 5" after a -v header that says TCP)
-             * the length is the line's first "length N", as for any other text */
-            Py_ssize_t d1 = digits(core + 4, core_n - 4);
-            if (d1) len_tok = SPAN(core + 4, d1);
-        } else {
-            const char *close = memchr(core + 7, ']', (size_t)(core_n - 7));
-            if (!close) return C_START;
-            Py_ssize_t fl = close - (core + 7);
-            if (fl > 0) SETSTR(row, S_TCP_FLAGS, SPAN(core + 7, fl));
-            const char *q = close + 1, *end = core + core_n;
+/*
+ * TCP (print-tcp.c) on the core:
+ *   Flags [P.], seq 1:59, ack 1, win 64240, length 58 17177+ [1au] A? www.tcpdump.org. (56)
+ *   Flags [S], cksum 0x0c41 (correct), seq 603899916, win 64240, options [...], length 0
+ *   tcp 0                                                              (-q)
+ */
+static int read_tcp(const char *core, Py_ssize_t core_n, Row *row, Transport *t) {
+    if (!starts(core, core_n, "Flags [") && !starts(core, core_n, "tcp ")) return 0;
+    if (starts(core, core_n, "tcp ")) {
+        /* -q: "tcp N"; without N ("tcp x, length 5" after a -v header that says TCP)
+         * the length is the line's first "length N", as for any other text */
+        Py_ssize_t d1 = digits(core + 4, core_n - 4);
+        if (d1) t->len = SPAN(core + 4, d1);
+        return 1;
+    }
+    const char *close = memchr(core + 7, ']', (size_t)(core_n - 7));
+    if (!close) return 0;
+    Py_ssize_t fl = close - (core + 7);
+    if (fl > 0) SETSTR(row, S_TCP_FLAGS, SPAN(core + 7, fl));
+    const char *q = close + 1, *end = core + core_n;
 #define REST (end - q)
-            if (starts(q, REST, ", cksum 0x")) {
-                const char *h = q + 10;
-                while (h < end && (ISDIG(*h) || (*h >= 'a' && *h <= 'f'))) h++;
-                if (h > q + 10 && starts(h, end - h, " (")) {
-                    const char *c2 = memchr(h + 2, ')', (size_t)(end - h - 2));
-                    if (c2) q = c2 + 1;
-                }
+    if (starts(q, REST, ", cksum 0x")) {
+        const char *h = q + 10;
+        while (h < end && (ISDIG(*h) || (*h >= 'a' && *h <= 'f'))) h++;
+        if (h > q + 10 && starts(h, end - h, " (")) {
+            const char *c2 = memchr(h + 2, ')', (size_t)(end - h - 2));
+            if (c2) q = c2 + 1;
+        }
+    }
+    if (starts(q, REST, ", seq ")) {
+        Py_ssize_t d1 = digits(q + 6, REST - 6);
+        if (d1) {
+            Py_ssize_t sl = d1;
+            if (q + 6 + d1 < end && q[6 + d1] == ':') {
+                Py_ssize_t d2 = digits(q + 7 + d1, REST - 7 - d1);
+                if (d2) sl = d1 + 1 + d2;
             }
-            if (starts(q, REST, ", seq ")) {
-                Py_ssize_t d1 = digits(q + 6, REST - 6);
-                if (d1) {
-                    Py_ssize_t sl = d1;
-                    if (q + 6 + d1 < end && q[6 + d1] == ':') {
-                        Py_ssize_t d2 = digits(q + 7 + d1, REST - 7 - d1);
-                        if (d2) sl = d1 + 1 + d2;
-                    }
-                    SETSTR(row, S_TCP_SEQ, SPAN(q + 6, sl));
-                    q += 6 + sl;
-                }
-            }
-            if (!(q = tcp_number(q, end, ", ack ", row, N_TCP_ACK))) return C_START;
-            if (!(q = tcp_number(q, end, ", win ", row, N_TCP_WIN))) return C_START;
-            if (starts(q, REST, ", urg ")) {
-                Py_ssize_t d1 = digits(q + 6, REST - 6);
-                if (d1) q += 6 + d1;
-            }
-            if (starts(q, REST, ", options [")) {
-                const char *c2 = memchr(q + 11, ']', (size_t)(REST - 11));
-                if (c2) q = c2 + 1;
-            }
-            if (starts(q, REST, ", length ")) {
-                Py_ssize_t d1 = digits(q + 9, REST - 9);
-                if (d1) len_tok = SPAN(q + 9, d1);
-            }
+            SETSTR(row, S_TCP_SEQ, SPAN(q + 6, sl));
+            q += 6 + sl;
+        }
+    }
+    if (!(q = tcp_number(q, end, ", ack ", row, N_TCP_ACK))) return 0;
+    if (!(q = tcp_number(q, end, ", win ", row, N_TCP_WIN))) return 0;
+    if (starts(q, REST, ", urg ")) {
+        Py_ssize_t d1 = digits(q + 6, REST - 6);
+        if (d1) q += 6 + d1;
+    }
+    if (starts(q, REST, ", options [")) {
+        const char *c2 = memchr(q + 11, ']', (size_t)(REST - 11));
+        if (c2) q = c2 + 1;
+    }
+    if (starts(q, REST, ", length ")) {
+        Py_ssize_t d1 = digits(q + 9, REST - 9);
+        if (d1) t->len = SPAN(q + 9, d1);
+    }
 #undef REST
-            /* DNS over TCP: after the first ", length N: " or ", length N " before a digit */
-            const char *r = close + 1;
-            for (;;) {
-                const char *hit = find(r, end - r, ", length ");
-                if (!hit) break;
-                const char *x = hit + 9;
-                Py_ssize_t d1 = digits(x, end - x);
-                if (d1) {
-                    const char *y = x + d1;
-                    if (y < end && *y == ':' && y + 2 < end && y[1] == ' ' && ISDIG(y[2])) {
-                        dns_text = y + 2;
-                        break;
-                    }
-                    if (y + 1 < end && *y == ' ' && ISDIG(y[1])) {
-                        dns_text = y + 1;
-                        break;
-                    }
-                }
-                r = hit + 1;
-            }
-            if (dns_text) dns_n = end - dns_text;
-        }
-    } else if (proto == P_UDP) {
-        if (starts(core, core_n, "Flags [")) return C_START;
-        const char *u = core;
-        Py_ssize_t un = core_n;
-        if (un && u[0] == '[') {
-            const char *close = memchr(u + 1, ']', (size_t)(un - 1));
-            if (close && close + 1 < u + un && close[1] == ' ') {
-                un -= (close + 2) - u;
-                u = close + 2;
-                if (un && ISDIG(u[0])) { dns_text = u; dns_n = un; }
-            }
-        } else if (un && ISDIG(u[0])) {
-            dns_text = u;
-            dns_n = un;
-        }
-        if (starts(u, un, "UDP, length ")) {
-            Py_ssize_t d1 = digits(u + 12, un - 12);
-            if (d1) len_tok = SPAN(u + 12, d1);
-        } else if (starts(u, un, "udp ")) {
-            Py_ssize_t d1 = digits(u + 4, un - 4);
-            if (d1) len_tok = SPAN(u + 4, d1);
-        }
-    }
-
-    /* Every number below is written only when it fits its column; one that does not
-     * sends the line to the patterns, which leave the column empty and say why. */
-    Span over = NOSPAN; /* a DNS or ICMP length, when one overrides the rest */
-
-    if (dns_text) {
-        Dns d;
-        dns_parse(dns_text, dns_n, rare, &d);
-        if (d.kind < 0) return C_START;
-        if (d.kind > 0) {
-            int64_t id = to_int(d.id.p, d.id.n, 65535);
-            if (id < 0) return C_START;
-            SETNUM(row, N_DNS_ID, id);
-            SETNUM(row, N_DNS_QR, d.kind - 1);
-            if (d.flags.n > 0) SETSTR(row, S_DNS_FLAGS, d.flags);
-            if (d.qtype.n > 0) SETSTR(row, S_DNS_QTYPE, d.qtype);
-            if (d.qname.n > 0) {
-                Span q = d.qname;
-                if (q.n >= 2 && q.p[q.n - 1] == '.') q.n--;
-                SETSTR(row, S_DNS_QNAME, q);
-            }
-            if (d.kind == 2) {
-                SETSTR(row, S_DNS_RCODE, d.rcode.n > 0 ? d.rcode : SPAN("NoError", 7));
-                int64_t an = to_int(d.an.p, d.an.n, 65535);
-                if (an < 0) return C_START;
-                SETNUM(row, N_DNS_ANCOUNT, an);
-                Span w = d.answers;
-                while (w.n > 0 && w.p[0] == ' ') { w.p++; w.n--; }
-                while (w.n > 0 && w.p[w.n - 1] == ' ') w.n--;
-                if (w.n > 0) SETSTR(row, S_DNS_ANSWERS, w);
-            }
-            if (proto == P_UDP && d.dlen.n > 0) over = d.dlen;
-        }
-    }
-
-    if (icmp) {
-        const char *t = core + 5, *end = core + core_n;
-        const char *stop = end;
-        Span il = NOSPAN;
-        for (const char *r = t; r < end;) {
-            const char *hit = find(r, end - r, " length ");
-            if (!hit) break;
-            Py_ssize_t d1 = digits(hit + 8, end - hit - 8);
-            if (d1) {
-                stop = (hit > t && hit[-1] == ',') ? hit - 1 : hit;
-                il = SPAN(hit + 8, d1);
+    /* DNS over TCP: after the first ", length N: " or ", length N " before a digit */
+    const char *r = close + 1;
+    for (;;) {
+        const char *hit = find(r, end - r, ", length ");
+        if (!hit) break;
+        const char *x = hit + 9;
+        Py_ssize_t d1 = digits(x, end - x);
+        if (d1) {
+            const char *y = x + d1;
+            if (y < end && *y == ':' && y + 2 < end && y[1] == ' ' && ISDIG(y[2])) {
+                t->dns = y + 2;
                 break;
             }
-            r = hit + 1;
+            if (y + 1 < end && *y == ' ' && ISDIG(y[1])) {
+                t->dns = y + 1;
+                break;
+            }
         }
-        if (stop <= t) return C_START;
-        SETSTR(row, S_ICMP_TEXT, SPAN(t, stop - t));
-        if (il.n > 0) over = il;
+        r = hit + 1;
     }
-    if (icmp6) {
-        /* ICMP6: the text runs to a last ",? length N" (or the end); lazily the earliest */
-        const char *t = icmp6_at + 7, *end = L + Ln;
-        if (find(t, end - t, "[|")) return C_START;
-        const char *stop = end, *q = end;
-        while (q > t && ISDIG(q[-1])) q--;
-        if (q < end && q - t >= 8 && memcmp(q - 8, " length ", 8) == 0) {
-            stop = q - 8;
-            if (stop > t && stop[-1] == ',') stop--;
+    if (t->dns) t->dns_n = end - t->dns;
+    return 1;
+}
+
+/* UDP (print-udp.c) on the core: DNS text ("35084+ A? x. (24)", after any "[udp sum ok] "),
+ * "UDP, length 56" (no decoder), "udp 56" (-q) */
+static int read_udp(const char *core, Py_ssize_t core_n, Transport *t) {
+    if (starts(core, core_n, "Flags [")) return 0;
+    const char *u = core;
+    Py_ssize_t un = core_n;
+    if (un && u[0] == '[') {
+        const char *close = memchr(u + 1, ']', (size_t)(un - 1));
+        if (close && close + 1 < u + un && close[1] == ' ') {
+            un -= (close + 2) - u;
+            u = close + 2;
+            if (un && ISDIG(u[0])) { t->dns = u; t->dns_n = un; }
         }
-        if (stop <= t) return C_START;
-        SETSTR(row, S_ICMP6_TEXT, SPAN(t, stop - t));
+    } else if (un && ISDIG(u[0])) {
+        t->dns = u;
+        t->dns_n = un;
     }
+    if (starts(u, un, "UDP, length ")) {
+        Py_ssize_t d1 = digits(u + 12, un - 12);
+        if (d1) t->len = SPAN(u + 12, d1);
+    } else if (starts(u, un, "udp ")) {
+        Py_ssize_t d1 = digits(u + 4, un - 4);
+        if (d1) t->len = SPAN(u + 4, d1);
+    }
+    return 1;
+}
+
+/*
+ * DNS (print-domain.c) over UDP or TCP: "35084+ A? yummyrecipesforme.com. (24)",
+ * "22836*- 2/2/5 A 192.139.46.66, A 198.199.88.104 (224)"; over UDP its "(N)" is the
+ * record's length (*over). `rare`: the record holds " ns: ", " ar: " or "[|".
+ */
+static int read_dns(const char *text, Py_ssize_t n, int rare, int proto, Row *row, Span *over) {
+    Dns d;
+    dns_parse(text, n, rare, &d);
+    if (d.kind < 0) return 0;
+    if (d.kind == 0) return 1; /* (no DNS text after all) */
+    int64_t id = to_int(d.id.p, d.id.n, 65535);
+    if (id < 0) return 0;
+    SETNUM(row, N_DNS_ID, id);
+    SETNUM(row, N_DNS_QR, d.kind == 2 ? Q_RESPONSE : Q_QUERY);
+    if (d.flags.n > 0) SETSTR(row, S_DNS_FLAGS, d.flags);
+    if (d.qtype.n > 0) SETSTR(row, S_DNS_QTYPE, d.qtype);
+    if (d.qname.n > 0) {
+        Span q = d.qname;
+        if (q.n >= 2 && q.p[q.n - 1] == '.') q.n--;
+        SETSTR(row, S_DNS_QNAME, q);
+    }
+    if (d.kind == 2) {
+        SETSTR(row, S_DNS_RCODE, d.rcode.n > 0 ? d.rcode : SPAN("NoError", 7));
+        int64_t an = to_int(d.an.p, d.an.n, 65535);
+        if (an < 0) return 0;
+        SETNUM(row, N_DNS_ANCOUNT, an);
+        Span w = d.answers;
+        while (w.n > 0 && w.p[0] == ' ') { w.p++; w.n--; }
+        while (w.n > 0 && w.p[w.n - 1] == ' ') w.n--;
+        if (w.n > 0) SETSTR(row, S_DNS_ANSWERS, w);
+    }
+    if (proto == P_UDP && d.dlen.n > 0) *over = d.dlen;
+    return 1;
+}
+
+/* ICMP (print-icmp.c) on the core, "ICMP <text>, length N": the text (the Python reader
+ * decodes it) and the length (*over) */
+static int read_icmp(const char *core, Py_ssize_t core_n, Row *row, Span *over) {
+    const char *t = core + 5, *end = core + core_n;
+    const char *stop = end;
+    Span il = NOSPAN;
+    for (const char *r = t; r < end;) {
+        const char *hit = find(r, end - r, " length ");
+        if (!hit) break;
+        Py_ssize_t d1 = digits(hit + 8, end - hit - 8);
+        if (d1) {
+            stop = (hit > t && hit[-1] == ',') ? hit - 1 : hit;
+            il = SPAN(hit + 8, d1);
+            break;
+        }
+        r = hit + 1;
+    }
+    if (stop <= t) return 0;
+    SETSTR(row, S_ICMP_TEXT, SPAN(t, stop - t));
+    if (il.n > 0) *over = il;
+    return 1;
+}
+
+/* ICMP6 (print-icmp6.c), "ICMP6, <text>, length N" from at[0] to end: the text runs to a
+ * last ",? length N" (or the end); lazily the earliest */
+static int read_icmp6(const char *at, const char *end, Row *row) {
+    const char *t = at + 7;
+    if (find(t, end - t, "[|")) return 0;
+    const char *stop = end, *q = end;
+    while (q > t && ISDIG(q[-1])) q--;
+    if (q < end && q - t >= 8 && memcmp(q - 8, " length ", 8) == 0) {
+        stop = q - 8;
+        if (stop > t && stop[-1] == ',') stop--;
+    }
+    if (stop <= t) return 0;
+    SETSTR(row, S_ICMP6_TEXT, SPAN(t, stop - t));
+    return 1;
+}
+
+/*
+ * IP / IP6 from s[p] on: "IP src > dst: info" on this line, or with -v on the next.
+ * Returns how many lines the record holds (0: the line goes to the patterns).
+ */
+static int read_ip(const Ctx *ctx, const char *s, Py_ssize_t n, Py_ssize_t p, const char *next,
+                   const char *end_of_data, const Marks *m1, Row *row) {
+    Py_ssize_t a;
+    if (starts(s + p, n - p, "IP ")) a = p + 3;
+    else if (starts(s + p, n - p, "IP6 ")) a = p + 4;
+    else return 0;
+    Ip ip;
+    if (!ip_lines(s, n, a, next, end_of_data, m1, &ip) || !ip_addresses(&ip)) return 0;
+    int proto = ip_protocol(ctx, &ip, row);
+    if (proto < 0) return 0;
+    /* the reader's first-of: tcp, udp, then the line's first length */
+    Transport t = {NOSPAN, NULL, 0};
+    Span over = NOSPAN; /* a DNS or ICMP length, when one overrides the rest */
+    if (proto == P_TCP && !read_tcp(ip.core, ip.core_n, row, &t)) return 0;
+    if (proto == P_UDP && !read_udp(ip.core, ip.core_n, &t)) return 0;
+    if (t.dns && !read_dns(t.dns, t.dns_n, m1->rare || ip.m2.rare, proto, row, &over)) return 0;
+    if (proto == P_ICMP && !read_icmp(ip.core, ip.core_n, row, &over)) return 0;
+    if (proto == P_ICMP6 && !read_icmp6(ip.icmp6_at, ip.L + ip.Ln, row)) return 0;
     /* the DNS or ICMP length, else the TCP or UDP one, else the line's first "length N"
-     * or "(N)" */
+     * or "(N)" (SCTP and DCCP: its first "length N", or none) */
+    Span len_tok = t.len;
     if (over.n > 0) len_tok = over;
-    else if (len_tok.n < 0) len_tok = last_length(info, info_n);
+    else if (proto == P_SCTP || proto == P_DCCP) len_tok = length_word(ip.info, ip.info_n);
+    else if (len_tok.n < 0) len_tok = last_length(ip.info, ip.info_n);
     if (len_tok.n > 0) {
         int64_t length = to_int(len_tok.p, len_tok.n, 4294967295LL);
-        if (length < 0) return C_START;
+        if (length < 0) return 0;
         SETNUM(row, N_LENGTH, length);
     }
-    *ok = lines;
+    return ip.lines;
+}
+
+/*
+ * Classify line s[0:n] (no line end) and, when it is a record of a layout this scanner
+ * knows, fill `row`. Returns the line code; *ok says whether `row` holds the record (how
+ * many lines it holds).
+ */
+static int parse_line(const Ctx *ctx, const char *s, Py_ssize_t n, const char *next,
+                      const char *end_of_data, Row *row, int *ok) {
+    *ok = 0;
+    int kind = line_kind(s, n);
+    if (kind >= 0) return kind;
+    Py_ssize_t p = 0;
+    if (!packet_number(s, n, row, &p) || !timestamp(s, n, row, &p)) return C_UNKNOWN;
+    /*
+     * A sure record start. Anything that could be a second record on the line
+     * ("dd:dd:dd." after the header), a control or non-ASCII byte, or a word that wakes
+     * a rarer pattern (a -v IP header, a second "ICMP6, ") sends the line to the Python
+     * reader.
+     */
+    Marks m1;
+    scan_marks(s, p, n, &m1);
+    if (m1.stamp) return C_UNKNOWN;
+    if (m1.bad) return C_START;
+    if (starts(s + p, n - p, "ARP, ")) *ok = read_arp(s + p, n - p, &m1, row);
+    else *ok = read_ip(ctx, s, n, p, next, end_of_data, &m1, row);
     return C_START;
 }
 
@@ -1386,8 +1574,58 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscan",
                                     "The C fast path of the tcpdump text reader.", -1, methods,
                                     NULL, NULL, NULL, NULL};
 
+/* --------------------------------------------------------------------- the tables */
+/* A tuple of the `count` names (a name missing from its table is an error, not a crash). */
+static PyObject *names_tuple(const char *const *names, int count, const char *table) {
+    PyObject *t = PyTuple_New(count);
+    if (!t) return NULL;
+    for (int k = 0; k < count; k++) {
+        PyObject *name = names[k] ? PyUnicode_FromString(names[k]) : NULL;
+        if (!names[k])
+            PyErr_Format(PyExc_SystemError, "_fastscan: %s has no name for code %d", table, k);
+        if (!name) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, k, name);
+    }
+    return t;
+}
+
+/* NUM_COLUMNS: ((name, width in bytes), ...), in the order of the scan's columns */
+static PyObject *num_columns(void) {
+    PyObject *names = names_tuple(NUM_NAMES, N_COUNT, "NUM_NAMES");
+    if (!names) return NULL;
+    PyObject *t = PyTuple_New(N_COUNT);
+    for (int k = 0; t && k < N_COUNT; k++) {
+        PyObject *pair = Py_BuildValue("(Oi)", PyTuple_GET_ITEM(names, k), NUM_WIDTH[k]);
+        if (!pair) Py_CLEAR(t);
+        else PyTuple_SET_ITEM(t, k, pair);
+    }
+    Py_DECREF(names);
+    return t;
+}
+
+/* module.name = value (a new reference, or NULL on an error already set); -1 on failure */
+static int add_table(PyObject *m, const char *name, PyObject *value) {
+    if (!value) return -1;
+    int rc = PyModule_AddObjectRef(m, name, value);
+    Py_DECREF(value);
+    return rc;
+}
+
 PyMODINIT_FUNC PyInit__fastscan(void) {
     special_init();
     if (PyType_Ready(&BlockType) < 0) return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (add_table(m, "NUM_COLUMNS", num_columns()) < 0 ||
+        add_table(m, "STR_COLUMNS", names_tuple(STR_NAMES, S_COUNT, "STR_NAMES")) < 0 ||
+        add_table(m, "PROTOCOLS", names_tuple(PROTO_NAMES, P_COUNT, "PROTO_NAMES")) < 0 ||
+        add_table(m, "DNS_QR", names_tuple(QR_NAMES, Q_COUNT, "QR_NAMES")) < 0 ||
+        add_table(m, "TIME_KINDS", names_tuple(TIME_KIND_NAMES, T_COUNT, "TIME_KIND_NAMES")) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

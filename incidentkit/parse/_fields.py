@@ -56,7 +56,14 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
     srcs = _split_address(addr["src"], ports_ok, reasons, "sport")
     dsts = _split_address(addr["dst"], ports_ok, reasons, "dport")
     ported = _np(pc.is_valid(srcs[1])) | _np(pc.is_valid(dsts[1]))
-    is_udp = ported & ~is_tcp & ~is_icmp & ~is_icmp6
+    # SCTP and DCCP print ports as UDP does; their own printers begin the text
+    # (print-sctp.c: "sctp (1) [INIT] ...", "sctp [|sctp]"; print-dccp.c: "DCCP
+    # DCCP-Request (service=0)", with -v "DCCP (CCVal 0, CsCov 0, cksum 0x...) ..."), and
+    # a -v IP header names them ("proto SCTP (132)", "next-header DCCP (33)")
+    datagram = ported & ~is_tcp & ~is_icmp & ~is_icmp6
+    is_sctp = datagram & (_match(core, g.SCTP_START) | _np(pc.equal(l4, "SCTP")))
+    is_dccp = datagram & ~is_sctp & (_match(core, g.DCCP_START) | _np(pc.equal(l4, "DCCP")))
+    is_udp = datagram & ~is_sctp & ~is_dccp
     is_arp = (
         _np(pc.is_in(kw, pa.array(["ARP", "RARP"])))
         | _np(pc.is_in(ether, pa.array(["ARP", "RARP"])))
@@ -70,8 +77,8 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
         | _np(pc.is_in(ether, pa.array(["IPv4"])))
     ) & ~is_ip6
     proto = np.select(
-        [~is_record, is_icmp6, is_icmp, is_tcp, is_udp, is_arp, is_ip6, is_ip],
-        ["unparsed", "icmp6", "icmp", "tcp", "udp", "arp", "ip6", "ip"],
+        [~is_record, is_icmp6, is_icmp, is_tcp, is_sctp, is_dccp, is_udp, is_arp, is_ip6, is_ip],
+        ["unparsed", "icmp6", "icmp", "tcp", "sctp", "dccp", "udp", "arp", "ip6", "ip"],
         default="other",
     )
     cols["proto"] = pa.array(proto)
@@ -107,6 +114,12 @@ def _fields(texts: pa.Array, is_record: np.ndarray) -> dict[str, pa.Array]:
         last["dnslen"],
         arp["length"],
     )
+    # SCTP and DCCP: only a "length N" of the text is a length (SCTP's "(1)" numbers its
+    # first chunk); without one the length stays empty
+    said = is_sctp | is_dccp
+    if said.any():
+        words = _subset(cols["info"], said, g.LENGTH_WORD)
+        length = pc.if_else(pa.array(said), words["length"], length)
 
     # ---- DNS, over UDP or TCP
     dns_text = _subset(core, (is_udp | is_tcp), g.DNS_TEXT)["dns"]

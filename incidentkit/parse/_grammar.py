@@ -166,6 +166,14 @@ TCP: Final = (
     r"(?:, urg \d+)?(?:, options \[[^\]]*\])?(?:, length (?P<length>\d+))?"
     r"|tcp (?P<qlength>\d+))"
 )
+#: How the text after the addresses begins for SCTP (print-sctp.c) and DCCP (print-dccp.c):
+#:   sctp (1) [INIT] [init tag: 4660] [rwnd: 65535] [OS: 10] [MIS: 10] [init TSN: 1]
+#:   sctp [|sctp]                                  sctp   (-vv: the chunks on the next lines)
+#:   DCCP DCCP-Request (service=0)                 DCCP (CCVal 0, CsCov 0, cksum 0x4e89 ...
+SCTP_START: Final = r"^sctp\b"
+DCCP_START: Final = r"^DCCP "
+#: The first "length N" (or "length: N") of a text: LAST_LENGTH without its "(N)".
+LENGTH_WORD: Final = r"length:? (?P<length>\d+)"
 #: UDP without a decoder, or -q:  "UDP, length 56"  "[udp sum ok] UDP, length 56"  "udp 56"
 UDP: Final = r"^(?:\[[^\]]*\] )?(?:UDP, length (?P<length>\d+)|udp (?P<qlength>\d+))"
 #: The last length a line reports: ", length 605" or "length 0" or DNS's "(24)".

@@ -138,9 +138,10 @@ def check_text(data: bytes | bytearray, name: str) -> None:
         )
     utf16 = _utf16(data)
     if utf16 is not None:
+        words, encoding = utf16
         raise InputError(
-            f"{name}: UTF-16 text ({utf16}), as PowerShell's '>' writes it; incidentkit reads "
-            f"UTF-8. Convert it with 'iconv -f UTF-16 -t UTF-8 {name} > log.txt' (or, in "
+            f"{name}: UTF-16 text ({words}), as PowerShell's '>' writes it; incidentkit reads "
+            f"UTF-8. Convert it with 'iconv -f {encoding} -t UTF-8 {name} > log.txt' (or, in "
             "PowerShell, write it with '| Out-File -Encoding utf8 log.txt') and read log.txt."
         )
     nul = data.find(b"\x00")
@@ -151,22 +152,23 @@ def check_text(data: bytes | bytearray, name: str) -> None:
         )
 
 
-def _utf16(data: bytes | bytearray) -> str | None:
-    """ "little-endian" or "big-endian" when ``data`` reads as UTF-16 text: it opens with
-    a byte-order mark, or every other byte of its start is NUL (ASCII in UTF-16)."""
+def _utf16(data: bytes | bytearray) -> tuple[str, str] | None:
+    """How ``data`` is UTF-16 text, and iconv's name for it; None when it is not. It is
+    when it opens with a byte-order mark, or every other byte of its start is NUL (ASCII
+    in UTF-16)."""
     head = bytes(data[:4096])
     if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
         return None  # (UTF-32: binary data to this reader)
     if head[:2] == b"\xff\xfe":
-        return "little-endian, with a byte-order mark"
+        return "little-endian, with a byte-order mark", "UTF-16"
     if head[:2] == b"\xfe\xff":
-        return "big-endian, with a byte-order mark"
+        return "big-endian, with a byte-order mark", "UTF-16"
     pairs = len(head) // 2
     if pairs < 8:
         return None
     even, odd = head[0 : 2 * pairs : 2], head[1 : 2 * pairs : 2]
     if odd.count(0) == pairs and even.count(0) == 0:
-        return "little-endian"
+        return "little-endian", "UTF-16LE"
     if even.count(0) == pairs and odd.count(0) == 0:
-        return "big-endian"
+        return "big-endian", "UTF-16BE"
     return None

@@ -21,7 +21,7 @@ import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import pandas as pd
 
@@ -180,12 +180,18 @@ def _frames(
                 continue
             cut = _cut(pending, state)
         if cut:
-            yield from _parse(pending[:cut], name, state, engine)
+            df = _parse(pending[:cut], name, state, engine, final=False)
+            if df is _HELD:
+                continue
             del pending[:cut]
+            if df is not None:
+                yield df
     if inflate is not None:
         pending += inflate.flush()
     if pending:
-        yield from _parse(pending, name, state, engine)
+        df = _parse(pending, name, state, engine, final=True)
+        if df is not None:
+            yield df
 
 
 def _check(chunk: bytes, seen: int, name: str) -> None:
@@ -226,11 +232,22 @@ def _opens_record(pending: bytearray, at: int, stamped: bool) -> bool:
     return not _TUNNEL.search(bytes(pending[before : at - 1]))
 
 
-def _parse(block: bytearray, name: str, state: _State, engine: Engine) -> Iterator[pd.DataFrame]:
+#: what :func:`_parse` gives for a block it cannot read yet (read it again with more)
+_HELD: Final = pd.DataFrame()
+#: delta times read as -ttttt until a step runs backwards; so many records make it sure
+_SURE_SINCE_FIRST = 100
+
+
+def _parse(
+    block: bytearray, name: str, state: _State, engine: Engine, final: bool
+) -> pd.DataFrame | None:
+    """The frame of ``block``'s records, numbered and timed on from the blocks before;
+    None for a block without any; :data:`_HELD` while delta times could be either
+    format (the block is read again with the lines that follow)."""
     data = bytearray(block)
     if not data.strip():
         state.lines += data.count(b"\n")
-        return
+        return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ParseWarning)
         df = _parse_bytes(
@@ -242,6 +259,14 @@ def _parse(block: bytearray, name: str, state: _State, engine: Engine) -> Iterat
             engine=engine,
         )
     capture = df.attrs["capture"]
+    style = capture.get("time_format", "none")
+    if (
+        style == "-ttttt"
+        and state.time_format == "auto"
+        and not final
+        and len(df) < _SURE_SINCE_FIRST
+    ):
+        return _HELD
     unparsed = (df["proto"] == "unparsed").to_numpy()
     if unparsed.any() and not state.unparsed:
         state.first_unparsed = state.lines + int(df["line"].to_numpy()[unparsed][0])
@@ -251,21 +276,19 @@ def _parse(block: bytearray, name: str, state: _State, engine: Engine) -> Iterat
     df["line"] += state.lines
     state.rows += len(df)
     state.lines += capture["lines"]
-    _run_on(df, capture, state)
+    _run_on(df, style, capture, state)
     if state.tz is not None:
-        zone = "UTC" if capture["time_format"] == "-tt" else state.tz
+        zone = "UTC" if style == "-tt" else state.tz
         df["time"] = df["time"].dt.tz_localize(zone).dt.tz_convert(state.tz)
-    if len(df):
-        yield df
+    return df if len(df) else None
 
 
-def _run_on(df: pd.DataFrame, capture: dict[str, Any], state: _State) -> None:
+def _run_on(df: pd.DataFrame, style: str, capture: dict[str, Any], state: _State) -> None:
     """Times that run on from the block before: a day later past a midnight between the
     blocks, -ttt deltas added to the last time; the format found first is kept."""
-    style = capture["time_format"]
     times = df["time"]
     if style in ("-ttt", "-ttttt") and state.time_format == "auto":
-        state.time_format = style  # (a short block must not read them the other way)
+        state.time_format = "-ttt" if style == "-ttt" else "-ttttt"  # (and every block so)
     if style == "-ttt" and state.last is not None and state.anchor is not None:
         df["time"] = times + (state.last - state.anchor)
     elif style == "default" and state.last is not None:
