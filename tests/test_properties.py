@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import warnings
 
-from conftest import SCENARIOS, SEED_LOG
+from conftest import SCENARIOS, SEED_LOG, both_engines
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,3 +74,70 @@ def test_random_bytes_never_crash(data):
         warnings.simplefilter("ignore", ik.ParseWarning)
         df = ik.parse_tcpdump(data)
     assert (df["line"] >= 1).all()
+
+
+# --------------------------------------------------------------------------- built records
+#: Record shapes as tcpdump prints them, with the values hypothesis chooses: numbers of
+#: any size, names up to megabytes, and the layouts around records (-v's second line,
+#: blank lines inside, truncation markers, inner frames at column 0, undecoded protocols).
+SHAPES = (
+    "{ts}IP {a}.{p} > {b}.{q}: {n}+ A? {name}. ({m})",
+    "{ts}IP {b}.{q} > {a}.{p}: {n}* {m}/0/0 {name}. A {a}, {name}. CNAME {name}. ({k})",
+    "{ts}IP {b} > {a}: ICMP {b} udp port {q} unreachable, length {n}",
+    "{ts}IP {b} > {a}: ICMP type-#{n}, length {m}",
+    "{ts}IP {a}.{p} > {b}.{q}: Flags [S.], seq {n}:{m}, ack {k}, win {n}, length {m}",
+    "{ts}IP (tos 0x0, ttl {k}, id {n}, offset 0, flags [DF], proto UDP (17), length {m})\n"
+    "    {a}.{p} > {b}.{q}: {n}+ A? {name}. ({m})",
+    "{ts}IP {a}.{p} > {b}.4789: VXLAN, flags [I] (0x08), vni {n}\n"
+    "IP {a} > {b}: ICMP echo request, id {n}, seq {m}, length {k}",
+    "{ts}IP {a}.{p} > {b}.{q}: HTTP, length: {n}\n\tGET /{name} HTTP/1.1\n\t\n\n\tHost: {name}",
+    "{ts}IP {a}.{p} > {b}.{q}: sctp ({n}) [INIT] [init tag: {m}]",
+    "{ts}ARP, Request who-has {a} tell {b}, length {n}",
+    "{ts}IP6 2001:db8::{n:x}.{p} > 2001:db8::1.{q}: UDP, length {m}",
+    "{ts}STP 802.1d, Config, Flags [none], bridge-id {name}, length {n}",
+    "{ts} [|{name}]",
+)
+NUMBERS = st.one_of(st.integers(0, 70_000), st.integers(0, 2**64), st.integers(0, 10**40))
+STAMPS = st.one_of(
+    st.builds(
+        "{:02d}:{:02d}:{:02d}.{:06d} ".format, *[st.integers(0, 99)] * 3, st.integers(0, 10**6 - 1)
+    ),
+    st.builds("{}.{:06d} ".format, st.integers(0, 10**20), st.integers(0, 999_999)),
+    st.just(""),  # -t
+)
+
+
+@st.composite
+def logs(draw):
+    label = draw(st.text(alphabet="abcdefghij-0123456789", min_size=1, max_size=20))
+    repeat = draw(st.sampled_from([1, 3, 100, 30_000]))
+    name = ".".join([label] * repeat)
+    stamped = draw(st.booleans())
+    records = []
+    for _ in range(draw(st.integers(1, 6))):
+        shape = draw(st.sampled_from(SHAPES))
+        records.append(
+            shape.format(
+                ts=draw(STAMPS) if stamped else "",
+                a="192.0.2.1",
+                b="203.0.113.2",
+                p=draw(st.integers(0, 70_000)),
+                q=draw(st.sampled_from([53, "domain", 99999])),
+                n=draw(NUMBERS),
+                m=draw(NUMBERS),
+                k=draw(NUMBERS),
+                name=name,
+            )
+        )
+    return "\n".join(records) + "\n"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(logs())
+def test_built_records_lose_no_line_read_in_linear_time_and_the_engines_agree(text):
+    start = time.perf_counter()
+    check_nothing_lost(text)
+    elapsed = time.perf_counter() - start
+    # linear: a quadratic step on a megabyte record takes minutes, not a second or two
+    assert elapsed < 2.0 + len(text) / 100_000, (len(text), elapsed)
+    both_engines(text)
