@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: env test lint typecheck unit report notebooks bench captures figures screenshot sanitize clean
+.PHONY: env test lint typecheck unit report notebooks bench captures figures screenshot sanitize fuzz clean
 
 env: $(STAMP)
 
@@ -15,8 +15,8 @@ $(STAMP): pyproject.toml setup.py incidentkit/parse/_fastscan.c
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check incidentkit tests scripts benchmarks
-	$(BIN)/ruff format --check incidentkit tests scripts benchmarks
+	$(BIN)/ruff check incidentkit tests scripts benchmarks fuzz
+	$(BIN)/ruff format --check incidentkit tests scripts benchmarks fuzz
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -54,9 +54,15 @@ screenshot: report
 sanitize: $(STAMP)
 	$(BIN)/pytest tests/test_hostile.py -k sanitizers
 
+# Coverage-guided fuzzing of the C scanner for FUZZ_SECONDS (default 60; not part of
+# `make test`): atheris and libFuzzer over a clang build with ASan and UBSan, findings in
+# fuzz/findings/. Installs clang (apt-get, as root) and atheris (into .venv) when missing.
+fuzz: $(STAMP)
+	$(BIN)/python fuzz/run.py
+
 # Re-record data/scenarios/ with real tools in network namespaces (root only).
 captures:
 	bash scripts/capture_scenarios.sh data/scenarios
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info incidentkit/parse/*.so
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info incidentkit/parse/*.so fuzz/.build
