@@ -25,6 +25,7 @@ import incidentkit as ik
 import incidentkit.parse
 from incidentkit import schema
 from incidentkit.parse import _cpath as cpath
+from incidentkit.parse._source import read_source
 
 HOW_READ = ("engine", "c_rows")
 
@@ -377,3 +378,19 @@ def test_a_scanner_built_before_its_tables_is_refused(monkeypatch):
     stale.__file__ = cpath._fastscan.__file__
     with pytest.raises(ImportError, match=r"has no NUM_COLUMNS, STR_COLUMNS.*build it again"):
         _load_cpath_with(monkeypatch, stale)
+
+
+def test_the_buffer_a_log_is_read_into_is_a_bytearray_of_that_size(tmp_path):
+    scanner = cpath._fastscan
+    assert scanner is not None
+    for size in (0, 1, 4095, 5 << 20):
+        buf = scanner.buffer(size)
+        assert type(buf) is bytearray and len(buf) == size
+    with pytest.raises(ValueError, match="negative"):
+        scanner.buffer(-1)
+    # a log read into one holds its bytes, and no byte of what the memory held before
+    log = tmp_path / "big.log"
+    line = b"13:24:32.192571 IP 192.0.2.1.5 > 192.0.2.2.53: 1+ A? example.com. (29)\n"
+    log.write_bytes(line * 100_000)
+    data, _ = read_source(log)
+    assert type(data) is bytearray and bytes(data) == line * 100_000

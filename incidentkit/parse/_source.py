@@ -25,6 +25,11 @@ _CAPTURE_MAGIC = {
 }
 
 
+try:  # (a buffer not zeroed first, on huge pages: see _fastscan.c)
+    from ._fastscan import buffer as _new_buffer  # type: ignore[import-not-found]
+except ImportError:  # built without a C compiler
+    _new_buffer = bytearray
+
 #: read this much at a time (progress is reported after each chunk)
 CHUNK = 8 * 2**20
 Progress = Callable[[int, int], None]
@@ -90,7 +95,7 @@ def _read_path(path: Path, name: str, progress: Progress | None) -> bytearray:
 def _read_plain(raw: Any, total: int, progress: Progress | None) -> bytearray:
     """The file's bytes, read in place into one buffer the reader then owns (no second
     copy of a large log: the ``raw`` column is made in this buffer)."""
-    buf = bytearray(total)
+    buf = _new_buffer(total)
     view = memoryview(buf)
     done = 0
     while done < total:
