@@ -165,7 +165,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 3_000_000])
-    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--work", type=Path, default=Path("/tmp/incidentkit-bench"))
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance.md")
     parser.add_argument(
@@ -210,6 +210,10 @@ def main() -> None:
                 "lines": lines,
                 "mb": path.stat().st_size / 2**20,
                 **{m: statistics.median(v) for m, v in times.items()},
+                # each run's read against the floor run just before it (the spread)
+                "ratios": [
+                    r / f for r, f in zip(times["read_tcpdump"], times["floor"], strict=True)
+                ],
             }
             results.append(row)
             print(row, flush=True)
@@ -244,7 +248,7 @@ def write_report(
 ) -> None:
     rows = [
         "| records | style | lines | MB | floor (s) | read_tcpdump (s) | engine=python (s) "
-        "| per-line regex (s) | read / floor | per-line / read |",
+        "| per-line regex (s) | read / floor (runs' range) | per-line / read |",
         "|" + " --- |" * 10,
     ]
 
@@ -257,7 +261,8 @@ def write_report(
         rows.append(
             f"| {r['records']:,} | {r['style']} | {r['lines']:,} | {r['mb']:.0f} | "
             f"{r['floor']:.2f} | {r['read_tcpdump']:.2f} | {cell(r.get('engine=python'))} | "
-            f"{cell(naive_s)} | {r['read_tcpdump'] / r['floor']:.2f} | {cell(speedup)} |"
+            f"{cell(naive_s)} | {r['read_tcpdump'] / r['floor']:.2f} "
+            f"({min(r['ratios']):.2f}-{max(r['ratios']):.2f}) | {cell(speedup)} |"
         )
     default = {r["records"]: r for r in results if r["style"] == "default"}
     growth = ""
@@ -277,7 +282,9 @@ def write_report(
 
 Measured by `make bench` (`benchmarks/bench_parse.py`) on {machine()}.
 Each time is the median of {args.reps} runs, taken in one process, the methods
-alternating; the captures are generated deterministically by `benchmarks/traffic.py`
+alternating; beside each median ratio of the reader to the floor is the range of the
+ratios of single runs (each read against the floor run just before it); the captures
+are generated deterministically by `benchmarks/traffic.py`
 and rendered by the real tcpdump (TZ=UTC; the default style inside `unshare -n`).
 
 ## Reading
