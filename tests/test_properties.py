@@ -64,6 +64,8 @@ def test_random_cuts_of_real_logs(text, data):
                     b"\xa1\xb2\x3c\x4d",
                     b"\x0a\x0d\x0d\x0a",
                     b"\x1f\x8b",
+                    b"\xff\xfe",  # (UTF-16 byte-order marks: refused as UTF-16 text)
+                    b"\xfe\xff",
                 )
             )
         )
