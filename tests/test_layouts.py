@@ -55,9 +55,7 @@ CORPUS_PCAPS = sorted(
 )
 
 
-@pytest.mark.parametrize(
-    "flags", [("-n", "-t"), ("-n", "-v"), ("-n", "-t", "-v"), ("-n", "-t", "-e")], ids=" ".join
-)
+@pytest.mark.parametrize("flags", [("-n", "-t"), ("-n", "-v"), ("-n", "-t", "-e")], ids=" ".join)
 def test_every_corpus_capture_rendered_again_loses_nothing(flags):
     """Each of tcpdump's corpus captures, rendered here by the real tcpdump: one record
     per packet tcpdump counts, no unparsed row, every line in a row or the metadata, and

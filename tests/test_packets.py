@@ -25,7 +25,7 @@ COMPARED = (
     "dns_id", "dns_qr", "dns_flags", "dns_qtype", "dns_qname", "dns_rcode", "dns_ancount",
 )  # fmt: skip
 #: packets compared per capture (the floods' first ones are the same kinds as the rest)
-FIRST = 3000
+FIRST = 1000
 
 CAPTURES = sorted(SCENARIOS.glob("*.pcap")) + sorted(SCENARIOS.glob("*.pcap.gz"))
 
