@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import tempfile
+import threading
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -203,10 +204,27 @@ def export_html(executed: Path, output: Path) -> Path:
 def publish(tmp: Path, output: Path) -> None:
     """Move the finished file ``tmp`` to ``output`` in one step, with the permissions a
     new file gets here (a temporary file is created readable by its owner only)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
+    os.chmod(tmp, 0o666 & ~_umask())
     os.replace(tmp, output)
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process's umask, read without setting it where the system says it (Linux), so
+    reports written from several threads at once never see another's passing value."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    with _UMASK_LOCK:  # (elsewhere: set and put back, one thread at a time)
+        mask = os.umask(0)
+        os.umask(mask)
+    return mask
 
 
 def run_report(
