@@ -13,21 +13,14 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+from incidentkit.testing import checksum
+from incidentkit.testing import dns_query as _dns_query
+
 LINKTYPE_ETHERNET = 1
 LINKTYPE_RAW = 101
 
 MAC_A = bytes.fromhex("020000000001")
 MAC_B = bytes.fromhex("020000000002")
-
-
-def checksum(data: bytes) -> int:
-    """The Internet checksum (RFC 1071)."""
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def ether(payload: bytes, ethertype: int = 0x0800, src: bytes = MAC_A, dst: bytes = MAC_B) -> bytes:
@@ -60,7 +53,7 @@ def ipv6(src: str, dst: str, next_header: int, payload: bytes, hlim: int = 64) -
     )
 
 
-def _pseudo(src: str, dst: str, proto: int, length: int) -> bytes:
+def pseudo_header(src: str, dst: str, proto: int, length: int) -> bytes:
     a, b = ipaddress.ip_address(src), ipaddress.ip_address(dst)
     if a.version == 4:
         return a.packed + b.packed + struct.pack("!BBH", 0, proto, length)
@@ -71,7 +64,7 @@ def udp(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
     """A UDP datagram with its checksum over the pseudo-header of ``src`` and ``dst``."""
     length = 8 + len(payload)
     bare = struct.pack("!HHHH", sport, dport, length, 0) + payload
-    value = checksum(_pseudo(src, dst, 17, length) + bare) or 0xFFFF
+    value = checksum(pseudo_header(src, dst, 17, length) + bare) or 0xFFFF
     return bare[:6] + struct.pack("!H", value) + bare[8:]
 
 
@@ -81,13 +74,8 @@ def icmp_echo(ident: int = 1, seq: int = 1, data: bytes = b"incidentkit") -> byt
 
 
 def dns_query(ident: int, name: str, qtype: int = 1) -> bytes:
-    labels = b"".join(bytes([len(p)]) + p.encode() for p in name.strip(".").split("."))
-    return (
-        struct.pack("!HHHHHH", ident, 0x0100, 1, 0, 0, 0)
-        + labels
-        + b"\0"
-        + struct.pack("!HH", qtype, 1)
-    )
+    """A DNS query for ``name`` (dotted text), as :func:`incidentkit.testing.dns_query`."""
+    return _dns_query(ident, [label.encode() for label in name.strip(".").split(".")], qtype)
 
 
 def pcap(

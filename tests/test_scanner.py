@@ -20,6 +20,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import tcpdump
+from pcapgen import checksum, pseudo_header
 
 import incidentkit as ik
 import incidentkit.parse
@@ -56,27 +57,9 @@ IPPROTO_DCCP, IPPROTO_UDP, IPPROTO_SCTP = 33, 17, 132
 LINKTYPE_ETHERNET, LINKTYPE_RAW = 1, 101
 
 
-def _sum16(data: bytes) -> int:
-    """The Internet checksum (RFC 1071) of ``data``."""
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
-def _pseudo(src: str, dst: str, proto: int, length: int) -> bytes:
-    """The pseudo-header of a UDP or DCCP checksum over IPv4 or IPv6."""
-    a, b = ipaddress.ip_address(src).packed, ipaddress.ip_address(dst).packed
-    if len(a) == 4:
-        return a + b + struct.pack("!BBH", 0, proto, length)
-    return a + b + struct.pack("!I3xB", length, proto)
-
-
 def _with_checksum(segment: bytes, at: int, src: str, dst: str, proto: int) -> bytes:
     """``segment`` with its checksum (at byte ``at``) filled in."""
-    value = _sum16(_pseudo(src, dst, proto, len(segment)) + segment)
+    value = checksum(pseudo_header(src, dst, proto, len(segment)) + segment)
     return segment[:at] + struct.pack("!H", value) + segment[at + 2 :]
 
 
@@ -127,7 +110,7 @@ def ipv4(proto: int, payload: bytes, src: str = SRC4, dst: str = DST4) -> bytes:
         ipaddress.ip_address(src).packed,
         ipaddress.ip_address(dst).packed,
     )
-    return header[:10] + struct.pack("!H", _sum16(header)) + header[12:] + payload
+    return header[:10] + struct.pack("!H", checksum(header)) + header[12:] + payload
 
 
 def ipv6(next_header: int, payload: bytes, src: str = SRC6, dst: str = DST6) -> bytes:
