@@ -36,7 +36,7 @@ def _queries(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "query_record": q["record"].to_numpy(),
-            "query_line": q["line"].to_numpy(),
+            "query_line": q["line"].array,
             "time": q["time"].array,
             "proto": q["proto"].cat.remove_unused_categories().to_numpy(),
             "client": q["src"].array,

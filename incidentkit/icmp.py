@@ -224,7 +224,7 @@ def icmp_errors(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "record": rows["record"].to_numpy(),
-            "line": rows["line"].to_numpy(),
+            "line": rows["line"].array,
             "time": rows["time"].array,
             "family": rows["proto"].astype(str).to_numpy(),
             "sender": rows["src"].array,

@@ -32,7 +32,7 @@ _PROTO = pd.CategoricalDtype(list(PROTOCOLS))
 #: column name -> (dtype, meaning). The order is the column order of every frame.
 COLUMNS: Final[dict[str, tuple[object, str]]] = {
     "record": ("int64", "1-based row number in input order"),
-    "line": ("int64", "1-based input line where the record starts"),
+    "line": ("Int64", "1-based input line where the record starts; empty for a capture's packets"),
     "packet": ("UInt32", "tcpdump's own packet number (-# / --number), when printed"),
     "time": ("datetime64[ns]", "packet time; see read_tcpdump for date anchors and zones"),
     "proto": (_PROTO, "udp, tcp, sctp, dccp, icmp, icmp6, arp, ip, ip6, other or unparsed"),

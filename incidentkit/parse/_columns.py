@@ -139,7 +139,9 @@ class _Columns:
             if name == "record":
                 out[name] = np.arange(1, self.n + 1, dtype=np.int64)
             elif name == "line":
-                out[name] = lines
+                out[name] = pd.arrays.IntegerArray(
+                    np.asarray(lines, dtype=np.int64), np.zeros(len(lines), dtype=bool)
+                )
             elif name == "time":
                 out[name] = time
             elif name in ("proto", "dns_qr"):
