@@ -1,6 +1,6 @@
 """incidentkit: investigate network incidents from packet captures in Jupyter.
 
-Data flows one way: tcpdump text -> rows of one schema -> DNS transactions and ICMP
+Data flows one way: tcpdump text or a capture file -> rows of one schema -> DNS transactions and ICMP
 errors -> a diagnosis -> figures and the follow-up report.
 """
 
@@ -9,7 +9,7 @@ from .dns import dns_transactions
 from .errors import IncidentkitError, InputError, ParseError, ParseWarning
 from .evidence import Evidence, evidence
 from .icmp import icmp_errors
-from .parse import iter_tcpdump, parse_tcpdump, read_tcpdump
+from .parse import iter_tcpdump, parse_tcpdump, read, read_pcap, read_tcpdump
 from .plot import plot_icmp_errors, plot_latency, plot_rate, plot_timeline
 from .report import ReportError, reported_time, run_report, show
 from .schema import COLUMNS, PROTOCOLS
@@ -44,6 +44,8 @@ __all__ = [
     "plot_latency",
     "plot_rate",
     "plot_timeline",
+    "read",
+    "read_pcap",
     "read_tcpdump",
     "reported_time",
     "run_report",

@@ -15,7 +15,8 @@ import pandas as pd
 from . import schema
 from .diagnose import diagnose
 from .errors import IncidentkitError, ParseWarning
-from .parse import iter_tcpdump, read_tcpdump
+from .parse import iter_tcpdump, read
+from .parse._pcapfile import capture_kind
 from .progress import large as _big
 from .text import describe, summarize
 
@@ -60,8 +61,12 @@ def _write(df: pd.DataFrame, fmt: str, out: str | None) -> None:
 
 
 def _streams(args: argparse.Namespace) -> bool:
-    """Whether ``parse -`` writes rows as they come (csv and jsonl to a stream or file)."""
-    return args.format in ("csv", "jsonl") and not args.summary and not args.strict
+    """Whether ``parse -`` writes rows as they come (csv and jsonl of a text log, to a
+    stream or file); a capture piped in (``tcpdump -w - | incidentkit parse -``) is read
+    whole."""
+    if args.format not in ("csv", "jsonl") or args.summary or args.strict:
+        return False
+    return capture_kind(sys.stdin.buffer.peek(12)[:12]) is None
 
 
 def _stream(args: argparse.Namespace) -> None:
@@ -101,35 +106,40 @@ def _report_epilog() -> str:
 
 def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="incidentkit", description="Investigate network incidents from tcpdump logs."
+        prog="incidentkit",
+        description="Investigate network incidents from tcpdump logs and capture files.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("parse", help="read a tcpdump text log into a table")
+    p = sub.add_parser("parse", help="read a tcpdump text log or a capture into a table")
     p.add_argument(
-        "log", help="tcpdump text log (plain or .gz); - reads standard input as it comes"
+        "log",
+        help="tcpdump text log or pcap/pcapng capture (plain or .gz); - reads standard "
+        "input (a text log as it comes)",
     )
     p.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
     p.add_argument("-o", "--output", help="write here instead of standard output")
     p.add_argument("--summary", action="store_true", help="print counts, time span, unparsed")
-    p.add_argument("--date", help="the capture's date, for logs that print only times")
-    p.add_argument("--tz", help="time zone the log's times are in")
+    p.add_argument("--date", help="the capture's date, for text logs that print only times")
+    p.add_argument("--tz", help="time zone of the log's times (a capture's are converted to it)")
     p.add_argument("--strict", action="store_true", help="fail at the first non-record line")
     d = sub.add_parser("diagnose", help="name the cause of a DNS failure, with its evidence")
-    d.add_argument("log", help="tcpdump text log (plain or .gz); - reads standard input")
+    d.add_argument(
+        "log", help="tcpdump text log or pcap/pcapng capture (plain or .gz); - reads standard input"
+    )
     d.add_argument("--json", action="store_true", help="print the diagnosis as JSON only")
     d.add_argument("--server", help="the DNS server to judge (default: every one queried)")
     d.add_argument("--domain", help="the site's name: judge only its queries")
     d.add_argument("--expected-address", help="the address the site should resolve to")
     d.add_argument("--dos-threshold", type=float, help="new queries per second that make a flood")
-    d.add_argument("--date", help="the capture's date, for logs that print only times")
-    d.add_argument("--tz", help="time zone the log's times are in")
+    d.add_argument("--date", help="the capture's date, for text logs that print only times")
+    d.add_argument("--tz", help="time zone of the log's times (a capture's are converted to it)")
     r = sub.add_parser(
         "report",
         help="write the follow-up report (HTML or PDF) for a log",
         epilog=report_epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    r.add_argument("log", help="tcpdump text log (plain or .gz)")
+    r.add_argument("log", help="tcpdump text log or pcap/pcapng capture (plain or .gz)")
     r.add_argument(
         "-o",
         "--output",
@@ -167,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 source: str | Path = "-" if args.log == "-" else Path(args.log)
                 big = isinstance(source, Path) and _big(source)
                 bar = _ProgressBar(Path(source).name) if big else None
-                df = read_tcpdump(source, date=args.date, tz=args.tz, strict=strict, progress=bar)
+                df = read(source, date=args.date, tz=args.tz, strict=strict, progress=bar)
                 if bar is not None:
                     bar.done(len(df))
         for warning in caught:

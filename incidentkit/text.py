@@ -63,6 +63,14 @@ def describe(diagnosis: Diagnosis, df: pd.DataFrame) -> str:
         out.append(f"evidence ({len(records)} records):")
         for _record, row in rows.iterrows():
             first, *rest = str(row["raw"]).split("\n")
-            out.append(f"  line {row['line']:>6}  {first}")
-            out.extend(f"  {'':>11}  {more}" for more in rest)
+            out.append(f"  {_where(row)}  {first}")
+            out.extend(f"  {'':>12}  {more}" for more in rest)
     return "\n".join(out)
+
+
+def _where(row: pd.Series) -> str:
+    """'line     12' in a text log, 'frame    12' in a capture, else the record."""
+    for column, word in (("line", "line"), ("packet", "frame")):
+        if pd.notna(row[column]):
+            return f"{word:<5} {int(row[column]):>6}"
+    return f"{'record':<5} {int(row.name):>6}"

@@ -234,7 +234,10 @@ class Explorer(widgets.VBox):
     def _table(self, head: pd.DataFrame) -> str:
         if head.empty:
             return ""
-        table = head[_TABLE_COLUMNS].astype(object)
+        columns = list(_TABLE_COLUMNS)
+        if head["line"].isna().all():  # a capture: its packets have frame numbers, not lines
+            columns[columns.index("line")] = "packet"
+        table = head[columns].astype(object).rename(columns={"packet": "frame"})
         # the date is said once, above; each row gives its time of day
         table["time"] = [
             "" if pd.isna(t) else (f"{t:%H:%M:%S.%f}" if not self.dated else f"{t}")

@@ -25,8 +25,8 @@ NOTEBOOKS = ROOT / "notebooks"
 PACKAGED = ROOT / "incidentkit" / "notebooks"  # the clean notebooks the package ships
 
 PARAMETERS = """\
-log_path: str = ""  # the capture: a tcpdump text log (plain or .gz); required
-capture_date: str = ""  # day of the capture, YYYY-MM-DD; "" when the log does not say
+log_path: str = ""  # the capture: a tcpdump text log or a pcap/pcapng file (plain or .gz); required
+capture_date: str = ""  # day of a text log's capture, YYYY-MM-DD; "" when the log does not say
 site_domain: str = ""  # the site users could not reach; "" when not given
 expected_address: str = ""  # the address the site should resolve to; "" when unknown
 dns_server: str = ""  # the DNS server to judge; "" finds every one in the capture
@@ -53,7 +53,7 @@ import incidentkit as ik
 
 if not log_path:
     raise ValueError("set the parameter log_path to the capture to report on")
-df = ik.read_tcpdump(log_path, date=capture_date or None, progress=False)
+df = ik.read(log_path, date=capture_date or None, progress=False)
 diagnosis = ik.diagnose(df, server=dns_server or None, domain=site_domain or None,
                         expected_address=expected_address or None,
                         dos_threshold=dos_threshold or None, ddos_min_sources=ddos_min_sources)
@@ -165,18 +165,18 @@ def explore() -> nbformat.NotebookNode:
     md, code = new_markdown_cell, new_code_cell
     cells = [
         md(
-            "# Explore a capture\n\nLoad a tcpdump log, filter it with the explorer, and "
+            "# Explore a capture\n\nLoad a tcpdump log or a capture file, filter it with the explorer, and "
             "draw the figures. For open-ended work in JupyterLab; the follow-up report is "
             "`dns_incident_report.ipynb`."
         ),
         code(
-            'log_path: str = ""  # the capture: a tcpdump text log (plain or .gz); required\n'
-            'capture_date: str = ""  # YYYY-MM-DD, for logs that print only times',
+            'log_path: str = ""  # the capture: a tcpdump text log or a pcap/pcapng file (plain or .gz); required\n'
+            'capture_date: str = ""  # YYYY-MM-DD, for text logs that print only times',
             metadata={"tags": ["parameters"]},
         ),
         code(
             "import matplotlib.pyplot as plt\n\nimport incidentkit as ik\n\n"
-            "df = ik.read_tcpdump(log_path, date=capture_date or None)\n"
+            "df = ik.read(log_path, date=capture_date or None)\n"
             "print(ik.summarize(df))"
         ),
         md(

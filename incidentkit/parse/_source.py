@@ -137,9 +137,8 @@ def check_text(data: bytes | bytearray, name: str) -> None:
     kind = _CAPTURE_MAGIC.get(bytes(data[:4]))
     if kind is not None:
         raise InputError(
-            f"{name}: this is {kind}, not tcpdump text. Render it first with "
-            f"'tcpdump -nn -r {name} > log.txt' and read the text; "
-            "a reader for capture files is planned for incidentkit.read_pcap."
+            f"{name}: this is {kind}, not tcpdump text: read it with incidentkit.read_pcap, "
+            "or with incidentkit.read, which tells a capture from a text log by its content."
         )
     utf16 = _utf16(data)
     if utf16 is not None:

@@ -1,0 +1,252 @@
+"""Reading capture files (pcap, pcapng, a gzip of either) into the schema's frame, and
+:func:`read`, which tells a capture from a tcpdump text log by its content.
+
+One row per packet: ``packet`` is the frame number (1-based, as Wireshark and
+``tcpdump -#`` count), ``line`` is empty, ``time`` is UTC, and ``raw`` holds the packet
+on one line as ``tcpdump -nn -tttt`` prints it, so the report's evidence reads the same
+and cites frames. The container is read by :mod:`._pcapfile`, the packets by
+:mod:`._packets` (and its DNS by :mod:`._dnsmsg`).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .. import schema
+from ..errors import InputError, ParseWarning
+from ._packets import decode_packet
+from ._pcapfile import NAT, capture_kind, read_frames
+from ._source import Source
+
+__all__ = ["PcapEngine", "read", "read_pcap"]
+
+PcapEngine = Literal["auto", "c", "python"]
+
+_DTYPES = schema.dtypes()
+#: the columns decode_packet may fill (the others are made here)
+_DECODED = tuple(
+    name for name in schema.COLUMN_NAMES if name not in ("record", "line", "packet", "time")
+)
+_INTEGER = {name for name in _DECODED if str(_DTYPES[name]).startswith(("UInt", "Int"))}
+
+
+def read_pcap(
+    source: Source,
+    *,
+    tz: str | None = None,
+    strict: bool = False,
+    engine: PcapEngine = "auto",
+) -> pd.DataFrame:
+    """Read a pcap or pcapng capture into a DataFrame with the schema of
+    :mod:`incidentkit.schema`.
+
+    Parameters
+    ----------
+    source : path or open binary file
+        A pcap (either byte order, micro- or nanosecond), a pcapng, or a gzip of either,
+        recognised by content, not by name. ``"-"`` reads standard input.
+    tz : str, optional
+        Convert the times (UTC in the file) to this zone; without it they are naive UTC.
+    strict : bool, default False
+        Raise :class:`~incidentkit.InputError` when the file is cut off inside a packet
+        (tcpdump killed while writing) instead of keeping every whole packet, saying so
+        in ``df.attrs["capture"]["truncated"]`` and warning.
+    engine : {"auto", "c", "python"}
+        "c" decodes the packets in the package's compiled extension, "python" in pure
+        Python; both give the same frame. "auto" takes "c" when it is built.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per packet record. A packet cut short inside a header keeps what was
+        read and says why in ``error``; ``df.attrs["capture"]`` describes the file (its
+        format, link types, interfaces, and anything skipped or cut).
+
+    Raises
+    ------
+    InputError
+        For a missing file, a file that is no capture (saying what it looks like), or a
+        damaged container (naming the offset).
+
+    Examples
+    --------
+    >>> df = read_pcap("data/scenarios/firewall_reject.pcap")
+    >>> query = df[df["dns_qr"] == "query"].iloc[0]
+    >>> query["proto"], int(query["dport"]), query["dns_qname"]
+    ('udp', 53, 'yummyrecipesforme.com')
+    >>> df.attrs["capture"]["format"], int(df["packet"].iloc[0]), pd.isna(df["line"].iloc[0])
+    ('pcap', 1, True)
+    """
+    if engine not in ("auto", "c", "python"):
+        raise ValueError(f"engine must be 'auto', 'c' or 'python', not {engine!r}")
+    data, name = _capture_bytes(source)
+    frames = read_frames(data, name, strict=strict)
+    del data
+    df = _frame_python(frames)
+    if tz is not None:
+        df["time"] = df["time"].dt.tz_localize("UTC").dt.tz_convert(tz)
+    df.attrs["capture"] = {"source": name, "engine": "python", **frames.meta}
+    if frames.meta.get("truncated"):
+        warnings.warn(
+            ParseWarning(f"{name}: the capture is cut off: {frames.meta['truncated']}"),
+            stacklevel=2,
+        )
+    return df
+
+
+def _frame_python(frames: Any) -> pd.DataFrame:
+    """The frame, one packet at a time through :func:`._packets.decode_packet`."""
+    n = len(frames.offset)
+    columns: dict[str, list[Any]] = {c: [None] * n for c in _DECODED}
+    view = memoryview(frames.data)
+    offsets, caplens, linktypes = (
+        frames.offset.tolist(),
+        frames.caplen.tolist(),
+        frames.linktype.tolist(),
+    )
+    for i in range(n):
+        start = offsets[i]
+        cols, text, error = decode_packet(view[start : start + caplens[i]], linktypes[i])
+        for key, value in cols.items():
+            columns[key][i] = value
+        columns["info"][i] = _info(text)
+        columns["raw"][i] = text
+        if frames.error[i] is not None:
+            error = f"{frames.error[i]}; {error}" if error else frames.error[i]
+        columns["error"][i] = error
+    view.release()
+    time = frames.time_ns.astype(np.int64).view("datetime64[ns]")
+    out: dict[str, Any] = {
+        "record": np.arange(1, n + 1, dtype=np.int64),
+        "line": pd.array(np.zeros(n, dtype=np.int64), dtype="Int64"),
+        "packet": pd.array(np.arange(1, n + 1, dtype=np.uint32), dtype="UInt32"),
+        "time": time,
+    }
+    out["line"][:] = pd.NA
+    for key in _DECODED:
+        if key in _INTEGER:
+            out[key] = pd.array(columns[key], dtype=_DTYPES[key])  # type: ignore[call-overload]
+        elif key == "raw":
+            out[key] = _stamped(time, columns[key])
+        else:
+            out[key] = pd.Series(columns[key], dtype=object).astype(_DTYPES[key])  # type: ignore[call-overload]
+    return schema.conform(pd.DataFrame(out)[list(schema.COLUMN_NAMES)])
+
+
+def _stamped(time: np.ndarray, texts: list[str]) -> pd.Series:
+    """``raw``: each packet's text after its time as ``tcpdump -tttt`` prints it
+    (microseconds, cut rather than rounded), or after nothing when the time is unknown."""
+    known = time.view(np.int64) != NAT
+    stamps = pd.Series(time).dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy(dtype=object)
+    joined = [f"{s} {t}" if k else t for s, t, k in zip(stamps, texts, known, strict=True)]
+    return pd.Series(joined, dtype=_DTYPES["raw"])
+
+
+def _info(text: str) -> str | None:
+    """What follows "src > dst: " (the text reader's ``info``), or the whole text."""
+    head, sep, rest = text.partition(": ")
+    return rest if sep and " > " in head else (text or None)
+
+
+def _capture_bytes(source: Source) -> tuple[bytes, str]:
+    if isinstance(source, str) and source == "-":
+        return sys.stdin.buffer.read(), "<stdin>"
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not a capture file")
+        return path.read_bytes(), str(path)
+    if hasattr(source, "read"):
+        name = str(getattr(source, "name", "<stream>"))
+        content = source.read()
+        if isinstance(content, str):
+            raise InputError(f"{name}: a capture is binary; open it with 'rb', not as text")
+        if not isinstance(content, (bytes, bytearray, memoryview)):
+            raise InputError(f"{name}: read() returned {type(content).__name__}, not bytes")
+        return bytes(content), name
+    raise InputError(
+        f"cannot read a capture from {type(source).__name__}; pass a path or an open binary file"
+    )
+
+
+#: bytes read to tell a capture from text (a gzip header and enough of its stream)
+_HEAD = 4096
+
+
+def _head(source: Source) -> tuple[bytes, Source]:
+    """The first bytes of ``source`` (decompressed when it is gzip), and a source that
+    still reads from the start (standard input and streams are read whole)."""
+    if isinstance(source, str) and source == "-":
+        named = io.BytesIO(sys.stdin.buffer.read())
+        named.name = "<stdin>"
+        source = named
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            return b"", source  # the reader says what is wrong with it
+        with open(path, "rb") as handle:
+            head = handle.read(_HEAD)
+    elif hasattr(source, "read"):
+        content = source.read()
+        if isinstance(content, str):
+            return b"", io.StringIO(content)
+        named = io.BytesIO(bytes(content))
+        named.name = str(getattr(source, "name", "<stream>"))
+        source, head = named, bytes(content[:_HEAD])
+    else:
+        return b"", source
+    if head[:2] == b"\x1f\x8b":
+        import zlib
+
+        try:
+            head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 16)
+        except zlib.error:
+            head = b""
+    return head, source
+
+
+def read(source: Source, **kwargs: Any) -> pd.DataFrame:
+    """Read a capture (pcap, pcapng, a gzip of either) or a tcpdump text log, told apart
+    by content, into the schema's frame.
+
+    Keyword arguments go to :func:`read_pcap` (``tz``, ``strict``, ``engine``) or to
+    :func:`~incidentkit.read_tcpdump` (also ``date``, ``time_format``, ``progress``).
+    For a capture, ``date`` or ``time_format`` other than their defaults is an error (a
+    capture's packets carry their own dates) and ``progress`` is ignored.
+
+    Examples
+    --------
+    >>> read("data/scenarios/firewall_reject.pcap").attrs["capture"]["format"]
+    'pcap'
+    >>> int(read("data/yummyrecipesforme_dns_icmp.log")["line"].iloc[0])
+    1
+    """
+    from .tcpdump import read_tcpdump
+
+    head, source = _head(source)
+    if capture_kind(head) is None:
+        return read_tcpdump(source, **kwargs)
+    text_only = sorted(set(kwargs) - {"tz", "strict", "engine"})
+    given = [key for key in text_only if key != "progress" and kwargs[key] not in (None, "auto")]
+    if given:
+        raise InputError(
+            f"{_name(source)}: is a capture, so {', '.join(given)} does not apply "
+            "(a capture's packets carry their own dates, in UTC)"
+        )
+    return read_pcap(source, **{k: v for k, v in kwargs.items() if k not in text_only})
+
+
+def _name(source: Source) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    return str(getattr(source, "name", "<stream>"))
