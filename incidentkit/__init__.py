@@ -1,7 +1,7 @@
 """incidentkit: investigate network incidents from packet captures in Jupyter.
 
-Data flows one way: tcpdump text or a capture file -> rows of one schema -> DNS transactions and ICMP
-errors -> a diagnosis -> figures and the follow-up report.
+Data flows one way: tcpdump text or a capture file -> rows of one schema -> DNS
+transactions and ICMP errors -> a diagnosis -> figures and the follow-up report.
 """
 
 from .diagnose import Diagnosis, Hypothesis, ServerJudgement, diagnose

@@ -66,7 +66,8 @@ def _streams(args: argparse.Namespace) -> bool:
     whole."""
     if args.format not in ("csv", "jsonl") or args.summary or args.strict:
         return False
-    return capture_kind(sys.stdin.buffer.peek(12)[:12]) is None
+    stdin: Any = sys.stdin.buffer  # (a BufferedReader: peek looks without reading)
+    return capture_kind(stdin.peek(12)[:12]) is None
 
 
 def _stream(args: argparse.Namespace) -> None:

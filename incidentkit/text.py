@@ -73,4 +73,4 @@ def _where(row: pd.Series) -> str:
     for column, word in (("line", "line"), ("packet", "frame")):
         if pd.notna(row[column]):
             return f"{word:<5} {int(row[column]):>6}"
-    return f"{'record':<5} {int(row.name):>6}"
+    return f"{'record':<5} {row['record']:>6}"

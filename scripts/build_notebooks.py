@@ -165,12 +165,13 @@ def explore() -> nbformat.NotebookNode:
     md, code = new_markdown_cell, new_code_cell
     cells = [
         md(
-            "# Explore a capture\n\nLoad a tcpdump log or a capture file, filter it with the explorer, and "
-            "draw the figures. For open-ended work in JupyterLab; the follow-up report is "
-            "`dns_incident_report.ipynb`."
+            "# Explore a capture\n\nLoad a tcpdump log or a capture file, filter it with "
+            "the explorer, and draw the figures. For open-ended work in JupyterLab; the "
+            "follow-up report is `dns_incident_report.ipynb`."
         ),
         code(
-            'log_path: str = ""  # the capture: a tcpdump text log or a pcap/pcapng file (plain or .gz); required\n'
+            'log_path: str = ""  # the capture: a tcpdump text log or a pcap/pcapng file '
+            "(plain or .gz); required\n"
             'capture_date: str = ""  # YYYY-MM-DD, for text logs that print only times',
             metadata={"tags": ["parameters"]},
         ),

@@ -39,7 +39,10 @@ def test_directory(tmp_path):
 def test_capture_files_are_named_with_what_to_do(tmp_path, magic, kind):
     path = tmp_path / "capture.bin"
     path.write_bytes(magic + b"\x02\x00\x04\x00" + bytes(16))
-    with pytest.raises(ik.InputError, match=rf"this is a {kind} capture.*tcpdump -nn -r"):
+    with pytest.raises(
+        ik.InputError,
+        match=rf"this is a {kind} capture.*incidentkit\.read_pcap.*incidentkit\.read,",
+    ):
         ik.read_tcpdump(path)
 
 

@@ -322,7 +322,15 @@ ICMP6_SHAPES: Final[tuple[tuple[str, int, int, str], ...]] = (
     (r"^router renumbering", 138, 0, "router renumbering"),
     (r"^node information query", 139, 0, "node information query"),
     (r"^node information reply", 140, 0, "node information reply"),
-    (r"^mobile router advertisement", 146, 0, "mobile prefix advertisement"),
+    # (print-icmp6.c names types 139 and 140 twice; tok2str prints the first name)
+    (r"^who-are-you request", 139, 0, "node information query"),
+    (r"^who-are-you reply", 140, 0, "node information reply"),
+    (r"^inverse neighbor solicitation", 141, 0, "inverse neighbor solicitation"),
+    (r"^inverse neighbor advertisement", 142, 0, "inverse neighbor advertisement"),
+    (r"^ha discovery request", 144, 0, "home agent address discovery request"),
+    (r"^ha discovery reply", 145, 0, "home agent address discovery reply"),
+    (r"^mobile router solicitation", 146, 0, "mobile prefix solicitation"),
+    (r"^mobile router advertisement", 147, 0, "mobile prefix advertisement"),
     (r"^extended echo request", 160, 0, "extended echo request"),
     (r"^extended echo reply", 161, 0, "extended echo reply"),
 )

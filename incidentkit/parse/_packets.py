@@ -21,6 +21,14 @@ from ._dnsmsg import decode_dns
 # --------------------------------------------------------------------------- link types
 #: LINKTYPE_* numbers (tcpdump.org/linktypes.html) this decoder reads
 ETHERNET, RAW, SLL, SLL2, IPV4, IPV6, NULL, LOOP = 1, 101, 113, 276, 228, 229, 0, 108
+#: PPP and PPP in HDLC framing (RFC 1661, 1662), Cisco HDLC, Solaris ipnet
+PPP, PPP_HDLC, C_HDLC, IPNET = 9, 50, 104, 226
+#: PPP protocol numbers of IPv4 and IPv6 (RFC 1332, 5072)
+_PPP_PROTOCOLS = {0x0021: "ip", 0x0057: "ip6"}
+#: ipnet's address families (print-ipnet.c: IPH_AF_INET, IPH_AF_INET6)
+_IPNET_FAMILIES = {2: "ip", 26: "ip6"}
+#: MPLS unicast and multicast (RFC 3032): a stack of labels, then IPv4 or IPv6
+_MPLS = (0x8847, 0x8848)
 #: DLT_RAW as some systems number it in files (12, and 14 on OpenBSD)
 _RAW_ALSO = (12, 14)
 _VLAN = (0x8100, 0x88A8, 0x9100)
@@ -38,14 +46,29 @@ for _pattern, _type, _code, _words in g.ICMP_SHAPES:
 _ICMP6_WORDS: dict[tuple[int, int], str] = {}
 for _pattern, _type, _code, _words in g.ICMP6_SHAPES:
     _ICMP6_WORDS.setdefault((_type, _code), _words)
+
+
+def _by_type(words: dict[tuple[int, int], str]) -> dict[int, str]:
+    """The words of each type that has one meaning whatever its code (tcpdump names
+    those by type alone: an echo request of code 5 is still "echo request")."""
+    codes: dict[int, set[str]] = {}
+    for (itype, _code), meaning in words.items():
+        codes.setdefault(itype, set()).add(meaning)
+    return {t: next(iter(m)) for t, m in codes.items() if len(m) == 1}
+
+
+_ICMP_TYPE_WORDS = _by_type(_ICMP_WORDS)
+_ICMP6_TYPE_WORDS = _by_type(_ICMP6_WORDS)
 #: ICMP types that quote the datagram they answer (RFC 792), ICMPv6's (RFC 4443)
 _ICMP_ERRORS = (3, 4, 5, 11, 12)
 _ICMP6_ERRORS = (1, 2, 3, 4)
+#: in print-tcp.c's order (tcp_flag_values): the ACK's "." comes after "P"
 _TCP_FLAGS = (
     (0x01, "F"),
     (0x02, "S"),
     (0x04, "R"),
     (0x08, "P"),
+    (0x10, "."),
     (0x20, "U"),
     (0x40, "E"),
     (0x80, "W"),
@@ -109,6 +132,9 @@ def _link(p: _Packet, b: memoryview, linktype: int) -> None:
         if ethertype <= 1500:  # an 802.3 length: LLC follows (STP, ...)
             p.text = f"802.3, length {len(b)}"
             return
+        if ethertype in _MPLS:
+            _mpls(p, b[at:])
+            return
         _network(p, b[at:], _ETHERTYPES.get(ethertype), f"ethertype 0x{ethertype:04x}")
     elif linktype == SLL:
         if len(b) < 16:
@@ -144,8 +170,61 @@ def _link(p: _Packet, b: memoryview, linktype: int) -> None:
                 "<I" if struct.pack("=I", 1) == b"\0\0\0\1" else ">I", b, 0
             )[0]
         _network(p, b[4:], _AF.get(family), f"AF {family}")
+    elif linktype in (PPP, PPP_HDLC, C_HDLC):
+        _ppp(p, b, linktype)
+    elif linktype == IPNET:
+        if len(b) < 24:
+            p.short("ipnet header")
+            return
+        family = b[1]
+        _network(p, b[24:], _IPNET_FAMILIES.get(family), f"ipnet family {family}")
     else:
         p.text = f"link-type {linktype}, length {len(b)}"
+
+
+def _ppp(p: _Packet, b: memoryview, linktype: int) -> None:
+    """PPP (with or without the HDLC address and control bytes, a protocol field of one
+    byte or two), or Cisco HDLC, whose protocol is an ethertype."""
+    if linktype == C_HDLC:
+        if len(b) < 4:
+            p.short("Cisco HDLC header")
+            return
+        proto = struct.unpack_from("!H", b, 2)[0]
+        _network(p, b[4:], _ETHERTYPES.get(proto), f"ethertype 0x{proto:04x}")
+        return
+    at = 2 if len(b) >= 2 and b[0] == 0xFF and b[1] == 0x03 else 0
+    if len(b) < at + 1:
+        p.short("PPP header")
+        return
+    if b[at] & 1:  # a compressed, one-byte protocol field (RFC 1661, 6.5)
+        proto, at = b[at], at + 1
+    elif len(b) < at + 2:
+        p.short("PPP header")
+        return
+    else:
+        proto, at = struct.unpack_from("!H", b, at)[0], at + 2
+    if proto in (0x0281, 0x0283):  # MPLS unicast, multicast (RFC 3032)
+        _mpls(p, b[at:])
+        return
+    _network(p, b[at:], _PPP_PROTOCOLS.get(proto), f"PPP protocol 0x{proto:04x}")
+
+
+def _mpls(p: _Packet, b: memoryview) -> None:
+    """The label stack (4 bytes a label, to the one with the bottom-of-stack bit), then
+    the packet it carries, IPv4 or IPv6 by its version, as print-mpls.c guesses it."""
+    at = 0
+    while True:
+        if len(b) < at + 4:
+            p.short("MPLS label stack")
+            p.text = "MPLS [|mpls]"
+            return
+        bottom = b[at + 2] & 1
+        at += 4
+        if bottom:
+            break
+    version = b[at] >> 4 if len(b) > at else None
+    kind = {4: "ip", 6: "ip6"}.get(version)  # type: ignore[arg-type]
+    _network(p, b[at:], kind, "MPLS")
 
 
 def _network(p: _Packet, b: memoryview, kind: str | None, what: str) -> None:
@@ -196,6 +275,10 @@ def _ipv4(p: _Packet, b: memoryview) -> None:
         p.short("IPv4 header")
         p.text = "IP [|ip]"
         return
+    if b[0] >> 4 != 4:  # print-ip.c refuses it: "IP4 bad-version"
+        p.errors.append(f"IPv4 version error: {b[0] >> 4} != 4")
+        p.text = f"IP{b[0] >> 4}"
+        return
     ihl = (b[0] & 0x0F) * 4
     total, ident, frag, ttl, proto = struct.unpack_from("!HHHBB", b, 2)
     src, dst = _ip4(b[12:16]), _ip4(b[16:20])
@@ -220,17 +303,23 @@ def _ipv6(p: _Packet, b: memoryview) -> None:
         p.short("IPv6 header")
         p.text = "IP6 [|ip6]"
         return
+    if b[0] >> 4 != 6:  # print-ip6.c refuses it
+        p.errors.append(f"IPv6 version error: {b[0] >> 4} != 6")
+        p.text = f"IP6 version error: {b[0] >> 4} != 6"
+        return
     plen, nxt, hlim = struct.unpack_from("!HBB", b, 4)
     src, dst = _ip6(b[8:24]), _ip6(b[24:40])
     p.cols.update(src=src, dst=dst, ttl=hlim)
     body = b[40 : 40 + plen] if plen else b[40:]
     at = 0
+    shown = ""  # what tcpdump prints of the extension headers before the transport
     for _ in range(16):  # extension headers, bounded
         if nxt in (0, 43, 60):  # hop-by-hop, routing, destination options: (len + 1) * 8
             if len(body) < at + 2:
                 p.short("IPv6 extension header")
                 p.text = f"IP6 {src} > {dst}: [|ip6]"
                 return
+            shown += {0: "HBH ", 60: "DSTOPT "}.get(nxt, "")
             nxt, size = body[at], (body[at + 1] + 1) * 8
         elif nxt == 44:  # fragment: 8 bytes; a later fragment has no transport header
             if len(body) < at + 8:
@@ -257,6 +346,9 @@ def _ipv6(p: _Packet, b: memoryview) -> None:
         p.text = f"IP6 {src} > {dst}: [|ip6]"
         return
     _transport(p, body[at:], nxt, src, dst, "IP6", plen - at)
+    if shown:
+        cut = p.text.find(": ", len(src) + 4) + 2  # (after "IP6 src... > dst...: ")
+        p.text = p.text[:cut] + shown + p.text[cut:]
 
 
 # --------------------------------------------------------------------------- transport
@@ -326,10 +418,9 @@ def _tcp(p: _Packet, b: memoryview, src: str, dst: str, family: str, wire: int) 
     seq, ack, off_flags, win = struct.unpack_from("!IIHH", b, 4)
     doff = (off_flags >> 12) * 4
     bits = off_flags & 0xFF
-    flags = "".join(ch for bit, ch in _TCP_FLAGS if bits & bit) + ("." if bits & 0x10 else "")
-    flags = flags or "none"
+    flags = "".join(ch for bit, ch in _TCP_FLAGS if bits & bit) or "none"
     size = max(wire - doff, 0) if doff >= 20 else 0
-    seq_text = f"{seq}:{seq + size}" if size else str(seq)
+    seq_text = f"{seq}:{(seq + size) & 0xFFFFFFFF}" if size else str(seq)
     p.cols.update(tcp_flags=flags, tcp_seq=seq_text, tcp_win=win, length=size)
     parts = [f"Flags [{flags}]", f"seq {seq_text}"]
     if bits & 0x10:
@@ -376,7 +467,7 @@ def _icmp(p: _Packet, b: memoryview, src: str, dst: str, wire: int) -> None:
         return
     itype, code = b[0], b[1]
     p.cols.update(icmp_type=itype, icmp_code=code)
-    words = _ICMP_WORDS.get((itype, code))
+    words = _ICMP_WORDS.get((itype, code)) or _ICMP_TYPE_WORDS.get(itype)
     p.cols["icmp_reason"] = words or f"type-#{itype}"
     if itype in (0, 8) and len(b) >= 8:
         ident, seq = struct.unpack_from("!HH", b, 4)
@@ -454,7 +545,8 @@ def _icmp6(p: _Packet, b: memoryview, src: str, dst: str, wire: int) -> None:
         p.text = f"{head} [|icmp6]"
         return
     itype, code = b[0], b[1]
-    words = _ICMP6_WORDS.get((itype, code)) or ("destination unreachable" if itype == 1 else None)
+    words = _ICMP6_WORDS.get((itype, code)) or _ICMP6_TYPE_WORDS.get(itype)
+    words = words or ("destination unreachable" if itype == 1 else None)
     p.cols.update(icmp_type=itype, icmp_code=code, icmp_reason=words or f"type-#{itype}")
     if itype in _ICMP6_ERRORS and len(b) >= 48:
         q = b[8:]
@@ -470,15 +562,43 @@ def _icmp6(p: _Packet, b: memoryview, src: str, dst: str, wire: int) -> None:
         ident, seq = struct.unpack_from("!HH", b, 4)
         p.text = f"{head} {words}, id {ident}, seq {seq}, length {length}"
         return
+    p.text = f"{head} {_icmp6_text(p, b, itype, code, words)}, length {length}"
+
+
+#: print-icmp6.c's words for the codes of destination unreachable (its own spacing)
+_UNREACH6 = {
+    0: "unreachable route",
+    1: " unreachable prohibited",
+    2: "beyond scope",
+    3: "unreachable address",
+    4: "unreachable port",
+}
+
+
+def _icmp6_text(p: _Packet, b: memoryview, itype: int, code: int, words: str | None) -> str:
+    """What print-icmp6.c prints between "ICMP6, " and ", length N" (without -v)."""
     quoted = p.cols.get("icmp_orig_dst")
-    if itype == 1 and code == 4 and p.cols.get("icmp_orig_dport") is not None:
-        proto, port = p.cols["icmp_orig_proto"], p.cols["icmp_orig_dport"]
-        p.text = (
-            f"{head} destination unreachable, unreachable port, {quoted} {proto} port {port}, "
-            f"length {length}"
-        )
-        return
-    if itype == 1 and code == 3 and quoted:
-        p.text = f"{head} destination unreachable, unreachable address {quoted}, length {length}"
-        return
-    p.text = f"{head} {words or f'type-#{itype}'}, length {length}"
+    if itype == 1:
+        text = "destination unreachable, " + _UNREACH6.get(code, f"unknown unreach code ({code})")
+        if code in (0, 1, 3) and quoted:
+            return f"{text} {quoted}"
+        if code == 2 and quoted:
+            return f"{text} {quoted}, source address {p.cols['icmp_orig_src']}"
+        if code == 4 and p.cols.get("icmp_orig_dport") is not None:
+            proto, port = p.cols["icmp_orig_proto"], p.cols["icmp_orig_dport"]
+            if proto in ("tcp", "udp"):
+                return f"{text}, {quoted} {proto} port {port}"
+            return f"{text}, {quoted} protocol {proto} port {port} unreachable"
+        return text
+    if itype == 2 and len(b) >= 8:
+        return f"packet too big, mtu {struct.unpack_from('!I', b, 4)[0]}"
+    if itype == 3:
+        if code == 0 and quoted:
+            return f"time exceeded in-transit for {quoted}"
+        return "time exceeded in-transit" + (" (reassembly)" if code == 1 else "")
+    if itype in (135, 136) and len(b) >= 24:  # the target address of neighbour discovery
+        target = _ip6(b[8:24])
+        return f"{words}, {'who has' if itype == 135 else 'tgt is'} {target}"
+    if itype == 143 and len(b) >= 8:  # MLDv2 report: the number of group records
+        return f"{words}, {struct.unpack_from('!H', b, 6)[0]} group record(s)"
+    return words or f"type-#{itype}"

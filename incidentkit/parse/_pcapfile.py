@@ -443,6 +443,11 @@ def _read_pcap(data: bytes, name: str) -> Frames:
             "the modified pcap format (magic a1b2cd34): 24-byte record headers, read as "
             "libpcap reads them"
         )
+    if major < 2:  # sf-pcap.c: "archaic pcap savefile format"; tcpdump and tshark refuse it
+        raise InputError(
+            f"{name}: pcap version {version}: an archaic or damaged file header (libpcap "
+            "reads version 2.x)"
+        )
     if (major, minor) != (2, 4):
         notes.append(f"pcap version {version} (2.4 expected)")
     if thiszone:

@@ -147,7 +147,7 @@ def _stamped(time: np.ndarray, texts: list[str]) -> pd.Series:
     known = time.view(np.int64) != NAT
     stamps = pd.Series(time).dt.strftime("%Y-%m-%d %H:%M:%S.%f").to_numpy(dtype=object)
     joined = [f"{s} {t}" if k else t for s, t, k in zip(stamps, texts, known, strict=True)]
-    return pd.Series(joined, dtype=_DTYPES["raw"])
+    return pd.Series(joined, dtype=_DTYPES["raw"])  # type: ignore[call-overload]
 
 
 def _info(text: str) -> str | None:

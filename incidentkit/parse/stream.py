@@ -107,6 +107,13 @@ def _blocks(stream: IO[bytes], flush_after: float) -> Iterator[bytes | None]:
         waits = not stat.S_ISREG(os.fstat(fd).st_mode)  # a pipe, a terminal, a socket
     except (OSError, AttributeError, ValueError):  # (a file object without a descriptor)
         fd, waits = -1, False
+    if waits and hasattr(stream, "read1"):
+        # what is in the reader's buffer first (the command line peeks at a pipe to tell a
+        # capture from text), then the descriptor itself, which select() can wait on
+        first = stream.read1(_READ)
+        if not first:
+            return
+        yield first
     while True:
         if waits:
             ready, _, _ = select.select([fd], [], [], flush_after)
