@@ -13,6 +13,12 @@ setup(
             sources=["incidentkit/parse/_fastscan.c"],
             extra_compile_args=["-O3", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"],
             optional=True,
-        )
+        ),
+        Extension(
+            "incidentkit.parse._fastpcap",
+            sources=["incidentkit/parse/_fastpcap.c"],
+            extra_compile_args=["-O3", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+            optional=True,
+        ),
     ]
 )

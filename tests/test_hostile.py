@@ -10,11 +10,8 @@ and run over tcpdump's corpus, the scenario renderings and these lines.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 import time
 import warnings
 from collections.abc import Callable
@@ -22,7 +19,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import CORPUS, ROOT, SCENARIOS
+from conftest import CORPUS, SCENARIOS
+from sanitized import sanitizer_build
 from test_engines import both
 
 import incidentkit as ik
@@ -444,63 +442,8 @@ print("read", len(sys.argv) - 2, "files")
 """
 
 
-def _sanitizer_build(tmp_path) -> tuple[str, dict[str, str]]:
-    """A copy of the package with the scanner built under the sanitizers, and the
-    environment to run it in. Fails, saying what is missing, without gcc or libasan."""
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.fail("gcc is not installed: the sanitizer check needs it (apt-get install gcc)")
-    libasan = subprocess.run(
-        [gcc, "-print-file-name=libasan.so"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    if not os.path.isabs(libasan) or not os.path.exists(libasan):
-        pytest.fail(f"gcc has no AddressSanitizer runtime (libasan.so: {libasan!r}); install it")
-    package = tmp_path / "package"
-    shutil.copytree(
-        ROOT / "incidentkit",
-        package / "incidentkit",
-        ignore=shutil.ignore_patterns("*.so", "__pycache__"),
-    )
-    # the reader alone: the package's own __init__ loads matplotlib, whose C++ exceptions
-    # the preloaded ASan runtime cannot follow (a CHECK failure in its __cxa_throw)
-    (package / "incidentkit" / "__init__.py").write_text("")
-    built = (
-        package / "incidentkit" / "parse" / ("_fastscan" + sysconfig.get_config_var("EXT_SUFFIX"))
-    )
-    flags = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-    compile_ = subprocess.run(
-        [
-            gcc,
-            *flags,
-            "-O1",
-            "-g",
-            "-std=c99",
-            "-Wall",
-            "-Wextra",
-            "-Wno-unused-parameter",
-            "-fPIC",
-            "-shared",
-            f"-I{sysconfig.get_paths()['include']}",
-            str(ROOT / "incidentkit" / "parse" / "_fastscan.c"),
-            "-o",
-            str(built),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert compile_.returncode == 0, compile_.stderr
-    assert "warning" not in compile_.stderr, compile_.stderr
-    env = {
-        **os.environ,
-        "LD_PRELOAD": libasan,
-        "ASAN_OPTIONS": "detect_leaks=0",  # (CPython keeps memory to the end by design)
-        "UBSAN_OPTIONS": "print_stacktrace=1",
-    }
-    return str(package), env
-
-
 def test_the_scanner_under_address_and_undefined_behaviour_sanitizers(tmp_path):
-    package, env = _sanitizer_build(tmp_path)
+    package, env = sanitizer_build(tmp_path, "_fastscan")
     hostile = tmp_path / "hostile.txt"
     hostile.write_text("\n".join(make(n) for make in HOSTILE.values() for n in (1_000, 50_000)))
     numbers = tmp_path / "numbers.txt"

@@ -35,6 +35,11 @@ import numpy.typing as npt
 
 from ..errors import InputError
 
+try:  # the compiled record walk (built with the package when a C compiler is there)
+    from . import _fastpcap  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a build without a compiler
+    _fastpcap = None
+
 #: The value of ``time_ns`` that stands for "no time" (pandas reads it as NaT).
 NAT = int(np.iinfo(np.int64).min)
 #: A captured length above this is absurd (libpcap's largest snapshot length is 256 KiB for
@@ -468,6 +473,60 @@ def _read_pcap(data: bytes, name: str) -> Frames:
         swapped = 2
         notes.append("version 2.3: the captured length is the smaller of the two lengths")
 
+    offsets, seconds, fractions, captured, original, pos, cut = _walk(
+        data, header_len, order, swapped
+    )
+    truncated: dict[str, Any] | None = None
+    if cut >= 0:
+        what = f"packet {len(offsets) + 1}'s data cut short ({n - pos - header_len} of {cut} bytes)"
+        truncated = {"at_packet": len(offsets) + 1, "offset": pos, "what": what + _absurd(cut)}
+    elif pos < n:
+        truncated = {
+            "at_packet": len(offsets) + 1,
+            "offset": pos,
+            "what": f"a record header cut short ({n - pos} of {header_len} bytes)",
+        }
+
+    count = len(offsets)
+    caplen = np.asarray(captured, dtype=np.int64)
+    origlen = np.asarray(original, dtype=np.int64)
+    problems: dict[int, list[str]] = {}
+    per_second = 10**6 if resolution == "us" else 10**9
+    fracs = np.asarray(fractions, dtype=np.int64)
+    bad_fraction = fracs >= per_second
+    unit = "microseconds" if resolution == "us" else "nanoseconds"
+    for i in np.flatnonzero(bad_fraction).tolist():
+        problems[i] = [
+            f"the time stamp's {unit} ({fractions[i]}) are not below {per_second}: no time"
+        ]
+    time_ns, _ok = _seconds_to_ns(
+        np.asarray(seconds, dtype=np.int64), fracs * (10**9 // per_second)
+    )
+    time_ns[bad_fraction] = NAT
+    _check_lengths(caplen, origlen, np.full(count, snaplen, dtype=np.int64), problems)
+    return _pcap_frames(
+        data, np.asarray(offsets, dtype=np.int64), caplen, origlen, time_ns, problems,
+        (order, resolution, version, snaplen, link_type, link_field, fcs_length, notes),
+        truncated, n - pos,
+    )  # fmt: skip
+
+
+def _walk(
+    data: bytes, header_len: int, order: str, swapped: int
+) -> tuple[Any, Any, Any, Any, Any, int, int]:
+    """The packet records from byte 24: their data offsets, seconds, fractions, captured
+    and original lengths; where the walk stopped; the captured length of a record cut
+    short there (-1 when none was). In the compiled decoder when it is built."""
+    if _fastpcap is not None:
+        arrays, pos, cut = _fastpcap.walk(data, 24, header_len, order == ">", swapped)
+        return (*(np.frombuffer(a, dtype=np.int64) for a in arrays), pos, cut)
+    return _walk_python(data, header_len, order, swapped)
+
+
+def _walk_python(
+    data: bytes, header_len: int, order: str, swapped: int
+) -> tuple[Any, Any, Any, Any, Any, int, int]:
+    n = len(data)
     offsets: list[int] = []
     seconds: list[int] = []
     fractions: list[int] = []
@@ -484,49 +543,36 @@ def _read_pcap(data: bytes, name: str) -> Frames:
     record = struct.Struct(order + "IIII").unpack_from
     pos = 24
     last_header = n - header_len
-    truncated: dict[str, Any] | None = None
     while pos <= last_header:
         ts_sec, ts_frac, incl_len, orig_len = record(data, pos)
         if swapped and (swapped == 1 or incl_len > orig_len):
             incl_len, orig_len = orig_len, incl_len
         start = pos + header_len
         if incl_len > n - start:
-            what = f"packet {len(offsets) + 1}'s data cut short ({n - start} of {incl_len} bytes)"
-            truncated = {
-                "at_packet": len(offsets) + 1,
-                "offset": pos,
-                "what": what + _absurd(incl_len),
-            }
-            break
+            return offsets, seconds, fractions, captured, original, pos, incl_len
         put_offset(start)
         put_sec(ts_sec)
         put_frac(ts_frac)
         put_cap(incl_len)
         put_orig(orig_len)
         pos = start + incl_len
-    if truncated is None and pos < n:
-        truncated = {
-            "at_packet": len(offsets) + 1,
-            "offset": pos,
-            "what": f"a record header cut short ({n - pos} of {header_len} bytes)",
-        }
+    return offsets, seconds, fractions, captured, original, pos, -1
 
+
+def _pcap_frames(
+    data: bytes,
+    offsets: Any,
+    caplen: Any,
+    origlen: Any,
+    time_ns: Any,
+    problems: dict[int, list[str]],
+    header: tuple[Any, ...],
+    truncated: dict[str, Any] | None,
+    trailing: int,
+) -> Frames:
+    """The Frames of a pcap file, with its metadata."""
+    order, resolution, version, snaplen, link_type, link_field, fcs_length, notes = header
     count = len(offsets)
-    caplen = np.array(captured, dtype=np.int64)
-    origlen = np.array(original, dtype=np.int64)
-    problems: dict[int, list[str]] = {}
-    per_second = 10**6 if resolution == "us" else 10**9
-    fracs = np.array(fractions, dtype=np.int64)
-    bad_fraction = fracs >= per_second
-    unit = "microseconds" if resolution == "us" else "nanoseconds"
-    for i in np.flatnonzero(bad_fraction).tolist():
-        problems[i] = [
-            f"the time stamp's {unit} ({fractions[i]}) are not below {per_second}: no time"
-        ]
-    time_ns, _ok = _seconds_to_ns(np.array(seconds, dtype=np.int64), fracs * (10**9 // per_second))
-    time_ns[bad_fraction] = NAT
-    _check_lengths(caplen, origlen, np.full(count, snaplen, dtype=np.int64), problems)
-
     interface = {
         "id": 0,
         "section": 0,
@@ -561,13 +607,13 @@ def _read_pcap(data: bytes, name: str) -> Frames:
         "packets": count,
         "skipped_blocks": {},
         "truncated": truncated,
-        "trailing_bytes": n - pos,
+        "trailing_bytes": trailing,
         "gzip": None,
         "notes": notes,
     }
     return Frames(
         data=data,
-        offset=np.array(offsets, dtype=np.int64),
+        offset=offsets,
         caplen=caplen,
         origlen=origlen,
         time_ns=time_ns,

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .. import schema
 from ..errors import InputError, ParseWarning
@@ -36,6 +37,30 @@ _DECODED = tuple(
     name for name in schema.COLUMN_NAMES if name not in ("record", "line", "packet", "time")
 )
 _INTEGER = {name for name in _DECODED if str(_DTYPES[name]).startswith(("UInt", "Int"))}
+
+try:  # the compiled decoder (built with the package when a C compiler is there)
+    from . import _fastpcap  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - a build without a compiler
+    _fastpcap = None
+
+
+class DecoderTableError(ImportError):
+    """The compiled decoder's columns or protocols are not the schema's (a stale build)."""
+
+
+def _check_tables(module: Any) -> None:
+    """Hold the compiled decoder's tables to the schema, so drift cannot make wrong rows."""
+    if tuple(module.PROTOCOLS) != schema.PROTOCOLS:
+        raise DecoderTableError(
+            f"_fastpcap's protocols {module.PROTOCOLS} are not the schema's {schema.PROTOCOLS}"
+        )
+    for name in (*module.NUM_COLUMNS, *module.STR_COLUMNS):
+        if name not in _DECODED:
+            raise DecoderTableError(f"_fastpcap writes {name!r}, which the schema has not")
+
+
+if _fastpcap is not None:
+    _check_tables(_fastpcap)
 
 
 def read_pcap(
@@ -87,13 +112,21 @@ def read_pcap(
     """
     if engine not in ("auto", "c", "python"):
         raise ValueError(f"engine must be 'auto', 'c' or 'python', not {engine!r}")
+    if engine == "c" and _fastpcap is None:
+        raise InputError("engine='c': the compiled decoder is not built (no C compiler at install)")
     data, name = _capture_bytes(source)
     frames = read_frames(data, name, strict=strict)
     del data
-    df = _frame_python(frames)
+    compiled = engine != "python" and _fastpcap is not None
+    df, c_rows = _frame_c(frames) if compiled else (_frame_python(frames), 0)
     if tz is not None:
         df["time"] = df["time"].dt.tz_localize("UTC").dt.tz_convert(tz)
-    df.attrs["capture"] = {"source": name, "engine": "python", **frames.meta}
+    df.attrs["capture"] = {
+        "source": name,
+        "engine": "c" if compiled else "python",
+        "c_rows": c_rows,
+        **frames.meta,
+    }
     if frames.meta.get("truncated"):
         warnings.warn(
             ParseWarning(f"{name}: the capture is cut off: {frames.meta['truncated']}"),
@@ -102,16 +135,18 @@ def read_pcap(
     return df
 
 
-def _frame_python(frames: Any) -> pd.DataFrame:
-    """The frame, one packet at a time through :func:`._packets.decode_packet`."""
-    n = len(frames.offset)
+def _decoded(frames: Any, which: Any) -> dict[str, list[Any]]:
+    """The columns of the packets ``which`` (indices), one at a time through
+    :func:`._packets.decode_packet`."""
+    n = len(which)
     columns: dict[str, list[Any]] = {c: [None] * n for c in _DECODED}
     view = memoryview(frames.data)
     offsets, caplens, linktypes = (
-        frames.offset.tolist(),
-        frames.caplen.tolist(),
-        frames.linktype.tolist(),
+        frames.offset[which].tolist(),
+        frames.caplen[which].tolist(),
+        frames.linktype[which].tolist(),
     )
+    errors = [frames.error[j] for j in which]
     for i in range(n):
         start = offsets[i]
         cols, text, error = decode_packet(view[start : start + caplens[i]], linktypes[i])
@@ -119,10 +154,17 @@ def _frame_python(frames: Any) -> pd.DataFrame:
             columns[key][i] = value
         columns["info"][i] = _info(text)
         columns["raw"][i] = text
-        if frames.error[i] is not None:
-            error = f"{frames.error[i]}; {error}" if error else frames.error[i]
+        if errors[i] is not None:
+            error = f"{errors[i]}; {error}" if error else errors[i]
         columns["error"][i] = error
     view.release()
+    return columns
+
+
+def _frame_python(frames: Any) -> pd.DataFrame:
+    """The frame, every packet through :func:`._packets.decode_packet`."""
+    n = len(frames.offset)
+    columns = _decoded(frames, np.arange(n))
     time = frames.time_ns.astype(np.int64).view("datetime64[ns]")
     out: dict[str, Any] = {
         "record": np.arange(1, n + 1, dtype=np.int64),
@@ -141,6 +183,90 @@ def _frame_python(frames: Any) -> pd.DataFrame:
     return schema.conform(pd.DataFrame(out)[list(schema.COLUMN_NAMES)])
 
 
+_BITS = {"UInt8": np.uint8, "UInt16": np.uint16, "UInt32": np.uint32}
+_TEXT: Any = pd.api.types.pandas_dtype(_DTYPES["raw"])
+
+
+def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
+    """The frame from the compiled decoder, with the packets it leaves (``done`` 0: an
+    unusual packet, a link type or protocol it does not decode, a damaged record)
+    decoded in Python and put in their places. Returns the frame and how many rows the
+    compiled decoder made."""
+    assert _fastpcap is not None
+    n = len(frames.offset)
+    got = _fastpcap.decode(
+        frames.data,
+        np.ascontiguousarray(frames.offset, dtype=np.int64),
+        np.ascontiguousarray(frames.caplen, dtype=np.int64),
+        np.ascontiguousarray(frames.linktype, dtype=np.int32),
+        np.ascontiguousarray(frames.time_ns, dtype=np.int64),
+    )
+    done = np.frombuffer(got["done"], dtype=np.bool_).copy()
+    if frames.error.count(None) != n:  # (the container's words come first)
+        done &= np.array([e is None for e in frames.error], dtype=bool)
+    rest = np.flatnonzero(~done)
+    slow = _decoded(frames, rest) if len(rest) else {}
+    if len(rest):
+        time = frames.time_ns[rest].astype(np.int64).view("datetime64[ns]")
+        slow["raw"] = _stamped(time, slow["raw"]).tolist()
+    out: dict[str, Any] = {
+        "record": np.arange(1, n + 1, dtype=np.int64),
+        "line": pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)),
+        "packet": pd.arrays.IntegerArray(
+            np.arange(1, n + 1, dtype=np.uint32), np.zeros(n, dtype=bool)
+        ),
+        "time": frames.time_ns.astype(np.int64).view("datetime64[ns]"),
+    }
+    for key, categories in (("proto", schema.PROTOCOLS), ("dns_qr", ("query", "response"))):
+        codes = np.frombuffer(got[key], dtype=np.int8).astype(np.int16)
+        if len(rest):
+            index = {c: k for k, c in enumerate(categories)}
+            codes[rest] = [index.get(v, -1) if v is not None else -1 for v in slow[key]]
+        out[key] = pd.Categorical.from_codes(codes, dtype=_DTYPES[key])  # type: ignore[call-overload]
+    for key in _fastpcap.NUM_COLUMNS:
+        values, valid = got[key]
+        numbers = np.frombuffer(values, dtype=_BITS[str(_DTYPES[key])])
+        mask = ~np.frombuffer(valid, dtype=np.bool_)
+        if len(rest):
+            numbers = numbers.copy()
+        if len(rest):
+            column = slow[key]
+            mask[rest] = [v is None for v in column]
+            numbers[rest] = [0 if v is None else v for v in column]
+        out[key] = pd.arrays.IntegerArray(numbers, mask)
+    for key in _fastpcap.STR_COLUMNS:
+        offsets, data, valid = got[key]
+        arr: pa.Array = pa.StringArray.from_buffers(
+            n, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid)
+        )
+        if len(rest):
+            arr = _put(arr, rest, slow[key])
+        out[key] = _TEXT.__from_arrow__(arr)
+    errors = pa.nulls(n, pa.string())
+    if len(rest) and any(e is not None for e in slow["error"]):
+        errors = _put(errors, rest, slow["error"])
+    out["error"] = _TEXT.__from_arrow__(errors)
+    return schema.conform(pd.DataFrame(out)[list(schema.COLUMN_NAMES)]), int(done.sum())
+
+
+def _put(arr: pa.Array, rows: np.ndarray, values: list[Any]) -> pa.Array:
+    """``arr`` with ``values`` at ``rows`` (sorted): the stretches between them, joined."""
+    parts, at = [], 0
+    new = pa.array(values, pa.string())
+    if len(rows) > 4096:  # many: one gather is cheaper than many stretches
+        index = np.arange(len(arr))
+        index[rows] = len(arr) + np.arange(len(rows))
+        return pa.concat_arrays([arr, new]).take(pa.array(index))
+    for k, row in enumerate(rows.tolist()):
+        if row > at:
+            parts.append(arr.slice(at, row - at))
+        parts.append(new.slice(k, 1))
+        at = row + 1
+    if at < len(arr):
+        parts.append(arr.slice(at))
+    return pa.concat_arrays(parts)
+
+
 def _stamped(time: np.ndarray, texts: list[str]) -> pd.Series:
     """``raw``: each packet's text after its time as ``tcpdump -tttt`` prints it
     (microseconds, cut rather than rounded), or after nothing when the time is unknown."""
@@ -152,8 +278,9 @@ def _stamped(time: np.ndarray, texts: list[str]) -> pd.Series:
 
 def _info(text: str) -> str | None:
     """What follows "src > dst: " (the text reader's ``info``), or the whole text."""
-    head, sep, rest = text.partition(": ")
-    return rest if sep and " > " in head else (text or None)
+    arrow = text.find(" > ")
+    cut = text.find(": ", arrow) if arrow >= 0 else -1
+    return text[cut + 2 :] if cut >= 0 else (text or None)
 
 
 def _capture_bytes(source: Source) -> tuple[bytes, str]:

@@ -1,0 +1,1050 @@
+/*
+ * The capture reader's compiled path: the packets of a capture into the schema's columns.
+ *
+ * decode(data, offset, caplen, linktype, time_ns) reads each packet where the container
+ * reader (_pcapfile.py) found it and writes its columns, in one pass and without the GIL.
+ * It decodes the packets that make up nearly every capture of a DNS incident: Ethernet
+ * (with VLAN tags), Linux cooked v1 and v2, raw IP and BSD loopback; IPv4 and IPv6 without
+ * extension headers; UDP, with DNS on port 53 (a query, or a response whose answers are A,
+ * AAAA or CNAME records); TCP; ICMP echo, unreachable and time exceeded. Any packet outside
+ * that, or not whole, is left to the pure-Python decoder (_packets.py), which reads every
+ * packet: `done[i]` is 0 for those, and their columns here are empty. Both paths write the
+ * same values and the same text; the tests hold them to identical frames.
+ *
+ * The bytes are untrusted. Every read is checked against the packet's captured length
+ * (need()), names are read with tcpdump's own bounds (pointers only backwards, at most
+ * MAX_POINTERS of them, MAX_LABELS labels, 255 characters), and each packet's work is
+ * bounded by its length and those limits, so the pass is linear in the file.
+ */
+#define PY_SSIZE_T_CLEAN
+#define _GNU_SOURCE /* mremap */
+#include <Python.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ output columns */
+enum {
+    N_SPORT, N_DPORT, N_LENGTH, N_TTL, N_DNS_ID, N_DNS_ANCOUNT, N_ICMP_TYPE, N_ICMP_CODE,
+    N_ORIG_SPORT, N_ORIG_DPORT, N_ORIG_DNS_ID, N_TCP_ACK, N_TCP_WIN, N_COUNT
+};
+/* bytes per value of each column (the schema's UInt8, UInt16, UInt32) */
+static const int NUM_WIDTH[N_COUNT] = {2, 2, 4, 1, 2, 2, 1, 1, 2, 2, 2, 4, 4};
+static const char *const NUM_NAMES[N_COUNT] = {
+    "sport", "dport", "length", "ttl", "dns_id", "dns_ancount", "icmp_type", "icmp_code",
+    "icmp_orig_sport", "icmp_orig_dport", "icmp_orig_dns_id", "tcp_ack", "tcp_win"};
+
+enum {
+    S_SRC, S_DST, S_LINK_SRC, S_LINK_DST, S_DNS_FLAGS, S_DNS_QTYPE, S_DNS_QNAME, S_DNS_RCODE,
+    S_DNS_ANSWERS, S_ICMP_REASON, S_ORIG_PROTO, S_ORIG_SRC, S_ORIG_DST, S_TCP_FLAGS,
+    S_TCP_SEQ, S_INFO, S_RAW, S_COUNT
+};
+static const char *const STR_NAMES[S_COUNT] = {
+    "src", "dst", "link_src", "link_dst", "dns_flags", "dns_qtype", "dns_qname", "dns_rcode",
+    "dns_answers", "icmp_reason", "icmp_orig_proto", "icmp_orig_src", "icmp_orig_dst",
+    "tcp_flags", "tcp_seq", "info", "raw"};
+
+/* the schema's proto categories (schema.PROTOCOLS), as codes */
+enum { P_UDP = 0, P_TCP = 1, P_ICMP = 4, P_ARP = 6 };
+static const char *const PROTO_NAMES[] = {"udp", "tcp", "sctp", "dccp", "icmp", "icmp6",
+                                          "arp", "ip", "ip6", "other", "unparsed"};
+
+/*
+ * A growing byte buffer: pages mapped for it alone, zeroed, so a column's unwritten rows
+ * are empty and pages no row writes take no memory; they go back to the system when the
+ * column is freed. (Not huge pages: where the system compacts memory for them on demand,
+ * the first large read stalled for seconds.)
+ */
+typedef struct {
+    char *p;
+    Py_ssize_t len, cap;
+} Buf;
+
+static char *pages(Py_ssize_t n) {
+    void *p = mmap(NULL, (size_t)n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void buf_free(Buf *b) {
+    if (b->p) munmap(b->p, (size_t)b->cap);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static int buf_reserve(Buf *b, Py_ssize_t more) {
+    if (b->len + more <= b->cap) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 1 << 16;
+    while (cap < b->len + more) cap *= 2;
+    char *p;
+    if (b->p) {
+        p = mremap(b->p, (size_t)b->cap, (size_t)cap, MREMAP_MAYMOVE);
+        if (p == MAP_FAILED) return -1;
+    } else if (!(p = pages(cap))) {
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* one packet's values while it is read; copied to the columns when it is done */
+#define TEXT_MAX 2048
+typedef struct {
+    uint32_t has;
+    uint64_t num[N_COUNT];
+    const char *str[S_COUNT]; /* into text or names, NULL when empty */
+    int len[S_COUNT];
+    char text[TEXT_MAX]; /* what tcpdump -nn prints after the time */
+    int text_len;
+    int info_at;         /* where "src > dst: " ends in text */
+    char scratch[1024];  /* addresses, flags, names: short strings the columns point to */
+    int scratch_len;
+    int proto;
+    int qr; /* -1 none, 0 query, 1 response */
+    int fail;
+} Pkt;
+
+static void num(Pkt *k, int c, uint64_t v) {
+    k->has |= 1u << c;
+    k->num[c] = v;
+}
+
+/* a copy of s[0:n] in the scratch space (NUL-terminated, for "%s"), as column c; 0 when
+ * it does not fit */
+static int str(Pkt *k, int c, const char *s, int n) {
+    if (k->scratch_len + n + 1 > (int)sizeof(k->scratch)) return k->fail = 1, 0;
+    memcpy(k->scratch + k->scratch_len, s, (size_t)n);
+    k->scratch[k->scratch_len + n] = 0;
+    k->str[c] = k->scratch + k->scratch_len;
+    k->len[c] = n;
+    k->scratch_len += n + 1;
+    return 1;
+}
+
+static void put(Pkt *k, const char *s, int n) {
+    if (k->text_len + n > TEXT_MAX) {
+        k->fail = 1;
+        return;
+    }
+    memcpy(k->text + k->text_len, s, (size_t)n);
+    k->text_len += n;
+}
+
+static void puts_(Pkt *k, const char *s) { put(k, s, (int)strlen(s)); }
+
+/* the decimal digits of v at out; their count (printf is too slow for a million packets) */
+static int utoa(char *out, uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do tmp[n++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static void putu(Pkt *k, uint64_t v) {
+    char tmp[24];
+    put(k, tmp, utoa(tmp, v));
+}
+
+static void putf(Pkt *k, const char *fmt, ...) {
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0 || n >= (int)sizeof(tmp)) {
+        k->fail = 1;
+        return;
+    }
+    put(k, tmp, n);
+}
+
+/* ------------------------------------------------------------------ reading bytes */
+static uint16_t be16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t be32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int fmt_mac(char *out, const uint8_t *p) {
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 6; i++) {
+        out[i * 3] = hex[p[i] >> 4];
+        out[i * 3 + 1] = hex[p[i] & 15];
+        if (i < 5) out[i * 3 + 2] = ':';
+    }
+    return 17;
+}
+
+static int fmt_ip4(char *out, const uint8_t *p) {
+    int n = 0;
+    for (int i = 0; i < 4; i++) {
+        if (i) out[n++] = '.';
+        n += utoa(out + n, p[i]);
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* RFC 5952 text of an IPv6 address (as Python's ipaddress and tcpdump write it, which
+ * agree but for the IPv4-mapped and -compatible forms: -1 for those) */
+static int fmt_ip6(char *out, const uint8_t *p, int tcpdump_style) {
+    uint16_t w[8];
+    for (int i = 0; i < 8; i++) w[i] = be16(p + 2 * i);
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+        if (w[i]) {
+            i++;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && !w[j]) j++;
+        if (j - i > best_len) best = i, best_len = j - i;
+        i = j;
+    }
+    if (best_len < 2) best = -1;
+    if (best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xFFFF))) {
+        if (!tcpdump_style) return -1;
+        int n = sprintf(out, best_len == 6 ? "::" : "::ffff:");
+        return n + fmt_ip4(out + n, p + 12);
+    }
+    int n = 0;
+    for (int i = 0; i < 8; i++) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best) out[n++] = ':';
+            continue;
+        }
+        if (i) out[n++] = ':';
+        static const char hex[] = "0123456789abcdef";
+        int started = 0;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            int d = (w[i] >> shift) & 15;
+            if (d || started || shift == 0) out[n++] = hex[d], started = 1;
+        }
+    }
+    if (best >= 0 && best + best_len == 8) out[n++] = ':';
+    out[n] = 0;
+    return n;
+}
+
+/* an address as column c; returns its text, in the scratch space */
+static const char *addr(Pkt *k, int c, const uint8_t *p, int v6) {
+    char tmp[64];
+    int n = v6 ? fmt_ip6(tmp, p, 0) : fmt_ip4(tmp, p);
+    if (n < 0) {
+        k->fail = 1;
+        return "";
+    }
+    if (!str(k, c, tmp, n)) return "";
+    return k->str[c];
+}
+
+/* ------------------------------------------------------------------ DNS */
+#define MAX_POINTERS 128
+#define MAX_LABELS 255
+#define MAXCDNAME 255
+
+static int plain_label_byte(uint8_t c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+/*
+ * The name at `pos` of msg[0:end] written as tcpdump prints it ("a.b."), with tcpdump's
+ * and the field reader's rules: a pointer must point before the name's start, then before
+ * its last target. Only names of plain labels are read here (anything else goes to the
+ * Python decoder). Returns the offset after the name where it is stored, or -1.
+ */
+static int dns_name(const uint8_t *msg, int end, int pos, char *out, int *out_len, int cap) {
+    int after = -1, limit = pos, jumps = 0, labels = 0, chars = 0, n = 0;
+    for (;;) {
+        if (pos >= end) return -1;
+        uint8_t c = msg[pos];
+        if ((c & 0xC0) == 0xC0) {
+            if (pos + 1 >= end) return -1;
+            int target = (c & 0x3F) << 8 | msg[pos + 1];
+            if (after < 0) after = pos + 2;
+            if (target >= limit || ++jumps > MAX_POINTERS) return -1;
+            limit = pos = target;
+            continue;
+        }
+        if (c & 0xC0) return -1;
+        if (c == 0) {
+            if (after < 0) after = pos + 1;
+            break;
+        }
+        if (pos + 1 + c > end) return -1;
+        chars += c + 1;
+        if (chars > MAXCDNAME - 1 || ++labels > MAX_LABELS) return -1;
+        if (n + c + 1 > cap) return -1;
+        for (int i = 0; i < c; i++) {
+            uint8_t b = msg[pos + 1 + i];
+            if (!plain_label_byte(b)) return -1;
+            out[n++] = (char)b;
+        }
+        out[n++] = '.';
+        pos += 1 + c;
+    }
+    if (!labels) return -1; /* the root: "." or nothing, as the Python decoder says */
+    *out_len = n;
+    return after;
+}
+
+/* ns_nskip(): past a stored name without following its pointer; -1 when it cannot */
+static int dns_skip(const uint8_t *msg, int end, int pos) {
+    for (int guard = 0; guard <= MAX_LABELS + 1; guard++) {
+        if (pos >= end) return -1;
+        uint8_t c = msg[pos];
+        if ((c & 0xC0) == 0xC0) return pos + 2 <= end ? pos + 2 : -1;
+        if (c & 0xC0) return -1;
+        pos += 1 + c;
+        if (c == 0) return pos;
+    }
+    return -1;
+}
+
+static const char *type_name(int t) {
+    switch (t) {
+    case 1: return "A";
+    case 2: return "NS";
+    case 5: return "CNAME";
+    case 6: return "SOA";
+    case 12: return "PTR";
+    case 15: return "MX";
+    case 16: return "TXT";
+    case 28: return "AAAA";
+    case 33: return "SRV";
+    case 255: return "ANY";
+    default: return NULL;
+    }
+}
+
+static const char *const RCODE_WORDS[] = {"", " FormErr", " ServFail", " NXDomain", " NotImp",
+                                          " Refused"};
+static const char *const RCODE_NAMES[] = {"NoError", "FormErr", "ServFail", "NXDomain",
+                                          "NotImp", "Refused"};
+
+/* The DNS message msg[0:end] (all of the UDP payload, captured): its columns and text. */
+static void dns(Pkt *k, const uint8_t *msg, int end) {
+    if (end < 12) return (void)(k->fail = 1);
+    int ident = be16(msg), flags = be16(msg + 2);
+    int qd = be16(msg + 4), an = be16(msg + 6), ns = be16(msg + 8), ar = be16(msg + 10);
+    int response = flags & 0x8000, opcode = (flags >> 11) & 0xF;
+    if (opcode || qd != 1 || ns) return (void)(k->fail = 1);
+    char chars[8];
+    int nc = 0;
+    if (response) {
+        if (flags & 0x0400) chars[nc++] = '*';
+        if (!(flags & 0x0080)) chars[nc++] = '-';
+        if (flags & 0x0200) chars[nc++] = '|';
+        if (flags & 0x0020) chars[nc++] = '$';
+    } else {
+        if (flags & 0x06CF || an) return (void)(k->fail = 1);
+        if (flags & 0x0100) chars[nc++] = '+';
+        if (flags & 0x0010) chars[nc++] = '%';
+    }
+    /* the question */
+    char name[MAXCDNAME + 2];
+    int name_len = 0;
+    int pos = dns_name(msg, end, 12, name, &name_len, MAXCDNAME + 1);
+    if (pos < 0 || pos + 4 > end) return (void)(k->fail = 1);
+    const char *qtype = type_name(be16(msg + pos));
+    if (!qtype || be16(msg + pos + 2) != 1) return (void)(k->fail = 1);
+    pos += 4;
+    /* the answers (of a response): A, AAAA and CNAME of class IN, each whole */
+    char answers[1024];
+    int al = 0;
+    for (int i = 0; i < an && !k->fail; i++) {
+        int at = dns_skip(msg, end, pos);
+        if (at < 0 || at + 10 > end) return (void)(k->fail = 1);
+        int typ = be16(msg + at), rclass = be16(msg + at + 2), rdlen = be16(msg + at + 8);
+        int rd = at + 10;
+        if (rclass != 1 || rd + rdlen > end) return (void)(k->fail = 1);
+        /* (the name is also read as the field reader reads it, which refuses what it
+         * cannot read; owner names of plain labels read the same) */
+        char owner[MAXCDNAME + 2];
+        int owner_len;
+        if (dns_name(msg, end, pos, owner, &owner_len, MAXCDNAME + 1) < 0)
+            return (void)(k->fail = 1);
+        if ((int)sizeof(answers) - al < 300) return (void)(k->fail = 1);
+        if (i) answers[al++] = ',';
+        if (typ == 1 && rdlen == 4) {
+            memcpy(answers + al, " A ", 3);
+            al += 3;
+            al += fmt_ip4(answers + al, msg + rd);
+        } else if (typ == 28 && rdlen == 16) {
+            al += sprintf(answers + al, " AAAA ");
+            al += fmt_ip6(answers + al, msg + rd, 1);
+        } else if (typ == 5 || (typ == 15 && rdlen >= 2)) { /* CNAME; MX: name, then preference */
+            char target[MAXCDNAME + 2];
+            int target_len, at_name = typ == 15 ? rd + 2 : rd;
+            int stop = dns_name(msg, end, at_name, target, &target_len, MAXCDNAME + 1);
+            if (stop < 0 || stop > rd + rdlen) return (void)(k->fail = 1);
+            al += sprintf(answers + al, typ == 5 ? " CNAME " : " MX ");
+            memcpy(answers + al, target, (size_t)target_len);
+            al += target_len;
+            if (typ == 15) answers[al++] = ' ', al += utoa(answers + al, be16(msg + rd));
+        } else if (typ == 16 && rdlen >= 1) { /* TXT: each <character-string> quoted */
+            al += sprintf(answers + al, " TXT");
+            for (int at = rd; at < rd + rdlen;) {
+                int len = msg[at];
+                if (at + 1 + len > rd + rdlen || (int)sizeof(answers) - al < len + 8)
+                    return (void)(k->fail = 1);
+                answers[al++] = ' ';
+                answers[al++] = '"';
+                for (int j = 0; j < len; j++) {
+                    uint8_t ch = msg[at + 1 + j];
+                    if (ch < 0x20 || ch > 0x7E) return (void)(k->fail = 1);
+                    answers[al++] = (char)ch;
+                }
+                answers[al++] = '"';
+                at += 1 + len;
+            }
+        } else {
+            return (void)(k->fail = 1);
+        }
+        pos = rd + rdlen;
+    }
+    /* the additional section: at most an EDNS OPT record of the root (RFC 6891) */
+    int rcode = flags & 0xF;
+    if (ar > 1) return (void)(k->fail = 1);
+    if (ar) {
+        if (pos + 11 > end || msg[pos] != 0 || be16(msg + pos + 1) != 41)
+            return (void)(k->fail = 1);
+        int rdlen = be16(msg + pos + 9);
+        if (pos + 11 + rdlen > end) return (void)(k->fail = 1);
+        rcode |= msg[pos + 5] << 4; /* EXTENDED-RCODE */
+    }
+    if (rcode > 5) return (void)(k->fail = 1);
+    num(k, N_DNS_ID, (uint64_t)ident);
+    k->qr = response ? 1 : 0;
+    if (nc) str(k, S_DNS_FLAGS, chars, nc);
+    str(k, S_DNS_QTYPE, qtype, (int)strlen(qtype));
+    str(k, S_DNS_QNAME, name, name_len - 1);
+    if (response) {
+        str(k, S_DNS_RCODE, RCODE_NAMES[rcode], (int)strlen(RCODE_NAMES[rcode]));
+        num(k, N_DNS_ANCOUNT, (uint64_t)an);
+        if (al) str(k, S_DNS_ANSWERS, answers + 1, al - 1);
+        putu(k, (uint64_t)ident);
+        puts_(k, RCODE_WORDS[rcode]);
+        put(k, chars, nc);
+        put(k, " ", 1);
+        putu(k, (uint64_t)an);
+        put(k, "/", 1);
+        putu(k, (uint64_t)ns);
+        put(k, "/", 1);
+        putu(k, (uint64_t)ar);
+        put(k, answers, al);
+    } else {
+        putu(k, (uint64_t)ident);
+        put(k, chars, nc);
+        if (ar) puts_(k, " ["), putu(k, (uint64_t)ar), puts_(k, "au]");
+        put(k, " ", 1);
+        puts_(k, qtype);
+        puts_(k, "? ");
+        put(k, name, name_len);
+    }
+    puts_(k, " (");
+    putu(k, (uint64_t)end);
+    put(k, ")", 1);
+}
+
+/* ------------------------------------------------------------------ transport */
+static void head(Pkt *k, const char *family, const char *src, const char *dst, int sport,
+                 int dport) {
+    puts_(k, family);
+    put(k, " ", 1);
+    puts_(k, src);
+    if (sport >= 0) put(k, ".", 1), putu(k, (uint64_t)sport);
+    put(k, " > ", 3);
+    puts_(k, dst);
+    if (dport >= 0) put(k, ".", 1), putu(k, (uint64_t)dport);
+    put(k, ": ", 2);
+    k->info_at = k->text_len;
+}
+
+static void udp(Pkt *k, const uint8_t *b, int n, const char *family, const char *src,
+                const char *dst, int wire) {
+    if (n < 8) return (void)(k->fail = 1);
+    int sport = be16(b), dport = be16(b + 2), ulen = be16(b + 4);
+    if (ulen < 8) return (void)(k->fail = 1);
+    int size = (ulen < wire ? ulen : wire) - 8;
+    if (size < 0) size = 0;
+    k->proto = P_UDP;
+    num(k, N_SPORT, (uint64_t)sport);
+    num(k, N_DPORT, (uint64_t)dport);
+    num(k, N_LENGTH, (uint64_t)size);
+    head(k, family, src, dst, sport, dport);
+    if (sport == 5353 || dport == 5353) return (void)(k->fail = 1);
+    if (sport == 53 || dport == 53) {
+        if (n - 8 != size) return (void)(k->fail = 1); /* cut short, or padded */
+        dns(k, b + 8, size);
+        return;
+    }
+    puts_(k, "UDP, length ");
+    putu(k, (uint64_t)size);
+}
+
+static void tcp(Pkt *k, const uint8_t *b, int n, const char *family, const char *src,
+                const char *dst, int wire) {
+    if (n < 20) return (void)(k->fail = 1);
+    int sport = be16(b), dport = be16(b + 2);
+    uint32_t seq = be32(b + 4), ack = be32(b + 8);
+    int doff = (b[12] >> 4) * 4, bits = b[13], win = be16(b + 14);
+    if (doff < 20 || n < doff) return (void)(k->fail = 1);
+    int size = wire - doff > 0 ? wire - doff : 0;
+    if ((sport == 53 || dport == 53 || sport == 5353 || dport == 5353) && n - doff >= 14)
+        return (void)(k->fail = 1); /* DNS over TCP: the Python decoder's */
+    static const struct { int bit; char ch; } FLAGS[] = {
+        {0x01, 'F'}, {0x02, 'S'}, {0x04, 'R'}, {0x08, 'P'},
+        {0x10, '.'}, {0x20, 'U'}, {0x40, 'E'}, {0x80, 'W'}};
+    char fl[9];
+    int nf = 0;
+    for (int i = 0; i < 8; i++)
+        if (bits & FLAGS[i].bit) fl[nf++] = FLAGS[i].ch;
+    if (!nf) memcpy(fl, "none", 4), nf = 4;
+    char seq_text[32];
+    int ns = utoa(seq_text, seq);
+    if (size) seq_text[ns++] = ':', ns += utoa(seq_text + ns, (uint32_t)(seq + (uint32_t)size));
+    k->proto = P_TCP;
+    num(k, N_SPORT, (uint64_t)sport);
+    num(k, N_DPORT, (uint64_t)dport);
+    num(k, N_LENGTH, (uint64_t)size);
+    num(k, N_TCP_WIN, (uint64_t)win);
+    str(k, S_TCP_FLAGS, fl, nf);
+    str(k, S_TCP_SEQ, seq_text, ns);
+    head(k, family, src, dst, sport, dport);
+    puts_(k, "Flags [");
+    put(k, fl, nf);
+    puts_(k, "], seq ");
+    put(k, seq_text, ns);
+    if (bits & 0x10) {
+        num(k, N_TCP_ACK, ack);
+        puts_(k, ", ack ");
+        putu(k, ack);
+    }
+    puts_(k, ", win ");
+    putu(k, (uint64_t)win);
+    puts_(k, ", length ");
+    putu(k, (uint64_t)size);
+}
+
+static void icmp(Pkt *k, const uint8_t *b, int n, const char *src, const char *dst, int wire) {
+    if (n < 8) return (void)(k->fail = 1);
+    int type = b[0], code = b[1], length = wire > 0 ? wire : 0;
+    const char *reason = NULL;
+    k->proto = P_ICMP;
+    num(k, N_LENGTH, (uint64_t)length);
+    num(k, N_ICMP_TYPE, (uint64_t)type);
+    num(k, N_ICMP_CODE, (uint64_t)code);
+    head(k, "IP", src, dst, -1, -1);
+    puts_(k, "ICMP ");
+    if (type == 0 || type == 8) {
+        reason = type ? "echo request" : "echo reply";
+        str(k, S_ICMP_REASON, reason, (int)strlen(reason));
+        puts_(k, reason);
+        puts_(k, ", id ");
+        putu(k, be16(b + 4));
+        puts_(k, ", seq ");
+        putu(k, be16(b + 6));
+        puts_(k, ", length ");
+        putu(k, (uint64_t)length);
+        return;
+    }
+    static const char *const UNREACH[16] = {
+        [0] = "net unreachable", [1] = "host unreachable", [2] = "protocol unreachable",
+        [3] = "port unreachable", [4] = "fragmentation needed", [9] = "net admin prohibited",
+        [10] = "host admin prohibited", [13] = "admin prohibited filter"};
+    if (type == 3 && code < 16) reason = UNREACH[code];
+    if (type == 11 && code < 2) reason = code ? "reassembly time exceeded" : "ttl exceeded in transit";
+    if (!reason) return (void)(k->fail = 1);
+    str(k, S_ICMP_REASON, reason, (int)strlen(reason));
+    /* the datagram it quotes: an IPv4 header and the start of its transport header */
+    const uint8_t *q = b + 8;
+    int qn = n - 8;
+    if (qn < 20 || q[0] >> 4 != 4) return (void)(k->fail = 1);
+    int ihl = (q[0] & 15) * 4, proto = q[9];
+    const char *pname = proto == 17 ? "udp" : proto == 6 ? "tcp" : proto == 1 ? "icmp" : NULL;
+    if (!pname) return (void)(k->fail = 1);
+    str(k, S_ORIG_PROTO, pname, (int)strlen(pname));
+    addr(k, S_ORIG_SRC, q + 12, 0);
+    const char *odst = addr(k, S_ORIG_DST, q + 16, 0);
+    int l4 = ihl >= 20 ? ihl : 20, port = -1;
+    if ((proto == 6 || proto == 17) && qn - l4 >= 4) {
+        int osport = be16(q + l4);
+        port = be16(q + l4 + 2);
+        num(k, N_ORIG_SPORT, (uint64_t)osport);
+        num(k, N_ORIG_DPORT, (uint64_t)port);
+        if (proto == 17 && qn - l4 >= 10 &&
+            (osport == 53 || port == 53 || osport == 5353 || port == 5353))
+            num(k, N_ORIG_DNS_ID, be16(q + l4 + 8));
+    }
+    if (type == 11) {
+        puts_(k, code ? "ip reassembly time exceeded" : "time exceeded in-transit");
+    } else if (code == 3 && port >= 0) {
+        puts_(k, odst);
+        put(k, " ", 1);
+        puts_(k, pname);
+        puts_(k, " port ");
+        putu(k, (uint64_t)port);
+        puts_(k, " unreachable");
+    } else {
+        switch (code) {
+        case 0: putf(k, "net %s unreachable", odst); break;
+        case 1: putf(k, "host %s unreachable", odst); break;
+        case 2: putf(k, "%s protocol %s unreachable", odst, pname); break;
+        case 4: putf(k, "%s unreachable - need to frag", odst); break;
+        case 9: putf(k, "net %s unreachable - admin prohibited", odst); break;
+        case 10: putf(k, "host %s unreachable - admin prohibited", odst); break;
+        case 13: putf(k, "host %s unreachable - admin prohibited filter", odst); break;
+        default: putf(k, "%s unreachable - %s", odst, reason);
+        }
+    }
+    puts_(k, ", length ");
+    putu(k, (uint64_t)length);
+}
+
+/* ------------------------------------------------------------------ network, link */
+static void ipv4(Pkt *k, const uint8_t *b, int n) {
+    if (n < 20 || b[0] >> 4 != 4) return (void)(k->fail = 1);
+    int ihl = (b[0] & 15) * 4, total = be16(b + 2), frag = be16(b + 6), proto = b[9];
+    if (ihl < 20 || n < ihl || total < ihl || total > n || (frag & 0x1FFF))
+        return (void)(k->fail = 1);
+    num(k, N_TTL, b[8]);
+    const char *src = addr(k, S_SRC, b + 12, 0), *dst = addr(k, S_DST, b + 16, 0);
+    if (proto == 17)
+        udp(k, b + ihl, total - ihl, "IP", src, dst, total - ihl);
+    else if (proto == 6)
+        tcp(k, b + ihl, total - ihl, "IP", src, dst, total - ihl);
+    else if (proto == 1)
+        icmp(k, b + ihl, total - ihl, src, dst, total - ihl);
+    else
+        k->fail = 1;
+}
+
+static void ipv6(Pkt *k, const uint8_t *b, int n) {
+    if (n < 40 || b[0] >> 4 != 6) return (void)(k->fail = 1);
+    int plen = be16(b + 4), nxt = b[6];
+    if (!plen || 40 + plen > n) return (void)(k->fail = 1);
+    num(k, N_TTL, b[7]);
+    const char *src = addr(k, S_SRC, b + 8, 1), *dst = addr(k, S_DST, b + 24, 1);
+    if (k->fail) return;
+    if (nxt == 17)
+        udp(k, b + 40, plen, "IP6", src, dst, plen);
+    else if (nxt == 6)
+        tcp(k, b + 40, plen, "IP6", src, dst, plen);
+    else
+        k->fail = 1; /* ICMPv6, extension headers, others: the Python decoder's */
+}
+
+/* ARP (and RARP) of IPv4 over Ethernet addresses: a request or a reply */
+static void arp(Pkt *k, const uint8_t *b, int n) {
+    if (n < 28 || be16(b + 2) != 0x0800 || b[4] != 6 || b[5] != 4) return (void)(k->fail = 1);
+    int op = be16(b + 6);
+    if (op != 1 && op != 2) return (void)(k->fail = 1);
+    k->proto = P_ARP;
+    num(k, N_LENGTH, (uint64_t)n);
+    const char *spa = addr(k, S_SRC, b + 14, 0);
+    puts_(k, "ARP, ");
+    if (op == 1) {
+        const char *tpa = addr(k, S_DST, b + 24, 0);
+        puts_(k, "Request who-has ");
+        puts_(k, tpa);
+        puts_(k, " tell ");
+        puts_(k, spa);
+    } else {
+        char mac[18];
+        fmt_mac(mac, b + 8);
+        puts_(k, "Reply ");
+        puts_(k, spa);
+        puts_(k, " is-at ");
+        put(k, mac, 17);
+    }
+    puts_(k, ", length ");
+    putu(k, (uint64_t)n);
+}
+
+static void network(Pkt *k, const uint8_t *b, int n, int ethertype) {
+    if (ethertype == 0x0800)
+        ipv4(k, b, n);
+    else if (ethertype == 0x86DD)
+        ipv6(k, b, n);
+    else if (ethertype == 0x0806 || ethertype == 0x8035)
+        arp(k, b, n);
+    else
+        k->fail = 1;
+}
+
+static void link_layer(Pkt *k, const uint8_t *b, int n, int linktype) {
+    char mac[18];
+    switch (linktype) {
+    case 1: { /* Ethernet */
+        if (n < 14) return (void)(k->fail = 1);
+        str(k, S_LINK_DST, mac, fmt_mac(mac, b));
+        str(k, S_LINK_SRC, mac, fmt_mac(mac, b + 6));
+        int type = be16(b + 12), at = 14;
+        for (int tags = 0; type == 0x8100 || type == 0x88A8 || type == 0x9100; tags++) {
+            if (n < at + 4 || tags > 8) return (void)(k->fail = 1);
+            type = be16(b + at + 2);
+            at += 4;
+        }
+        network(k, b + at, n - at, type);
+        return;
+    }
+    case 113: /* Linux cooked v1 */
+        if (n < 16) return (void)(k->fail = 1);
+        if (be16(b + 4) == 6) str(k, S_LINK_SRC, mac, fmt_mac(mac, b + 6));
+        network(k, b + 16, n - 16, be16(b + 14));
+        return;
+    case 276: /* Linux cooked v2 */
+        if (n < 20) return (void)(k->fail = 1);
+        if (b[11] == 6) str(k, S_LINK_SRC, mac, fmt_mac(mac, b + 12));
+        network(k, b + 20, n - 20, be16(b));
+        return;
+    case 101: case 12: case 14: case 228: case 229: /* raw IP */
+        if (n < 1) return (void)(k->fail = 1);
+        network(k, b, n, b[0] >> 4 == 4 ? 0x0800 : b[0] >> 4 == 6 ? 0x86DD : -1);
+        return;
+    default: /* BSD loopback and every other link type: the Python decoder's */
+        k->fail = 1;
+    }
+}
+
+/* ------------------------------------------------------------------ the time */
+/* "YYYY-MM-DD HH:MM:SS.ffffff " of UTC nanoseconds (>= 0), as tcpdump -tttt prints it */
+static int fmt_time(char *out, int64_t ns) {
+    int64_t secs = ns / 1000000000, us = (ns % 1000000000) / 1000;
+    int64_t days = secs / 86400, rem = secs % 86400;
+    /* civil from days (H. Hinnant's algorithm) */
+    int64_t z = days + 719468, era = z / 146097, doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400, doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    y += m <= 2;
+    int64_t parts[7] = {y, m, d, rem / 3600, rem % 3600 / 60, rem % 60, us};
+    static const int width[7] = {4, 2, 2, 2, 2, 2, 6};
+    static const char after[7] = {'-', '-', ' ', ':', ':', '.', ' '};
+    int n = 0;
+    for (int i = 0; i < 7; i++) {
+        for (int w = width[i] - 1, v = (int)parts[i]; w >= 0; w--, v /= 10)
+            out[n + w] = (char)('0' + v % 10);
+        n += width[i];
+        out[n++] = after[i];
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------ columns */
+typedef struct {
+    Buf values, valid; /* uint64 values; one byte per row */
+} NumCol;
+typedef struct {
+    Buf offsets, data, valid; /* int32 offsets (n + 1); a validity bitmap (Arrow's) */
+} StrCol;
+
+/* Memory the decoder filled, handed to Python through the buffer protocol (no copy) */
+typedef struct {
+    PyObject_HEAD char *p;
+    Py_ssize_t len, cap;
+} Block;
+
+static int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+    Block *b = (Block *)self;
+    return PyBuffer_FillInfo(view, self, b->p, b->len, 0, flags);
+}
+
+static void block_dealloc(PyObject *self) {
+    Block *b = (Block *)self;
+    if (b->p) munmap(b->p, (size_t)b->cap);
+    Py_TYPE(self)->tp_free(self);
+}
+
+static Py_ssize_t block_len(PyObject *self) { return ((Block *)self)->len; }
+
+static PyBufferProcs block_as_buffer = {block_getbuffer, NULL};
+static PySequenceMethods block_as_sequence = {.sq_length = block_len};
+
+static PyTypeObject BlockType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "incidentkit.parse._fastpcap.Block",
+    .tp_basicsize = sizeof(Block),
+    .tp_dealloc = block_dealloc,
+    .tp_as_buffer = &block_as_buffer,
+    .tp_as_sequence = &block_as_sequence,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Memory the decoder filled, exported through the buffer protocol.",
+};
+
+/* the Block that takes over b's memory (b is left empty); NULL on failure */
+static PyObject *as_bytes(Buf *b) {
+    if (!b->p && buf_reserve(b, 1) < 0) return PyErr_NoMemory();
+    Block *block = PyObject_New(Block, &BlockType);
+    if (!block) return NULL;
+    block->p = b->p;
+    block->len = b->len;
+    block->cap = b->cap;
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return (PyObject *)block;
+}
+
+static PyObject *decode(PyObject *self, PyObject *args) {
+    Py_buffer data, off, cap, lt, tm;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*", &data, &off, &cap, &lt, &tm)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = off.len / 8;
+    NumCol numc[N_COUNT];
+    StrCol strc[S_COUNT];
+    Buf done = {0}, proto = {0}, qr = {0};
+    memset(numc, 0, sizeof(numc));
+    memset(strc, 0, sizeof(strc));
+    int failed = 0;
+    if (cap.len != n * 8 || lt.len != n * 4 || tm.len != n * 8) {
+        PyErr_SetString(PyExc_ValueError, "decode: the per-packet arrays differ in length");
+        goto out;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    const uint8_t *base = data.buf;
+    const int64_t *offsets = off.buf, *caplens = cap.buf, *times = tm.buf;
+    const int32_t *linktypes = lt.buf;
+    if (buf_reserve(&done, n) < 0 || buf_reserve(&proto, n) < 0 || buf_reserve(&qr, n) < 0)
+        failed = 1;
+    for (int c = 0; c < N_COUNT && !failed; c++)
+        if (buf_reserve(&numc[c].values, n * NUM_WIDTH[c]) < 0 || buf_reserve(&numc[c].valid, n) < 0)
+            failed = 1;
+    for (int c = 0; c < S_COUNT && !failed; c++) {
+        Py_ssize_t guess = c == S_RAW ? data.len + n * 8 : c == S_INFO ? data.len / 2 : n * 8;
+        if (buf_reserve(&strc[c].offsets, (n + 1) * 4) < 0 ||
+            buf_reserve(&strc[c].valid, n / 8 + 1) < 0 || buf_reserve(&strc[c].data, guess + 1) < 0)
+            failed = 1;
+    }
+    Pkt *k = failed ? NULL : PyMem_RawMalloc(sizeof(Pkt));
+    if (!k) failed = 1;
+    for (Py_ssize_t i = 0; i < n && !failed; i++) {
+        k->has = 0;
+        memset(k->str, 0, sizeof(k->str));
+        k->text_len = k->scratch_len = k->info_at = k->fail = 0;
+        k->proto = -1;
+        k->qr = -1;
+        int64_t o = offsets[i], c = caplens[i];
+        if (o < 0 || c < 0 || c > INT32_MAX || o > data.len || c > data.len - o || times[i] < 0)
+            k->fail = 1;
+        else
+            link_layer(k, base + o, (int)c, linktypes[i]);
+        if (k->proto < 0) k->fail = 1;
+        int ok = !k->fail;
+        done.p[i] = (char)ok;
+        proto.p[i] = (char)(ok ? k->proto : -1);
+        qr.p[i] = (char)(ok ? k->qr : -1);
+        for (int col = 0; ok && col < N_COUNT; col++) { /* (the pages are zeros: empty) */
+            if (!(k->has >> col & 1)) continue;
+            char *at = numc[col].values.p + i * NUM_WIDTH[col];
+            if (NUM_WIDTH[col] == 1) *(uint8_t *)at = (uint8_t)k->num[col];
+            else if (NUM_WIDTH[col] == 2) memcpy(at, &(uint16_t){(uint16_t)k->num[col]}, 2);
+            else memcpy(at, &(uint32_t){(uint32_t)k->num[col]}, 4);
+            numc[col].valid.p[i] = 1;
+        }
+        char stamp[64];
+        int stamp_len = ok ? fmt_time(stamp, times[i]) : 0;
+        for (int col = 0; col < S_COUNT; col++) {
+            StrCol *s = &strc[col];
+            const char *p = k->str[col];
+            int len = k->len[col];
+            if (col == S_INFO) p = k->text + k->info_at, len = k->text_len - k->info_at;
+            int has = ok && (p != NULL || col == S_RAW);
+            if (has && col == S_RAW) {
+                if (buf_reserve(&s->data, stamp_len + k->text_len) < 0) {
+                    failed = 1;
+                    break;
+                }
+                memcpy(s->data.p + s->data.len, stamp, (size_t)stamp_len);
+                memcpy(s->data.p + s->data.len + stamp_len, k->text, (size_t)k->text_len);
+                s->data.len += stamp_len + k->text_len;
+            } else if (has) {
+                if (buf_reserve(&s->data, len) < 0) {
+                    failed = 1;
+                    break;
+                }
+                memcpy(s->data.p + s->data.len, p, (size_t)len);
+                s->data.len += len;
+            }
+            if (s->data.len > INT32_MAX) { /* (Arrow's string offsets are 32-bit) */
+                failed = 2;
+                break;
+            }
+            if (has) s->valid.p[i >> 3] |= (char)(1 << (i & 7));
+            ((int32_t *)s->offsets.p)[i + 1] = (int32_t)s->data.len;
+        }
+    }
+    PyMem_RawFree(k);
+    Py_END_ALLOW_THREADS
+    if (failed == 2) {
+        PyErr_SetString(PyExc_OverflowError, "decode: over 2 GiB of text in one column");
+        goto out;
+    }
+    if (failed) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    done.len = proto.len = qr.len = n;
+    for (int c = 0; c < N_COUNT; c++) numc[c].values.len = n * NUM_WIDTH[c], numc[c].valid.len = n;
+    for (int c = 0; c < S_COUNT; c++) strc[c].offsets.len = (n + 1) * 4, strc[c].valid.len = n / 8 + 1;
+    result = PyDict_New();
+    if (!result) goto out;
+    {
+        PyObject *o;
+        o = as_bytes(&done);
+        if (!o || PyDict_SetItemString(result, "done", o) < 0) goto bad;
+        Py_DECREF(o);
+        o = as_bytes(&proto);
+        if (!o || PyDict_SetItemString(result, "proto", o) < 0) goto bad;
+        Py_DECREF(o);
+        o = as_bytes(&qr);
+        if (!o || PyDict_SetItemString(result, "dns_qr", o) < 0) goto bad;
+        Py_DECREF(o);
+        for (int c = 0; c < N_COUNT; c++) {
+            PyObject *v = as_bytes(&numc[c].values), *m = as_bytes(&numc[c].valid);
+            o = v && m ? PyTuple_Pack(2, v, m) : NULL;
+            Py_XDECREF(v);
+            Py_XDECREF(m);
+            if (!o || PyDict_SetItemString(result, NUM_NAMES[c], o) < 0) goto bad;
+            Py_DECREF(o);
+        }
+        for (int c = 0; c < S_COUNT; c++) {
+            PyObject *a = as_bytes(&strc[c].offsets), *d = as_bytes(&strc[c].data),
+                     *m = as_bytes(&strc[c].valid);
+            o = a && d && m ? PyTuple_Pack(3, a, d, m) : NULL;
+            Py_XDECREF(a);
+            Py_XDECREF(d);
+            Py_XDECREF(m);
+            if (!o || PyDict_SetItemString(result, STR_NAMES[c], o) < 0) goto bad;
+            Py_DECREF(o);
+        }
+    }
+    goto out;
+bad:
+    Py_XDECREF(result);
+    result = NULL;
+out:
+    buf_free(&done);
+    buf_free(&proto);
+    buf_free(&qr);
+    for (int c = 0; c < N_COUNT; c++) buf_free(&numc[c].values), buf_free(&numc[c].valid);
+    for (int c = 0; c < S_COUNT; c++)
+        buf_free(&strc[c].offsets), buf_free(&strc[c].data), buf_free(&strc[c].valid);
+    PyBuffer_Release(&data);
+    PyBuffer_Release(&off);
+    PyBuffer_Release(&cap);
+    PyBuffer_Release(&lt);
+    PyBuffer_Release(&tm);
+    return result;
+}
+
+/*
+ * walk(data, pos, header_len, big_endian, swapped): the pcap packet records from `pos`,
+ * as _pcapfile._read_pcap's loop reads them: a tuple of five int64 arrays (data offset,
+ * seconds, fraction, captured and original length), the offset where the walk stopped,
+ * and the captured length of a record cut short there (-1 when none was).
+ */
+static PyObject *walk(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t pos;
+    int header_len, big, swapped;
+    if (!PyArg_ParseTuple(args, "y*niii", &data, &pos, &header_len, &big, &swapped)) return NULL;
+    const uint8_t *b = data.buf;
+    Py_ssize_t n = data.len, count = 0, cut = -1;
+    Buf cols[5];
+    memset(cols, 0, sizeof(cols));
+    int failed = 0;
+    if (header_len < 16 || pos < 0) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_ValueError, "walk: bad arguments");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    /* at most one record per 16 bytes */
+    Py_ssize_t most = (n - pos) / header_len + 1;
+    for (int c = 0; c < 5 && !failed; c++)
+        if (buf_reserve(&cols[c], most * 8) < 0) failed = 1;
+    while (!failed && pos <= n - header_len) {
+        const uint8_t *h = b + pos;
+        uint32_t f[4];
+        for (int j = 0; j < 4; j++)
+            f[j] = big ? be32(h + 4 * j)
+                       : (uint32_t)h[4 * j] | (uint32_t)h[4 * j + 1] << 8 |
+                             (uint32_t)h[4 * j + 2] << 16 | (uint32_t)h[4 * j + 3] << 24;
+        uint32_t incl = f[2], orig = f[3];
+        if (swapped && (swapped == 1 || incl > orig)) incl = f[3], orig = f[2];
+        Py_ssize_t start = pos + header_len;
+        if ((Py_ssize_t)incl > n - start) {
+            cut = incl;
+            break;
+        }
+        int64_t row[5] = {start, f[0], f[1], incl, orig};
+        for (int c = 0; c < 5; c++) ((int64_t *)cols[c].p)[count] = row[c];
+        count++;
+        pos = start + incl;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    PyObject *arrays = NULL, *result = NULL;
+    if (failed) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    arrays = PyTuple_New(5);
+    if (!arrays) goto out;
+    for (int c = 0; c < 5; c++) {
+        cols[c].len = count * 8;
+        PyObject *o = as_bytes(&cols[c]);
+        if (!o) goto out;
+        PyTuple_SET_ITEM(arrays, c, o);
+    }
+    result = Py_BuildValue("Onn", arrays, pos, cut);
+out:
+    Py_XDECREF(arrays);
+    for (int c = 0; c < 5; c++) buf_free(&cols[c]);
+    return result;
+}
+
+static PyObject *names(const char *const *list, int count) {
+    PyObject *t = PyTuple_New(count);
+    for (int i = 0; t && i < count; i++) {
+        PyObject *s = PyUnicode_FromString(list[i]);
+        if (!s) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, s);
+    }
+    return t;
+}
+
+static PyMethodDef methods[] = {
+    {"decode", decode, METH_VARARGS,
+     "decode(data, offset, caplen, linktype, time_ns) -> dict of column buffers; see the "
+     "module's source for what it decodes (done[i] == 0: left to the Python decoder)."},
+    {"walk", walk, METH_VARARGS,
+     "walk(data, pos, header_len, big_endian, swapped) -> (arrays, end, cut): a pcap's "
+     "records, as _pcapfile reads them."},
+    {NULL, NULL, 0, NULL}};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, .m_name = "_fastpcap",
+    .m_doc = "The capture reader's compiled packet decoder.", .m_size = -1, .m_methods = methods};
+
+PyMODINIT_FUNC PyInit__fastpcap(void) {
+    if (PyType_Ready(&BlockType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    if (PyModule_AddObject(m, "NUM_COLUMNS", names(NUM_NAMES, N_COUNT)) < 0 ||
+        PyModule_AddObject(m, "STR_COLUMNS", names(STR_NAMES, S_COUNT)) < 0 ||
+        PyModule_AddObject(m, "PROTOCOLS",
+                           names(PROTO_NAMES, (int)(sizeof(PROTO_NAMES) / sizeof(*PROTO_NAMES)))) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,414 @@
+"""The capture reader's two engines: the compiled decoder and the pure-Python one give
+identical frames, on every capture there is and on packets built to reach every branch
+and every way of being cut short or damaged; the compiled one runs clean under
+AddressSanitizer and UndefinedBehaviorSanitizer over all of them."""
+
+from __future__ import annotations
+
+import random
+import struct
+import subprocess
+import sys
+import warnings
+
+import pandas as pd
+import pytest
+from conftest import CORPUS, HOW_READ, SCENARIOS
+from pcapgen import LINKTYPE_RAW, ether, ipv4, ipv6, pcap, udp
+from sanitized import sanitizer_build
+
+import incidentkit as ik
+from incidentkit.parse import pcap as pcap_reader
+from incidentkit.testing import dns_name
+
+CAPTURES = [
+    *sorted(SCENARIOS.glob("*.pcap")),
+    *sorted(SCENARIOS.glob("*.pcap.gz")),
+    *sorted(CORPUS.glob("*.pcap")),
+    *sorted(CORPUS.glob("*.pcapng")),
+]
+needs_c = pytest.mark.skipif(
+    pcap_reader._fastpcap is None, reason="the compiled decoder is not built here"
+)
+
+
+def both(source) -> pd.DataFrame:
+    """Read with each engine: the frames and what they say of the file must be the same."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ik.ParseWarning)
+        fast = ik.read_pcap(source, engine="c")
+        if hasattr(source, "seek"):
+            source.seek(0)
+        slow = ik.read_pcap(source, engine="python")
+    pd.testing.assert_frame_equal(fast, slow)
+    a = {k: v for k, v in fast.attrs["capture"].items() if k not in HOW_READ}
+    b = {k: v for k, v in slow.attrs["capture"].items() if k not in HOW_READ}
+    assert a == b
+    assert fast.attrs["capture"]["engine"] == "c" and slow.attrs["capture"]["c_rows"] == 0
+    return fast
+
+
+@needs_c
+@pytest.mark.parametrize("path", [p for p in CAPTURES if p.exists()], ids=lambda p: p.name)
+def test_both_engines_read_every_capture_alike(path):
+    try:
+        df = both(path)
+    except ik.InputError:  # (a damaged container: both refuse it, with the same words)
+        with pytest.raises(ik.InputError) as fast:
+            ik.read_pcap(path, engine="c")
+        with pytest.raises(ik.InputError) as slow:
+            ik.read_pcap(path, engine="python")
+        assert str(fast.value) == str(slow.value)
+        return
+    if path.parent == SCENARIOS and len(df) > 1000:  # nearly all of a flood is read in C
+        assert df.attrs["capture"]["c_rows"] >= 0.9 * len(df)
+
+
+# --------------------------------------------------------------------------- built packets
+CLIENT, SERVER, CLIENT6, SERVER6 = "192.0.2.10", "203.0.113.2", "2001:db8::10", "2001:db8:2::2"
+
+
+def _name(text: str) -> bytes:
+    return dns_name(label.encode("latin-1") for label in text.split(".") if label)
+
+
+def _rr(owner: bytes, rtype: int, rdata: bytes, rclass: int = 1) -> bytes:
+    return owner + struct.pack("!HHIH", rtype, rclass, 300, len(rdata)) + rdata
+
+
+def _message(
+    ident: int, flags: int, question: bytes, qtype: int, answers=(), ar: bytes = b"", **counts
+) -> bytes:
+    head = struct.pack(
+        "!6H",
+        ident,
+        flags,
+        counts.get("qd", 1),
+        counts.get("an", len(answers)),
+        counts.get("ns", 0),
+        counts.get("ar", 1 if ar else 0),
+    )
+    return (
+        head
+        + question
+        + struct.pack("!HH", qtype, counts.get("qclass", 1))
+        + b"".join(answers)
+        + ar
+    )
+
+
+OPT = b"\x00" + struct.pack("!HHIH", 41, 1232, 0, 0)
+PTR = b"\xc0\x0c"
+
+
+def messages() -> list[bytes]:
+    """DNS messages of every shape the compiled decoder reads, and of its edges."""
+    q = _name("www.example.com")
+    a = _rr(PTR, 1, bytes([203, 0, 113, 80]))
+    out = [
+        _message(1, 0x0100, q, 1),  # a query
+        _message(2, 0x0110, q, 28, ar=OPT),  # CD, and EDNS
+        _message(3, 0x0000, q, 15),  # no flag
+        _message(4, 0x0100, q, 65),  # a type the decoder has no name for
+        _message(5, 0x0100, q, 1, qclass=3),  # CHAOS
+        _message(6, 0x0300, q, 1),  # TC in a query ("weirdness")
+        _message(7, 0x0100, q, 1, an=1),  # a query with an answer count
+        _message(8, 0x0100, q, 1, qd=2),
+        _message(9, 0x2100, q, 1),  # opcode 4 (notify)
+        _message(10, 0x8180, q, 1, [a]),  # a response
+        _message(11, 0x8580, q, 1, [a, _rr(PTR, 1, bytes([203, 0, 113, 81]))]),  # AA
+        _message(12, 0x8183, q, 1),  # NXDomain
+        _message(13, 0x8182, q, 1),  # ServFail
+        _message(14, 0x8105, q, 1),  # Refused, RA unset
+        _message(15, 0x81A0, q, 1, [a]),  # AD
+        _message(16, 0x8380, q, 1, [a]),  # TC
+        _message(17, 0x8180, q, 28, [_rr(PTR, 28, bytes(15) + b"\x01")]),  # ::1
+        _message(
+            18, 0x8180, q, 28, [_rr(PTR, 28, bytes(10) + b"\xff\xff" + bytes([192, 0, 2, 1]))]
+        ),
+        _message(
+            19, 0x8180, q, 28, [_rr(PTR, 28, bytes.fromhex("20010db8000000000001000000000001"))]
+        ),
+        _message(
+            20, 0x8180, q, 5, [_rr(PTR, 5, _name("cdn.example.net")), _rr(b"\xc0\x2d", 1, bytes(4))]
+        ),
+        _message(21, 0x8180, q, 15, [_rr(PTR, 15, b"\x00\x0a" + _name("mail.example.com"))]),
+        _message(22, 0x8180, q, 15, [_rr(PTR, 15, b"\x00\x0a" + b"\x04mail\xc0\x10")]),
+        _message(23, 0x8180, q, 16, [_rr(PTR, 16, b'\x0bv=spf1 -all\x03a"b')]),
+        _message(24, 0x8180, q, 16, [_rr(PTR, 16, b"\x05a\x01b\xffc")]),  # unprintable
+        _message(25, 0x8180, q, 16, [_rr(PTR, 16, b"\x09short")]),  # runs past its data
+        _message(26, 0x8180, q, 1, [_rr(PTR, 1, bytes(5))]),  # A of 5 bytes
+        _message(27, 0x8180, q, 1, [_rr(b"\xc0\x40", 1, bytes(4))]),  # pointer forward
+        _message(28, 0x8180, q, 1, [_rr(b"\xc0\x1d", 1, bytes(4))]),  # pointer to itself
+        _message(29, 0x8180, q, 1, [_rr(PTR, 1, bytes(4), rclass=3)]),  # class CHAOS
+        _message(30, 0x8180, q, 1, [a], ar=OPT),  # EDNS in a response
+        _message(31, 0x8180, q, 1, [a], ar=OPT[:5] + b"\x01" + OPT[6:]),  # extended rcode
+        _message(32, 0x8180, q, 1, [a], ar=_rr(b"\x00", 1, bytes(4))),  # not an OPT
+        _message(33, 0x8180, q, 2, [_rr(PTR, 2, _name("ns1.example.com"))]),  # NS
+        _message(34, 0x8180, q, 1, [a], ns=1),
+        _message(35, 0x8180, q, 1, an=3),  # claims 3, holds none
+        _message(36, 0x8180, _name("a.b") + b"", 1, [a]),
+        _message(37, 0x0100, _name("x" * 63 + "." + "y" * 63 + "." + "z" * 63 + "." + "w" * 61), 1),
+        _message(38, 0x0100, _name("x" * 63 + "." + "y" * 63 + "." + "z" * 63 + "." + "w" * 62), 1),
+        _message(39, 0x0100, _name("we\\ird.exa mple.com"), 1),
+        _message(40, 0x0100, _name("UPPER.Example.COM"), 1),
+        _message(41, 0x0100, _name("\x7f\x80.example"), 1),
+        _message(42, 0x0100, b"\x00", 1),  # the root
+        _message(43, 0x0100, b"\xc0\x0c", 1),  # a question that points at itself
+        _message(44, 0x0100, b"\x41abc\x00", 1),  # a reserved label type
+        b"\x00\x01\x01\x00\x00\x01",  # shorter than a header
+    ]
+    return out
+
+
+def frames() -> list[bytes]:
+    """Ethernet frames reaching every branch of the compiled decoder."""
+    out = []
+    for k, msg in enumerate(messages()):
+        out.append(ether(ipv4(CLIENT, SERVER, 17, udp(CLIENT, SERVER, 40000 + k, 53, msg))))
+        out.append(ether(ipv4(SERVER, CLIENT, 17, udp(SERVER, CLIENT, 53, 40000 + k, msg))))
+        out.append(
+            ether(ipv6(CLIENT6, SERVER6, 17, udp(CLIENT6, SERVER6, 40000 + k, 53, msg)), 0x86DD)
+        )
+    query = udp(CLIENT, SERVER, 41000, 53, messages()[0])
+    sent = ipv4(CLIENT, SERVER, 17, query)
+    for itype, code in [(3, c) for c in range(16)] + [
+        (11, 0),
+        (11, 1),
+        (11, 2),
+        (0, 0),
+        (8, 0),
+        (8, 3),
+        (5, 1),
+        (13, 0),
+    ]:
+        body = struct.pack("!BBHHH", itype, code, 0, 7, 9) + (
+            sent if itype in (3, 11, 5) else b"echo"
+        )
+        out.append(ether(ipv4(SERVER, CLIENT, 1, body)))
+    tcp_sent = ipv4(CLIENT, SERVER, 6, struct.pack("!HHII", 40001, 443, 5, 0) + bytes(12))
+    icmp_sent = ipv4(CLIENT, SERVER, 1, b"\x08\x00" + bytes(6))
+    for quoted in (tcp_sent, icmp_sent, sent[:20], sent[:24], sent[:27], sent[:10]):
+        out.append(ether(ipv4(SERVER, CLIENT, 1, struct.pack("!BBHI", 3, 3, 0, 0) + quoted)))
+    out.append(
+        ether(
+            ipv4(
+                SERVER,
+                CLIENT,
+                1,
+                struct.pack("!BBHI", 3, 3, 0, 0) + sent.replace(b"\x45", b"\x46", 1),
+            )
+        )
+    )
+    for flags in range(256):
+        seg = struct.pack("!HHIIBBHHH", 443, 40002, 2**32 - 3, 77, 0x50, flags, 512, 0, 0) + b"data"
+        out.append(ether(ipv4(SERVER, CLIENT, 6, seg)))
+    dns_tcp = struct.pack("!HHIIBBHHH", 40003, 53, 1, 1, 0x50, 0x18, 512, 0, 0)
+    out.append(ether(ipv4(CLIENT, SERVER, 6, dns_tcp + struct.pack("!H", 33) + messages()[0])))
+    out.append(
+        ether(ipv4(CLIENT, SERVER, 6, struct.pack("!HHIIBBHHH", 1, 2, 3, 4, 0x40, 2, 5, 0, 0)))
+    )
+    out.append(ether(ipv4(CLIENT, SERVER, 17, udp(CLIENT, SERVER, 5353, 5353, messages()[0]))))
+    out.append(ether(ipv4(CLIENT, SERVER, 17, udp(CLIENT, SERVER, 9, 10, b"payload"))))
+    out.append(ether(ipv4(CLIENT, SERVER, 47, b"gre")))
+    out.append(ether(ipv6(CLIENT6, SERVER6, 58, b"\x80\x00\x00\x00\x00\x01\x00\x01"), 0x86DD))
+    out.append(
+        ether(
+            ipv6("::ffff:192.0.2.1", SERVER6, 17, udp("::ffff:192.0.2.1", SERVER6, 1, 2, b"x")),
+            0x86DD,
+        )
+    )
+    out.append(ether(ipv6("::", "ff02::16", 17, udp("::", "ff02::16", 1, 2, b"x")), 0x86DD))
+    for op in (1, 2, 3):
+        arp = struct.pack(
+            "!HHBBH6s4s6s4s",
+            1,
+            0x0800,
+            6,
+            4,
+            op,
+            bytes(range(6)),
+            bytes([192, 0, 2, 1]),
+            bytes(6),
+            bytes([192, 0, 2, 2]),
+        )
+        out.append(ether(arp + bytes(18), 0x0806))
+        out.append(ether(arp, 0x8035))
+    vlan = ether(b"", 0x8100)[:14] + b"\x00\x05\x08\x00" + ipv4(CLIENT, SERVER, 17, query)
+    out.append(vlan)
+    qinq = (
+        ether(b"", 0x88A8)[:14]
+        + b"\x00\x05\x81\x00\x00\x06\x08\x00"
+        + ipv4(CLIENT, SERVER, 17, query)
+    )
+    out.append(qinq)
+    frag = bytearray(ipv4(CLIENT, SERVER, 17, query))
+    frag[6:8] = b"\x00\x10"  # a later fragment
+    out.append(ether(bytes(frag)))
+    more = bytearray(ipv4(CLIENT, SERVER, 17, query))
+    more[6:8] = b"\x20\x00"  # the first fragment
+    out.append(ether(bytes(more)))
+    padded = ether(ipv4(CLIENT, SERVER, 17, udp(CLIENT, SERVER, 1, 2, b"x"))) + bytes(20)
+    out.append(padded)
+    options = bytearray(ipv4(CLIENT, SERVER, 17, query))
+    out.append(
+        ether(
+            bytes(options[:0])
+            + b"\x46"
+            + bytes(options[1:2])
+            + struct.pack("!H", len(options) + 4)
+            + bytes(options[4:20])
+            + b"\x01\x01\x01\x00"
+            + bytes(options[20:])
+        )
+    )
+    return out
+
+
+def _capture(frames_: list[bytes], linktype: int = 1) -> bytes:
+    return pcap(frames_, linktype=linktype)
+
+
+@needs_c
+def test_both_engines_read_every_built_packet_alike():
+    import io
+
+    df = both(io.BytesIO(_capture(frames())))
+    assert df.attrs["capture"]["c_rows"] > 300
+    assert df["proto"].isin(["udp", "tcp", "icmp", "arp"]).sum() > 300
+
+
+@needs_c
+def test_both_engines_read_packets_cut_at_every_byte_alike():
+    import io
+
+    cut = []
+    for frame in frames()[::3]:
+        cut.extend((frame, size) for size in range(0, len(frame), 3))
+    df = both(io.BytesIO(pcap(cut)))
+    assert df["error"].notna().sum() > 100
+
+
+@needs_c
+def test_both_engines_read_damaged_packets_alike():
+    import io
+
+    rng = random.Random(1035)
+    damaged = []
+    base = frames()
+    for _ in range(6000):
+        frame = bytearray(rng.choice(base))
+        for _ in range(rng.randrange(1, 4)):
+            at = rng.randrange(len(frame))
+            frame[at] = (
+                rng.randrange(256) if rng.random() < 0.7 else frame[at] ^ (1 << rng.randrange(8))
+            )
+        damaged.append(bytes(frame))
+    both(io.BytesIO(pcap(damaged)))
+
+
+@needs_c
+@pytest.mark.parametrize("linktype", [0, 12, 14, 101, 108, 113, 228, 229, 276, 147])
+def test_both_engines_read_every_link_type_alike(linktype):
+    import io
+
+    packet = ipv4(CLIENT, SERVER, 17, udp(CLIENT, SERVER, 40000, 53, messages()[0]))
+    packet6 = ipv6(CLIENT6, SERVER6, 17, udp(CLIENT6, SERVER6, 40000, 53, messages()[0]))
+    heads = {
+        0: [struct.pack("=I", 2), struct.pack("=I", 24)],
+        108: [struct.pack("!I", 2), struct.pack("!I", 30)],
+        113: [
+            b"\x00\x00\x00\x01\x00\x06" + bytes(8) + b"\x08\x00",
+            b"\x00\x00\x00\x01\x00\x04" + bytes(8) + b"\x86\xdd",
+        ],
+        276: [
+            b"\x08\x00" + bytes(9) + b"\x06" + bytes(8),
+            b"\x86\xdd" + bytes(9) + b"\x04" + bytes(8),
+        ],
+    }
+    made = []
+    for head in heads.get(linktype, [b"", b""]):
+        made += [head + packet, head + packet6, head + packet[:30], head[:3]]
+    df = both(io.BytesIO(pcap(made, linktype=linktype)))
+    if linktype in (12, 14, 101, 113, 228, 229, 276):
+        assert df.attrs["capture"]["c_rows"] >= 2
+    assert LINKTYPE_RAW == 101
+
+
+# --------------------------------------------------------------------------- sanitizers
+DRIVER = """
+import io, random, sys, warnings
+from pathlib import Path
+
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from incidentkit.parse import pcap as reader
+from incidentkit.parse._pcapfile import read_frames
+
+built = reader._fastpcap
+assert built is not None and built.__file__.startswith(sys.argv[1]), built
+warnings.simplefilter("ignore")
+
+
+def exact(data):
+    # a buffer of exactly len(data) bytes: a read past its end is a sanitizer's report
+    return np.frombuffer(bytes(data), np.uint8).copy()
+
+
+def one(packet, linktype, time):
+    n = np.array
+    built.decode(exact(packet), n([0], np.int64), n([len(packet)], np.int64), linktype, n([time]))
+
+
+rng = random.Random(4884)
+files = 0
+for name in sys.argv[2:]:
+    try:
+        frames = read_frames(Path(name).read_bytes(), name)
+    except Exception:
+        continue
+    files += 1
+    data = frames.data
+    if data[:4] in (b"\\xd4\\xc3\\xb2\\xa1", b"\\xa1\\xb2\\xc3\\xd4", b"\\x4d\\x3c\\xb2\\xa1"):
+        for cut in (len(data), len(data) - 1, len(data) - 7, 40):
+            built.walk(exact(data[:cut]), 24, 16, data[:4] == b"\\xa1\\xb2\\xc3\\xd4", 0)
+    reader.read_pcap(io.BytesIO(Path(name).read_bytes()), engine="c")
+    # each packet alone, in a buffer of its own length, then cut and damaged
+    for i in range(min(len(frames.offset), 3000)):
+        o, c = int(frames.offset[i]), int(frames.caplen[i])
+        packet = bytearray(data[o : o + c])
+        lt = np.array([frames.linktype[i]], dtype=np.int32)
+        for size in sorted({len(packet), len(packet) - 1, rng.randrange(len(packet) + 1)}):
+            if size < 0:
+                continue
+            one(packet[:size], lt, 10**18)
+        if packet:
+            packet[rng.randrange(len(packet))] = rng.randrange(256)
+            one(packet, lt, 0)
+print("read", files, "files")
+"""
+
+
+@needs_c
+def test_the_compiled_decoder_under_address_and_undefined_behaviour_sanitizers(tmp_path):
+    package, env = sanitizer_build(tmp_path, "_fastpcap")
+    built = tmp_path / "built.pcap"
+    cut = []
+    for frame in frames():
+        cut.extend((frame, size) for size in range(0, len(frame) + 1, 5))
+    built.write_bytes(pcap(frames() + [f for f, _ in cut]))
+    files = [p for p in CAPTURES if p.exists()] + [built]
+    driver = tmp_path / "drive.py"
+    driver.write_text(DRIVER)
+    run = subprocess.run(
+        [sys.executable, str(driver), package, *map(str, files)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    report = run.stderr[-20_000:]
+    assert run.returncode == 0, f"the sanitized decoder failed:\n{report}"
+    for sign in ("AddressSanitizer", "runtime error"):
+        assert sign not in run.stderr, report
+    assert run.stdout.strip().startswith("read ") and int(run.stdout.split()[1]) >= len(files) - 6
