@@ -118,6 +118,20 @@ def test_report_names_each_scenarios_cause(row, tmp_path):
     assert not re.search(r"\d\d:\d\d:\d\d\.\d{6}", paragraphs), row["scenario"]
 
 
+def test_a_report_on_a_capture_file_cites_its_frames(tmp_path):
+    # the capture itself, not its rendering: its packets have frames, not lines, and
+    # their dates (a pcap's times are UTC, so the report is dated without being told)
+    capture = ROOT / "data" / "scenarios" / "firewall_reject.pcap"
+    out = ik.run_report(capture, tmp_path / "r.html", parameters=SCENARIO_PARAMS)
+    html = out.read_text()
+    cause = re.search(r"Cause: <b>([^<]*)</b>", html)
+    assert cause and CAUSE_WORDS["firewall"] in cause.group(1)
+    assert re.search(r"<h1[^>]*>Follow-up report: DNS on [^<]*, 2026-11-24</h1>", html)
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert re.search(r"\(frames? \d+", text) and not re.search(r"\(lines? \d+", text)
+    assert "firewall_reject.pcap" in text
+
+
 def test_failure_names_the_section_and_leaves_no_html(tmp_path):
     broken = tmp_path / "broken.ipynb"
     nb = nbformat.read(str(ik.report.DEFAULT_NOTEBOOK), as_version=4)
