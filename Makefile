@@ -40,6 +40,7 @@ notebooks: $(STAMP)
 # Reading speed, side by side in one run; writes docs/performance.md (not part of `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py
+	$(BIN)/python benchmarks/bench_pcap.py
 
 # The README's figures, drawn from the seed's log.
 figures: $(STAMP)

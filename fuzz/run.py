@@ -1,8 +1,16 @@
-"""Fuzz the C scanner for a bounded time (``make fuzz``), or replay inputs.
+"""Fuzz the C scanner and the capture decoder for a bounded time (``make fuzz``), or
+replay inputs.
 
-    .venv/bin/python fuzz/run.py                    # FUZZ_SECONDS (default 60) of fuzzing
+    .venv/bin/python fuzz/run.py                    # FUZZ_SECONDS (default 60) of each
+    FUZZ_TARGET=packets .venv/bin/python fuzz/run.py              # the decoder only
     .venv/bin/python fuzz/run.py fuzz/findings/X    # run fuzz_scanner.py once on each file
+    FUZZ_TARGET=packets .venv/bin/python fuzz/run.py fuzz/findings/packets-X
     .venv/bin/python fuzz/run.py -- -runs=1000      # arguments after -- go to libFuzzer
+
+Two targets: ``scanner`` (``fuzz_scanner.py``: the text reader's ``_fastscan``, its inputs
+pieces of logs) and ``packets`` (``fuzz_packets.py``: the capture reader's ``_fastpcap``,
+its inputs single packets, seeded from every packet kind of the scenario and corpus
+captures; its corpus is ``fuzz/corpus-packets/``, its findings ``fuzz/findings/packets-*``).
 
 Steps: clang and its runtimes (Debian's ``clang`` and ``libclang-rt-dev``, installed
 with apt-get when missing and this runs as root); atheris, built from source in this
@@ -161,7 +169,15 @@ def atheris(cc: str) -> Path:
 
 
 # --------------------------------------------------------------------------- the build
-def compile_scanner(cc: str, sanitizers: str, out: Path) -> None:
+#: each target: its harness, the extension it fuzzes, where its inputs are kept and seeded
+PACKET_CORPUS, PACKET_SEEDS = FUZZ / "corpus-packets", BUILD / "seeds-packets"
+TARGETS = {
+    "scanner": ("fuzz_scanner.py", "_fastscan", CORPUS, SEEDS, ""),
+    "packets": ("fuzz_packets.py", "_fastpcap", PACKET_CORPUS, PACKET_SEEDS, "packets-"),
+}
+
+
+def compile_scanner(cc: str, sanitizers: str, out: Path, module: str = "_fastscan") -> None:
     command = [
         cc,
         f"-fsanitize={sanitizers}",
@@ -176,13 +192,13 @@ def compile_scanner(cc: str, sanitizers: str, out: Path) -> None:
         "-fPIC",
         "-shared",
         f"-I{sysconfig.get_paths()['include']}",
-        str(ROOT / "incidentkit" / "parse" / "_fastscan.c"),
+        str(ROOT / "incidentkit" / "parse" / f"{module}.c"),
         "-o",
         str(out),
     ]
     compiled = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if compiled.returncode != 0:
-        fail(f"the sanitized scanner does not compile:\n{compiled.stderr}")
+        fail(f"the sanitized {module} does not compile:\n{compiled.stderr}")
     if compiled.stderr.strip():
         print(compiled.stderr, file=sys.stderr)
     counted = b"__sanitizer_cov_8bit_counters_init" in out.read_bytes()
@@ -207,11 +223,12 @@ def build(cc: str) -> None:
     # the preloaded ASan runtime cannot follow (as in tests/test_hostile.py)
     (PACKAGE / "incidentkit" / "__init__.py").write_text("")
     INSTRUMENTED.mkdir(parents=True)
-    name = "_fastscan" + sysconfig.get_config_var("EXT_SUFFIX")
-    compile_scanner(cc, "fuzzer-no-link,address,undefined", INSTRUMENTED / name)
-    compile_scanner(cc, "address,undefined", PACKAGE / "incidentkit" / "parse" / name)
+    for module in ("_fastscan", "_fastpcap"):
+        name = module + sysconfig.get_config_var("EXT_SUFFIX")
+        compile_scanner(cc, "fuzzer-no-link,address,undefined", INSTRUMENTED / name, module)
+        compile_scanner(cc, "address,undefined", PACKAGE / "incidentkit" / "parse" / name, module)
     version = tool_output(cc, "--version").splitlines()[0]
-    say(f"built the scanner in {BUILD.relative_to(ROOT)}/ with {version}")
+    say(f"built the scanner and the decoder in {BUILD.relative_to(ROOT)}/ with {version}")
 
 
 # --------------------------------------------------------------------------- seeds
@@ -250,6 +267,41 @@ def pieces(data: bytes) -> list[bytes]:
     return [p[:MAX_LEN] for p in out]
 
 
+def seed_packets(seeds: Path) -> int:
+    """Seeds of the packets target: of each scenario and corpus capture, the first packet
+    of each kind (link type, protocol, DNS query or response, ICMP type), as an input: a
+    byte that picks the link type, then the packet."""
+    sys.path.insert(0, str(ROOT))
+    from incidentkit.parse import read_pcap
+    from incidentkit.parse._pcapfile import read_frames
+
+    sys.path.insert(0, str(FUZZ))
+    from fuzz_packets import LINKTYPES  # type: ignore[import-not-found]
+
+    shutil.rmtree(seeds, ignore_errors=True)
+    seeds.mkdir(parents=True)
+    captures = sorted((ROOT / "data" / "scenarios").glob("*.pcap*"))
+    if TCPDUMP_TESTS.is_dir():
+        captures += sorted(TCPDUMP_TESTS.glob("*.pcap*"))
+    for path in captures:
+        try:
+            frames = read_frames(path.read_bytes(), path.name)
+            df = read_pcap(path, engine="python")
+        except Exception:
+            continue
+        kinds = df[["proto", "dns_qr", "icmp_type"]].astype(str).agg("/".join, axis=1)
+        for i in kinds.drop_duplicates().index[:64]:
+            lt = int(frames.linktype[i])
+            if lt not in LINKTYPES:
+                continue
+            o, c = int(frames.offset[i]), int(frames.caplen[i])
+            piece = bytes([LINKTYPES.index(lt)]) + frames.data[o : o + c][: MAX_LEN - 1]
+            (seeds / hashlib.sha1(piece).hexdigest()).write_bytes(piece)
+    count = sum(1 for _ in seeds.iterdir())
+    say(f"{count} packet seeds from {len(captures)} captures")
+    return count
+
+
 def seed() -> int:
     shutil.rmtree(SEEDS, ignore_errors=True)
     SEEDS.mkdir(parents=True)
@@ -267,7 +319,9 @@ def seed() -> int:
 
 
 # --------------------------------------------------------------------------- the run
-def run(asan: Path, args: list[str], env_extra: dict[str, str], limit: float) -> tuple[int, str]:
+def run(
+    asan: Path, args: list[str], env_extra: dict[str, str], limit: float, harness: str
+) -> tuple[int, str]:
     """Run the harness under libFuzzer, its output shown and kept; its exit status and
     output. Stopped (status -9) if it is still running after ``limit`` seconds."""
     env = {
@@ -279,7 +333,7 @@ def run(asan: Path, args: list[str], env_extra: dict[str, str], limit: float) ->
         "INCIDENTKIT_FUZZ_BUILD": str(BUILD),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    command = [sys.executable, str(FUZZ / "fuzz_scanner.py"), *args]
+    command = [sys.executable, str(FUZZ / harness), *args]
     log = BUILD / "fuzz.log"
     with open(log, "w") as kept:
         proc = subprocess.Popen(
@@ -324,7 +378,7 @@ def summary(output: str) -> str:
         _, cov, ft, units, size, _ = status[-1]
         edges = f" of {sum(map(int, counters))} edges" if counters else ""
         text += f"; coverage: {cov}{edges} (cov), {ft} features (ft); corpus {units} inputs/{size}"
-    agree = re.findall(r"^fuzz_scanner: the engines agree on (\d+) inputs", output, re.M)
+    agree = re.findall(r"^fuzz_\w+: the engines agree on (\d+) inputs", output, re.M)
     if agree:
         text += f"; engines compared on at least {agree[-1]} inputs"
     added, rss = stat(output, "new_units_added"), stat(output, "peak_rss_mb")
@@ -333,28 +387,32 @@ def summary(output: str) -> str:
     return text
 
 
-def fuzz(asan: Path, flags: list[str]) -> int:
+def fuzz(asan: Path, flags: list[str], target: str) -> int:
     seconds = os.environ.get("FUZZ_SECONDS", "60")
     if not seconds.isdigit() or int(seconds) < 1:
         fail(f"FUZZ_SECONDS must be a whole number of seconds, not {seconds!r}")
-    seed()
-    CORPUS.mkdir(exist_ok=True)
+    harness, _module, corpus, seeds, prefix = TARGETS[target]
+    if target == "packets":
+        seed_packets(seeds)
+    else:
+        seed()
+    corpus.mkdir(exist_ok=True)
     FINDINGS.mkdir(exist_ok=True)
     before = set(FINDINGS.iterdir())
     args = [
-        str(CORPUS),  # (the first directory: where libFuzzer keeps the inputs it adds)
-        str(SEEDS),
+        str(corpus),  # (the first directory: where libFuzzer keeps the inputs it adds)
+        str(seeds),
         f"-max_total_time={seconds}",
         f"-max_len={MAX_LEN}",
         f"-timeout={TIMEOUT}",
-        f"-artifact_prefix={FINDINGS}/",
+        f"-artifact_prefix={FINDINGS}/{prefix}",
         "-rss_limit_mb=4096",  # (Python, pandas and pyarrow under ASan: over the 2048 default)
         "-detect_leaks=0",
         "-print_final_stats=1",
         *flags,
     ]
-    say(f"fuzzing for {seconds} s")
-    rc, output = run(asan, args, {}, int(seconds) + SLACK)
+    say(f"fuzzing the {target} for {seconds} s")
+    rc, output = run(asan, args, {}, int(seconds) + SLACK, harness)
     found = sorted(set(FINDINGS.iterdir()) - before)
     say(summary(output))
     if rc == -9:
@@ -362,7 +420,8 @@ def fuzz(asan: Path, flags: list[str]) -> int:
     if found or rc != 0:
         for path in found:
             name = path.relative_to(ROOT)
-            say(f"finding: {name}; replay it: .venv/bin/python fuzz/run.py {name}")
+            again = f"FUZZ_TARGET={target} " if target != "scanner" else ""
+            say(f"finding: {name}; replay it: {again}.venv/bin/python fuzz/run.py {name}")
         log = (BUILD / "fuzz.log").relative_to(ROOT)
         say(f"the fuzzer exited with status {rc}; its output is in {log}")
         return 1
@@ -374,7 +433,7 @@ def fuzz(asan: Path, flags: list[str]) -> int:
     return 0
 
 
-def replay(asan: Path, files: list[str], flags: list[str]) -> int:
+def replay(asan: Path, files: list[str], flags: list[str], target: str) -> int:
     """Each file once through the harness, every one of them also read by both engines."""
     out = BUILD / "replay"
     out.mkdir(parents=True, exist_ok=True)
@@ -386,7 +445,7 @@ def replay(asan: Path, files: list[str], flags: list[str]) -> int:
         "-detect_leaks=0",
         *flags,
     ]
-    rc, _ = run(asan, args, {"FUZZ_DIFF_EVERY": "1"}, 3600)
+    rc, _ = run(asan, args, {"FUZZ_DIFF_EVERY": "1"}, 3600, TARGETS[target][0])
     say("reproduced" if rc else f"no finding in {len(files)} input(s)")
     return 1 if rc else 0
 
@@ -398,10 +457,18 @@ def main() -> int:
     missing = [f for f in files if not os.path.isfile(f)]
     if missing:
         fail(f"no such input: {', '.join(missing)}")
+    chosen = os.environ.get("FUZZ_TARGET")
+    if chosen is not None and chosen not in TARGETS:
+        fail(f"FUZZ_TARGET must be one of {', '.join(TARGETS)}, not {chosen!r}")
     cc = clang()
     asan = atheris(cc)
     build(cc)
-    return replay(asan, files, flags) if files else fuzz(asan, flags)
+    if files:
+        return replay(asan, files, flags, chosen or "scanner")
+    found = 0
+    for target in [chosen] if chosen else list(TARGETS):
+        found |= fuzz(asan, flags, target)
+    return found
 
 
 if __name__ == "__main__":

@@ -412,3 +412,16 @@ def test_the_compiled_decoder_under_address_and_undefined_behaviour_sanitizers(t
     for sign in ("AddressSanitizer", "runtime error"):
         assert sign not in run.stderr, report
     assert run.stdout.strip().startswith("read ") and int(run.stdout.split()[1]) >= len(files) - 6
+
+
+@needs_c
+def test_a_capture_decoded_in_parts_is_the_frame_of_one_part(monkeypatch):
+    import io
+
+    data = _capture(frames() + [(f, len(f) // 2) for f in frames()])
+    whole = both(io.BytesIO(data))
+    monkeypatch.setattr(pcap_reader, "_PART_PACKETS", 7)  # (every part holds slow rows)
+    monkeypatch.setattr(pcap_reader.os, "cpu_count", lambda: 5)
+    parts = ik.read_pcap(io.BytesIO(data), engine="c")
+    pd.testing.assert_frame_equal(parts, whole)
+    assert parts["raw"].array._pa_array.num_chunks == 5

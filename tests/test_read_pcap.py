@@ -318,14 +318,22 @@ def test_the_command_line_diagnoses_a_capture_and_cites_frames():
 
 
 def test_a_capture_piped_into_parse_is_read_whole():
-    with open(SCENARIOS / "service_down.pcap", "rb") as stdin:
-        out = subprocess.run(
-            [sys.executable, "-m", "incidentkit", "parse", "-", "--format", "jsonl"],
-            stdin=stdin,
-            capture_output=True,
-            timeout=120,
-            check=True,
-        ).stdout
+    # tcpdump -w - | incidentkit parse -: a pipe, peeked at to tell a capture from text
+    dump = subprocess.Popen(
+        ["tcpdump", "-r", str(SCENARIOS / "service_down.pcap"), "-w", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "incidentkit", "parse", "-", "--format", "jsonl"],
+        stdin=dump.stdout,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    dump.stdout.close()
+    assert dump.wait(timeout=60) == 0
     rows = pd.read_json(io.BytesIO(out), lines=True)
     assert len(rows) == len(_read(SCENARIOS / "service_down.pcap"))
     assert rows["packet"].tolist() == list(range(1, len(rows) + 1))

@@ -89,16 +89,37 @@ def test_seed_report_files(seed_report):
 
 
 SCENARIO_PARAMS = {"expected_address": "203.0.113.80", "reported_at": ""}
+STARTED_IN = Path.cwd()
+
+
+@pytest.fixture(scope="module")
+def scenario_reports(tmp_path_factory) -> dict[str, Path]:
+    """Every scenario's report, written two at a time in processes of their own
+    (papermill runs a notebook in its cwd by os.chdir, which is the whole process's, so
+    reports written from threads at once would leave each other, and the tests, in
+    another's folder)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    out = tmp_path_factory.mktemp("scenarios")
+    rows = scenario_manifest()
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        written = {
+            row["scenario"]: pool.submit(
+                ik.run_report,
+                rendering_path(row["scenario"], "n"),
+                out / f"{row['scenario']}.html",
+                parameters=SCENARIO_PARAMS,
+            )
+            for row in rows
+        }
+        return {name: future.result() for name, future in written.items()}
 
 
 @pytest.mark.parametrize("row", scenario_manifest(), ids=lambda r: r["scenario"])
-def test_report_names_each_scenarios_cause(row, tmp_path):
-    # (one at a time: papermill runs each notebook in its cwd by os.chdir, which is the
-    # whole process's, so reports written from threads at once leave it in another's)
-    out = ik.run_report(
-        rendering_path(row["scenario"], "n"), tmp_path / "r.html", parameters=SCENARIO_PARAMS
-    )
-    html = out.read_text()
+def test_report_names_each_scenarios_cause(row, scenario_reports):
+    assert Path.cwd() == STARTED_IN  # (no report left this process in another folder)
+    html = scenario_reports[row["scenario"]].read_text()
     cause = re.search(r"Cause: <b>([^<]*)</b>", html)
     assert cause and CAUSE_WORDS[row["expected_cause"]] in cause.group(1), row["scenario"]
     # the first screen says it too, in the summary box, with its confidence in words

@@ -52,37 +52,54 @@ static const char *const PROTO_NAMES[] = {"udp", "tcp", "sctp", "dccp", "icmp", 
                                           "arp", "ip", "ip6", "other", "unparsed"};
 
 /*
- * A growing byte buffer: pages mapped for it alone, zeroed, so a column's unwritten rows
- * are empty and pages no row writes take no memory; they go back to the system when the
- * column is freed. (Not huge pages: where the system compacts memory for them on demand,
- * the first large read stalled for seconds.)
+ * A growing byte buffer, always zeroed past what was written (a column's unwritten rows
+ * are empty). From MAP_MIN bytes on it is pages mapped for it alone: pages no row writes
+ * take no memory, and they go back to the system when the column is freed. Smaller ones
+ * are calloc's, so a capture of a few packets maps nothing. (Not huge pages: where the
+ * system compacts memory for them on demand, the first large read stalled for seconds.)
  */
 typedef struct {
     char *p;
     Py_ssize_t len, cap;
+    int mapped;
 } Buf;
+
+#define MAP_MIN ((Py_ssize_t)1 << 18)
 
 static char *pages(Py_ssize_t n) {
     void *p = mmap(NULL, (size_t)n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
+static void release(char *p, Py_ssize_t cap, int mapped) {
+    if (!p) return;
+    if (mapped) munmap(p, (size_t)cap);
+    else free(p);
+}
+
 static void buf_free(Buf *b) {
-    if (b->p) munmap(b->p, (size_t)b->cap);
+    release(b->p, b->cap, b->mapped);
     b->p = NULL;
     b->len = b->cap = 0;
+    b->mapped = 0;
 }
 
 static int buf_reserve(Buf *b, Py_ssize_t more) {
     if (b->len + more <= b->cap) return 0;
-    Py_ssize_t cap = b->cap ? b->cap : 1 << 16;
+    Py_ssize_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + more) cap *= 2;
     char *p;
-    if (b->p) {
+    if (b->mapped) {
         p = mremap(b->p, (size_t)b->cap, (size_t)cap, MREMAP_MAYMOVE);
         if (p == MAP_FAILED) return -1;
-    } else if (!(p = pages(cap))) {
-        return -1;
+    } else if (cap >= MAP_MIN) {
+        if (!(p = pages(cap))) return -1;
+        if (b->p) memcpy(p, b->p, (size_t)b->cap);
+        free(b->p);
+        b->mapped = 1;
+    } else {
+        if (!(p = realloc(b->p, (size_t)cap))) return -1;
+        memset(p + b->cap, 0, (size_t)(cap - b->cap));
     }
     b->p = p;
     b->cap = cap;
@@ -749,6 +766,7 @@ typedef struct {
 typedef struct {
     PyObject_HEAD char *p;
     Py_ssize_t len, cap;
+    int mapped;
 } Block;
 
 static int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
@@ -758,7 +776,7 @@ static int block_getbuffer(PyObject *self, Py_buffer *view, int flags) {
 
 static void block_dealloc(PyObject *self) {
     Block *b = (Block *)self;
-    if (b->p) munmap(b->p, (size_t)b->cap);
+    release(b->p, b->cap, b->mapped);
     Py_TYPE(self)->tp_free(self);
 }
 
@@ -785,8 +803,10 @@ static PyObject *as_bytes(Buf *b) {
     block->p = b->p;
     block->len = b->len;
     block->cap = b->cap;
+    block->mapped = b->mapped;
     b->p = NULL;
     b->len = b->cap = 0;
+    b->mapped = 0;
     return (PyObject *)block;
 }
 
@@ -821,6 +841,8 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             failed = 1;
     }
     Pkt *k = failed ? NULL : PyMem_RawMalloc(sizeof(Pkt));
+    char stamp[64];
+    int64_t stamp_second = -1;
     if (!k) failed = 1;
     for (Py_ssize_t i = 0; i < n && !failed; i++) {
         k->has = 0;
@@ -846,8 +868,14 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             else memcpy(at, &(uint32_t){(uint32_t)k->num[col]}, 4);
             numc[col].valid.p[i] = 1;
         }
-        char stamp[64];
-        int stamp_len = ok ? fmt_time(stamp, times[i]) : 0;
+        int stamp_len = 0;
+        if (ok) { /* (the date and time of day are those of the packet before, mostly) */
+            int64_t second = times[i] / 1000000000;
+            if (second != stamp_second) stamp_second = second, fmt_time(stamp, second * 1000000000);
+            int us = (int)(times[i] % 1000000000 / 1000);
+            for (int w = 25; w >= 20; w--, us /= 10) stamp[w] = (char)('0' + us % 10);
+            stamp_len = 27;
+        }
         for (int col = 0; col < S_COUNT; col++) {
             StrCol *s = &strc[col];
             const char *p = k->str[col];

@@ -187,6 +187,36 @@ _BITS = {"UInt8": np.uint8, "UInt16": np.uint16, "UInt32": np.uint32}
 _TEXT: Any = pd.api.types.pandas_dtype(_DTYPES["raw"])
 
 
+#: captures of this many packets and more are decoded in parts, one thread per core (the
+#: decoder lets go of the GIL); each part's columns are chunks of the frame's
+_PART_PACKETS = 200_000
+
+
+def _decode(frames: Any) -> list[tuple[int, int, dict[str, Any]]]:
+    """The compiled decoder's columns, in parts of the packets: (start, stop, columns)."""
+    assert _fastpcap is not None
+    n = len(frames.offset)
+    arrays = (
+        np.ascontiguousarray(frames.offset, dtype=np.int64),
+        np.ascontiguousarray(frames.caplen, dtype=np.int64),
+        np.ascontiguousarray(frames.linktype, dtype=np.int32),
+        np.ascontiguousarray(frames.time_ns, dtype=np.int64),
+    )
+    parts = min(os.cpu_count() or 1, 8) if n >= _PART_PACKETS else 1
+    bounds = [n * k // parts for k in range(parts + 1)]
+
+    def one(k: int) -> tuple[int, int, dict[str, Any]]:
+        a, b = bounds[k], bounds[k + 1]
+        return a, b, _fastpcap.decode(frames.data, *(x[a:b] for x in arrays))
+
+    if parts == 1:
+        return [one(0)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(parts) as pool:
+        return list(pool.map(one, range(parts)))
+
+
 def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
     """The frame from the compiled decoder, with the packets it leaves (``done`` 0: an
     unusual packet, a link type or protocol it does not decode, a damaged record)
@@ -194,14 +224,8 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
     compiled decoder made."""
     assert _fastpcap is not None
     n = len(frames.offset)
-    got = _fastpcap.decode(
-        frames.data,
-        np.ascontiguousarray(frames.offset, dtype=np.int64),
-        np.ascontiguousarray(frames.caplen, dtype=np.int64),
-        np.ascontiguousarray(frames.linktype, dtype=np.int32),
-        np.ascontiguousarray(frames.time_ns, dtype=np.int64),
-    )
-    done = np.frombuffer(got["done"], dtype=np.bool_).copy()
+    parts = _decode(frames)
+    done = np.concatenate([np.frombuffer(got["done"], dtype=np.bool_) for _, _, got in parts])
     if frames.error.count(None) != n:  # (the container's words come first)
         done &= np.array([e is None for e in frames.error], dtype=bool)
     rest = np.flatnonzero(~done)
@@ -218,30 +242,34 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
         "time": frames.time_ns.astype(np.int64).view("datetime64[ns]"),
     }
     for key, categories in (("proto", schema.PROTOCOLS), ("dns_qr", ("query", "response"))):
-        codes = np.frombuffer(got[key], dtype=np.int8).astype(np.int16)
+        codes = np.concatenate([np.frombuffer(got[key], dtype=np.int8) for _, _, got in parts])
+        codes = codes.astype(np.int16)
         if len(rest):
             index = {c: k for k, c in enumerate(categories)}
             codes[rest] = [index.get(v, -1) if v is not None else -1 for v in slow[key]]
         out[key] = pd.Categorical.from_codes(codes, dtype=_DTYPES[key])  # type: ignore[call-overload]
     for key in _fastpcap.NUM_COLUMNS:
-        values, valid = got[key]
-        numbers = np.frombuffer(values, dtype=_BITS[str(_DTYPES[key])])
-        mask = ~np.frombuffer(valid, dtype=np.bool_)
-        if len(rest):
-            numbers = numbers.copy()
+        bits = _BITS[str(_DTYPES[key])]
+        numbers = np.concatenate([np.frombuffer(got[key][0], dtype=bits) for _, _, got in parts])
+        mask = ~np.concatenate([np.frombuffer(got[key][1], dtype=np.bool_) for _, _, got in parts])
         if len(rest):
             column = slow[key]
             mask[rest] = [v is None for v in column]
             numbers[rest] = [0 if v is None else v for v in column]
         out[key] = pd.arrays.IntegerArray(numbers, mask)
+    # which of the slow rows fall in each part, counted from the part's start
+    cuts = [(a, np.searchsorted(rest, a), np.searchsorted(rest, b)) for a, b, _ in parts]
     for key in _fastpcap.STR_COLUMNS:
-        offsets, data, valid = got[key]
-        arr: pa.Array = pa.StringArray.from_buffers(
-            n, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid)
-        )
-        if len(rest):
-            arr = _put(arr, rest, slow[key])
-        out[key] = _TEXT.__from_arrow__(arr)
+        chunks = []
+        for (a, lo, hi), (_, b, got) in zip(cuts, parts, strict=True):
+            offsets, data, valid = got[key]
+            arr: pa.Array = pa.StringArray.from_buffers(
+                b - a, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid)
+            )
+            if hi > lo:
+                arr = _put(arr, rest[lo:hi] - a, slow[key][lo:hi])
+            chunks.append(arr)
+        out[key] = _TEXT.__from_arrow__(pa.chunked_array(chunks, pa.string()))
     errors = pa.nulls(n, pa.string())
     if len(rest) and any(e is not None for e in slow["error"]):
         errors = _put(errors, rest, slow["error"])
