@@ -77,7 +77,7 @@ def check_decode(packet: bytes, linktype: int) -> None:
     assert len(out["done"]) == 1 and bytes(out["done"]) in (b"\0", b"\1"), out["done"]
     for name in built.STR_COLUMNS:
         starts, text, _valid = out[name]
-        at = np.frombuffer(starts, np.int32)
+        at = np.frombuffer(starts, np.int64)
         assert len(at) == 2 and 0 == at[0] <= at[1] == len(text), (name, at, len(text))
 
 

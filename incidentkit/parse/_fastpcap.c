@@ -759,7 +759,7 @@ typedef struct {
     Buf values, valid; /* uint64 values; one byte per row */
 } NumCol;
 typedef struct {
-    Buf offsets, data, valid; /* int32 offsets (n + 1); a validity bitmap (Arrow's) */
+    Buf offsets, data, valid; /* int64 offsets (n + 1); a validity bitmap (Arrow's) */
 } StrCol;
 
 /* Memory the decoder filled, handed to Python through the buffer protocol (no copy) */
@@ -836,7 +836,7 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             failed = 1;
     for (int c = 0; c < S_COUNT && !failed; c++) {
         Py_ssize_t guess = c == S_RAW ? data.len + n * 8 : c == S_INFO ? data.len / 2 : n * 8;
-        if (buf_reserve(&strc[c].offsets, (n + 1) * 4) < 0 ||
+        if (buf_reserve(&strc[c].offsets, (n + 1) * 8) < 0 ||
             buf_reserve(&strc[c].valid, n / 8 + 1) < 0 || buf_reserve(&strc[c].data, guess + 1) < 0)
             failed = 1;
     }
@@ -898,27 +898,19 @@ static PyObject *decode(PyObject *self, PyObject *args) {
                 memcpy(s->data.p + s->data.len, p, (size_t)len);
                 s->data.len += len;
             }
-            if (s->data.len > INT32_MAX) { /* (Arrow's string offsets are 32-bit) */
-                failed = 2;
-                break;
-            }
             if (has) s->valid.p[i >> 3] |= (char)(1 << (i & 7));
-            ((int32_t *)s->offsets.p)[i + 1] = (int32_t)s->data.len;
+            ((int64_t *)s->offsets.p)[i + 1] = s->data.len;
         }
     }
     PyMem_RawFree(k);
     Py_END_ALLOW_THREADS
-    if (failed == 2) {
-        PyErr_SetString(PyExc_OverflowError, "decode: over 2 GiB of text in one column");
-        goto out;
-    }
     if (failed) {
         PyErr_NoMemory();
         goto out;
     }
     done.len = proto.len = qr.len = n;
     for (int c = 0; c < N_COUNT; c++) numc[c].values.len = n * NUM_WIDTH[c], numc[c].valid.len = n;
-    for (int c = 0; c < S_COUNT; c++) strc[c].offsets.len = (n + 1) * 4, strc[c].valid.len = n / 8 + 1;
+    for (int c = 0; c < S_COUNT; c++) strc[c].offsets.len = (n + 1) * 8, strc[c].valid.len = n / 8 + 1;
     result = PyDict_New();
     if (!result) goto out;
     {

@@ -230,6 +230,7 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
         done &= np.array([e is None for e in frames.error], dtype=bool)
     rest = np.flatnonzero(~done)
     slow = _decoded(frames, rest) if len(rest) else {}
+    frames.data = b""  # (every packet is read: the file's bytes go before the frame is made)
     if len(rest):
         time = frames.time_ns[rest].astype(np.int64).view("datetime64[ns]")
         slow["raw"] = _stamped(time, slow["raw"]).tolist()
@@ -263,14 +264,15 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
         chunks = []
         for (a, lo, hi), (_, b, got) in zip(cuts, parts, strict=True):
             offsets, data, valid = got[key]
-            arr: pa.Array = pa.StringArray.from_buffers(
+            arr: pa.Array = pa.LargeStringArray.from_buffers(
                 b - a, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid)
             )
             if hi > lo:
                 arr = _put(arr, rest[lo:hi] - a, slow[key][lo:hi])
             chunks.append(arr)
-        out[key] = _TEXT.__from_arrow__(pa.chunked_array(chunks, pa.string()))
-    errors = pa.nulls(n, pa.string())
+        # (large_string: what pandas keeps, so it need not cast)
+        out[key] = _TEXT.__from_arrow__(pa.chunked_array(chunks, pa.large_string()))
+    errors = pa.nulls(n, pa.large_string())
     if len(rest) and any(e is not None for e in slow["error"]):
         errors = _put(errors, rest, slow["error"])
     out["error"] = _TEXT.__from_arrow__(errors)
@@ -280,7 +282,7 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
 def _put(arr: pa.Array, rows: np.ndarray, values: list[Any]) -> pa.Array:
     """``arr`` with ``values`` at ``rows`` (sorted): the stretches between them, joined."""
     parts, at = [], 0
-    new = pa.array(values, pa.string())
+    new = pa.array(values, arr.type)
     if len(rows) > 4096:  # many: one gather is cheaper than many stretches
         index = np.arange(len(arr))
         index[rows] = len(arr) + np.arange(len(rows))
