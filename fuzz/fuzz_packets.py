@@ -50,9 +50,8 @@ for module, where in ((built, "instrumented"), (reader._fastpcap, "package")):
     if module is None or not module.__file__.startswith(str(BUILD / where)):
         sys.exit(f"fuzz_packets: not the sanitized decoder of {BUILD / where}: {module!r}")
 
-#: the link types an input's first byte picks from: those the decoders read, and one
-#: they do not
-LINKTYPES = (1, 113, 276, 101, 228, 229, 0, 108, 9, 50, 104, 226, 12, 147)
+from run import PACKET_LINKTYPES as LINKTYPES  # noqa: E402  (the seeds are made with it)
+
 HOW_READ = ("engine", "c_rows")
 
 

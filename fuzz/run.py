@@ -171,6 +171,9 @@ def atheris(cc: str) -> Path:
 # --------------------------------------------------------------------------- the build
 #: each target: its harness, the extension it fuzzes, where its inputs are kept and seeded
 PACKET_CORPUS, PACKET_SEEDS = FUZZ / "corpus-packets", BUILD / "seeds-packets"
+#: the link types a packet input's first byte picks from: those the decoders read, and
+#: one they do not
+PACKET_LINKTYPES = (1, 113, 276, 101, 228, 229, 0, 108, 9, 50, 104, 226, 12, 147)
 TARGETS = {
     "scanner": ("fuzz_scanner.py", "_fastscan", CORPUS, SEEDS, ""),
     "packets": ("fuzz_packets.py", "_fastpcap", PACKET_CORPUS, PACKET_SEEDS, "packets-"),
@@ -275,9 +278,7 @@ def seed_packets(seeds: Path) -> int:
     from incidentkit.parse import read_pcap
     from incidentkit.parse._pcapfile import read_frames
 
-    sys.path.insert(0, str(FUZZ))
-    from fuzz_packets import LINKTYPES  # type: ignore[import-not-found]
-
+    LINKTYPES = PACKET_LINKTYPES
     shutil.rmtree(seeds, ignore_errors=True)
     seeds.mkdir(parents=True)
     captures = sorted((ROOT / "data" / "scenarios").glob("*.pcap*"))
@@ -289,8 +290,11 @@ def seed_packets(seeds: Path) -> int:
             df = read_pcap(path, engine="python")
         except Exception:
             continue
-        kinds = df[["proto", "dns_qr", "icmp_type"]].astype(str).agg("/".join, axis=1)
-        for i in kinds.drop_duplicates().index[:64]:
+        columns = [df[c].astype(object).tolist() for c in ("proto", "dns_qr", "icmp_type")]
+        firsts: dict[tuple[object, ...], int] = {}
+        for i, kind in enumerate(zip(*columns, strict=True)):
+            firsts.setdefault(tuple(str(v) for v in kind), i)
+        for i in list(firsts.values())[:64]:
             lt = int(frames.linktype[i])
             if lt not in LINKTYPES:
                 continue
