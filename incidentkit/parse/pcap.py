@@ -268,8 +268,9 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
                 b - a, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid)
             )
             if hi > lo:
-                arr = _put(arr, rest[lo:hi] - a, slow[key][lo:hi])
-            chunks.append(arr)
+                chunks.extend(_pieces(arr, rest[lo:hi] - a, slow[key][lo:hi]))
+            else:
+                chunks.append(arr)
         # (large_string: what pandas keeps, so it need not cast)
         out[key] = _TEXT.__from_arrow__(pa.chunked_array(chunks, pa.large_string()))
     errors = pa.nulls(n, pa.large_string())
@@ -279,14 +280,17 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
     return schema.conform(pd.DataFrame(out)[list(schema.COLUMN_NAMES)]), int(done.sum())
 
 
-def _put(arr: pa.Array, rows: np.ndarray, values: list[Any]) -> pa.Array:
-    """``arr`` with ``values`` at ``rows`` (sorted): the stretches between them, joined."""
-    parts, at = [], 0
+#: up to this many rows from the Python decoder in a part, the part's column is kept as
+#: chunks (the stretches between them and those rows, no copy); more, and it is rebuilt
+_FEW = 64
+
+
+def _pieces(arr: pa.Array, rows: np.ndarray, values: list[Any]) -> list[pa.Array]:
+    """``arr`` with ``values`` at ``rows`` (sorted), as a list of chunks."""
+    if len(rows) > _FEW:
+        return [_put(arr, rows, values)]
     new = pa.array(values, arr.type)
-    if len(rows) > 4096:  # many: one gather is cheaper than many stretches
-        index = np.arange(len(arr))
-        index[rows] = len(arr) + np.arange(len(rows))
-        return pa.concat_arrays([arr, new]).take(pa.array(index))
+    parts, at = [], 0
     for k, row in enumerate(rows.tolist()):
         if row > at:
             parts.append(arr.slice(at, row - at))
@@ -294,7 +298,15 @@ def _put(arr: pa.Array, rows: np.ndarray, values: list[Any]) -> pa.Array:
         at = row + 1
     if at < len(arr):
         parts.append(arr.slice(at))
-    return pa.concat_arrays(parts)
+    return parts
+
+
+def _put(arr: pa.Array, rows: np.ndarray, values: list[Any]) -> pa.Array:
+    """``arr`` with ``values`` at ``rows`` (sorted), in one array."""
+    new = pa.array(values, arr.type)
+    index = np.arange(len(arr))
+    index[rows] = len(arr) + np.arange(len(rows))
+    return pa.concat_arrays([arr, new]).take(pa.array(index))
 
 
 def _stamped(time: np.ndarray, texts: list[str]) -> pd.Series:
