@@ -115,11 +115,11 @@ def timed(fn: Any, path: Path) -> float:
 PEAK = """
 import sys
 sys.path.insert(0, {here!r})
-import bench_parse as b
+import bench_parse, {module} as b
 from pathlib import Path
-before = b.high_water()
+before = bench_parse.high_water()
 b.METHODS[{method!r}](Path({path!r}))
-print(before, b.high_water())
+print(before, bench_parse.high_water())
 """
 
 
@@ -132,9 +132,10 @@ def high_water() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-def peak_memory(method: str, path: Path) -> tuple[float, float]:
-    """(peak RSS of the whole process, peak above the imports), in MB."""
-    code = PEAK.format(here=str(HERE), method=method, path=str(path))
+def peak_memory(method: str, path: Path, module: str = "bench_parse") -> tuple[float, float]:
+    """(peak RSS of the whole process, peak above the imports), in MB, of ``method`` of
+    ``module``'s METHODS run on ``path`` in a process of its own."""
+    code = PEAK.format(here=str(HERE), module=module, method=method, path=str(path))
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=1800
     ).stdout.split()

@@ -22,14 +22,12 @@ Usage: python benchmarks/bench_pcap.py [--sizes 100000 1000000 3000000] [--reps 
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -130,35 +128,6 @@ METHODS = {
 ONCE = ("dpkt loop", "tshark -T fields")
 
 
-def timed(fn: Any, path: Path) -> float:
-    gc.collect()
-    start = time.perf_counter()
-    result = fn(path)
-    elapsed = time.perf_counter() - start
-    del result
-    return elapsed
-
-
-PEAK = """
-import sys
-sys.path.insert(0, {here!r})
-import bench_pcap as b, bench_parse
-from pathlib import Path
-before = bench_parse.high_water()
-b.read_pcap(Path({path!r}))
-print(before, bench_parse.high_water())
-"""
-
-
-def peak_memory(path: Path) -> tuple[float, float]:
-    code = PEAK.format(here=str(HERE), path=str(path))
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=1800
-    ).stdout.split()
-    before, after = int(out[0]) / 1024, int(out[1]) / 1024
-    return after, after - before
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000, 3_000_000])
@@ -187,10 +156,10 @@ def main() -> None:
         times: dict[str, list[float]] = {m: [] for m in methods}
         for _ in range(args.reps):
             for m in methods:
-                times[m].append(timed(METHODS[m], path))
+                times[m].append(bench_parse.timed(METHODS[m], path))
         if n == near:
             for m in ONCE:
-                times[m] = [timed(METHODS[m], path)]
+                times[m] = [bench_parse.timed(METHODS[m], path)]
         row = {
             "packets": packets,
             "mb": path.stat().st_size / 2**20,
@@ -200,7 +169,7 @@ def main() -> None:
         results.append(row)
         print({k: v for k, v in row.items() if k != "times"}, flush=True)
     mid = results[args.sizes.index(near)]
-    memory = peak_memory(args.work / f"mix-{near}.pcap")
+    memory = bench_parse.peak_memory("read_pcap", args.work / f"mix-{near}.pcap", "bench_pcap")
     write_report(args, results, mid, memory)
 
 

@@ -38,6 +38,7 @@ sys.path[:0] = [str(BUILD / "instrumented"), str(BUILD / "package")]
 try:
     import _fastpcap as built  # type: ignore[import-not-found]
     import atheris
+    import engines  # (beside this file)
     import numpy as np
     import pandas as pd
 
@@ -51,12 +52,6 @@ for module, where in ((built, "instrumented"), (reader._fastpcap, "package")):
         sys.exit(f"fuzz_packets: not the sanitized decoder of {BUILD / where}: {module!r}")
 
 from run import PACKET_LINKTYPES as LINKTYPES  # noqa: E402  (the seeds are made with it)
-
-HOW_READ = ("engine", "c_rows")
-
-
-class EnginesDiffer(AssertionError):
-    """``engine="c"`` and ``engine="python"`` read one packet differently."""
 
 
 def exact(data: bytes) -> np.ndarray:
@@ -93,19 +88,7 @@ def read(data: bytes, engine: str) -> pd.DataFrame | None:
 
 
 def check_engines(data: bytes) -> None:
-    fast, slow = read(data, "c"), read(data, "python")
-    if fast is None or slow is None:
-        if (fast is None) != (slow is None):
-            raise EnginesDiffer(f"InputError from one engine only (c: {fast is None})")
-        return
-    try:
-        pd.testing.assert_frame_equal(fast, slow)
-    except AssertionError as exc:
-        raise EnginesDiffer(f"the frames differ: {exc}") from None
-    a = {k: v for k, v in fast.attrs["capture"].items() if k not in HOW_READ}
-    b = {k: v for k, v in slow.attrs["capture"].items() if k not in HOW_READ}
-    if a != b:
-        raise EnginesDiffer(f"attrs['capture'] differ:\n c: {a}\n python: {b}")
+    engines.check_engines(lambda engine: read(data, engine))
 
 
 compared = 0

@@ -48,6 +48,7 @@ sys.path[:0] = [str(BUILD / "instrumented"), str(BUILD / "package")]
 try:
     import _fastscan as built  # type: ignore[import-not-found]
     import atheris
+    import engines  # (beside this file)
     import numpy as np
     import pandas as pd
 
@@ -64,12 +65,6 @@ for module, where in ((built, "instrumented"), (cpath._fastscan, "package")):
 #: a few of the names tcpdump prints for ports, as the scanner's table
 PORTS = {"domain": 53, "http": 80, "https": 443, "ntp": 123, "ssh": 22, "bootps": 67,
          "bootpc": 68, "mdns": 5353, "isakmp": 500, "x": 1}  # fmt: skip
-#: the metadata both engines give, less how each read the log
-HOW_READ = ("engine", "c_rows")
-
-
-class EnginesDiffer(AssertionError):
-    """``engine="c"`` and ``engine="python"`` read one input differently."""
 
 
 def exact(data: bytes) -> np.ndarray:
@@ -123,19 +118,7 @@ def read(data: bytes, engine: str) -> pd.DataFrame | None:
 
 
 def check_engines(data: bytes) -> None:
-    fast, slow = read(data, "c"), read(data, "python")
-    if fast is None or slow is None:
-        if (fast is None) != (slow is None):
-            raise EnginesDiffer(f"InputError from one engine only (c: {fast is None})")
-        return
-    try:
-        pd.testing.assert_frame_equal(fast, slow)
-    except AssertionError as exc:
-        raise EnginesDiffer(f"the frames differ: {exc}") from None
-    a = {k: v for k, v in fast.attrs["capture"].items() if k not in HOW_READ}
-    b = {k: v for k, v in slow.attrs["capture"].items() if k not in HOW_READ}
-    if a != b:
-        raise EnginesDiffer(f"attrs['capture'] differ:\n c: {a}\n python: {b}")
+    engines.check_engines(lambda engine: read(data, engine))
 
 
 def diff_checked(data: bytes) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import sysconfig
 from pathlib import Path
 
@@ -68,3 +69,24 @@ def sanitizer_build(tmp_path: Path, *modules: str) -> tuple[str, dict[str, str]]
         "UBSAN_OPTIONS": "print_stacktrace=1",
     }
     return str(package), env
+
+
+def run_sanitized(
+    tmp_path: Path, driver: str, package: str, env: dict[str, str], files: list[Path], what: str
+) -> str:
+    """Run ``driver`` (a script: argv is the package's copy, then ``files``) with the
+    sanitized build; fail on its exit status or any sanitizer's report. Its output."""
+    script = tmp_path / "drive.py"
+    script.write_text(driver)
+    run = subprocess.run(
+        [sys.executable, str(script), package, *map(str, files)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    report = run.stderr[-20_000:]
+    assert run.returncode == 0, f"the sanitized {what} failed:\n{report}"
+    for sign in ("AddressSanitizer", "runtime error", "LeakSanitizer"):
+        assert sign not in run.stderr, report
+    return run.stdout.strip()

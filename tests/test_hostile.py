@@ -10,8 +10,6 @@ and run over tcpdump's corpus, the scenario renderings and these lines.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -20,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import CORPUS, SCENARIOS
-from sanitized import sanitizer_build
+from sanitized import run_sanitized, sanitizer_build
 from test_engines import both
 
 import incidentkit as ik
@@ -461,17 +459,5 @@ def test_the_scanner_under_address_and_undefined_behaviour_sanitizers(tmp_path):
         hostile,
         numbers,
     ]
-    driver = tmp_path / "drive.py"
-    driver.write_text(DRIVER)
-    run = subprocess.run(
-        [sys.executable, str(driver), package, *map(str, files)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    report = run.stderr[-20_000:]
-    assert run.returncode == 0, f"the sanitized scanner failed:\n{report}"
-    for sign in ("AddressSanitizer", "runtime error", "LeakSanitizer"):
-        assert sign not in run.stderr, report
-    assert run.stdout.strip() == f"read {len(files)} files"
+    out = run_sanitized(tmp_path, DRIVER, package, env, files, "scanner")
+    assert out == f"read {len(files)} files"
