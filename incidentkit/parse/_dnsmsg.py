@@ -901,16 +901,9 @@ class _Printer:
         an, ns, ar = counts
         if answers or self.vflag > 1:
             if an:
-                cp = self._rprint(cp) if cp is not None else None
+                cp, an = self._records(cp, an)
                 if cp is None:
                     return False
-                an -= 1
-                while cp < self.end and an:
-                    self._print(",")
-                    cp = self._rprint(cp)
-                    if cp is None:
-                        return False
-                    an -= 1
             if an:
                 return False
         self.answers_end = len(self.out)
@@ -918,19 +911,23 @@ class _Printer:
             for count, word in ((ns, " ns:"), (ar, " ar:")):
                 if cp is not None and cp < self.end and count:
                     self._print(word)
-                    cp = self._rprint(cp)
+                    cp, count = self._records(cp, count)
                     if cp is None:
                         return False
-                    count -= 1
-                    while cp < self.end and count:
-                        self._print(",")
-                        cp = self._rprint(cp)
-                        if cp is None:
-                            return False
-                        count -= 1
                 if count:
                     return False
         return True
+
+    def _records(self, cp: int | None, count: int) -> tuple[int | None, int]:
+        """``count`` (at least one) records from ``cp``, comma-separated, while the message
+        lasts: where they end (None at a "goto trunc") and how many were not reached."""
+        cp = self._rprint(cp) if cp is not None else None
+        count -= 1
+        while cp is not None and cp < self.end and count:
+            self._print(",")
+            cp = self._rprint(cp)
+            count -= 1
+        return cp, count
 
     def message(
         self,

@@ -165,22 +165,29 @@ def _frame_python(frames: Any) -> pd.DataFrame:
     """The frame, every packet through :func:`._packets.decode_packet`."""
     n = len(frames.offset)
     columns = _decoded(frames, np.arange(n))
-    time = frames.time_ns.astype(np.int64).view("datetime64[ns]")
-    out: dict[str, Any] = {
-        "record": np.arange(1, n + 1, dtype=np.int64),
-        "line": pd.array(np.zeros(n, dtype=np.int64), dtype="Int64"),
-        "packet": pd.array(np.arange(1, n + 1, dtype=np.uint32), dtype="UInt32"),
-        "time": time,
-    }
-    out["line"][:] = pd.NA
+    out = _numbering(frames)
     for key in _DECODED:
         if key in _INTEGER:
             out[key] = pd.array(columns[key], dtype=_DTYPES[key])  # type: ignore[call-overload]
         elif key == "raw":
-            out[key] = _stamped(time, columns[key])
+            out[key] = _stamped(out["time"], columns[key])
         else:
             out[key] = pd.Series(columns[key], dtype=object).astype(_DTYPES[key])  # type: ignore[call-overload]
     return schema.conform(pd.DataFrame(out)[list(schema.COLUMN_NAMES)])
+
+
+def _numbering(frames: Any) -> dict[str, Any]:
+    """The columns every capture row has whatever its packet: ``record`` and ``packet``
+    (the frame number, 1-based), ``line`` (empty: a capture has none) and ``time``."""
+    n = len(frames.offset)
+    return {
+        "record": np.arange(1, n + 1, dtype=np.int64),
+        "line": pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)),
+        "packet": pd.arrays.IntegerArray(
+            np.arange(1, n + 1, dtype=np.uint32), np.zeros(n, dtype=bool)
+        ),
+        "time": frames.time_ns.astype(np.int64).view("datetime64[ns]"),
+    }
 
 
 _BITS = {"UInt8": np.uint8, "UInt16": np.uint16, "UInt32": np.uint32}
@@ -234,14 +241,7 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
     if len(rest):
         time = frames.time_ns[rest].astype(np.int64).view("datetime64[ns]")
         slow["raw"] = _stamped(time, slow["raw"]).tolist()
-    out: dict[str, Any] = {
-        "record": np.arange(1, n + 1, dtype=np.int64),
-        "line": pd.arrays.IntegerArray(np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)),
-        "packet": pd.arrays.IntegerArray(
-            np.arange(1, n + 1, dtype=np.uint32), np.zeros(n, dtype=bool)
-        ),
-        "time": frames.time_ns.astype(np.int64).view("datetime64[ns]"),
-    }
+    out = _numbering(frames)
     for key, categories in (("proto", schema.PROTOCOLS), ("dns_qr", ("query", "response"))):
         codes = np.concatenate([np.frombuffer(got[key], dtype=np.int8) for _, _, got in parts])
         codes = codes.astype(np.int16)
