@@ -38,6 +38,7 @@ from conftest import CORPUS, SCENARIOS, tcpdump
 
 import incidentkit as ik
 from incidentkit.parse._dnsmsg import MAX_LABELS, MAX_POINTERS, Dns, decode_dns
+from incidentkit.testing import checksum
 
 _TOO_MANY = f"a name follows more than {MAX_POINTERS} compression pointers"
 
@@ -45,20 +46,11 @@ _TOO_MANY = f"a name follows more than {MAX_POINTERS} compression pointers"
 SRC, DST = bytes([192, 0, 2, 1]), bytes([192, 0, 2, 53])
 
 
-def _checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\x00"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
-
 def _ip4(proto: int, l4: bytes, total: int | None = None) -> bytes:
     """Ethernet and IPv4 headers before ``l4`` (``total``: the IP length said)."""
     length = 20 + len(l4) if total is None else total
     head = struct.pack("!BBHHHBBH4s4s", 0x45, 0, length, 1, 0, 64, proto, 0, SRC, DST)
-    head = head[:10] + struct.pack("!H", _checksum(head)) + head[12:]
+    head = head[:10] + struct.pack("!H", checksum(head)) + head[12:]
     return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + head + l4
 
 
