@@ -30,6 +30,7 @@ from .rules import (
     judge,
 )
 from .services import service_name
+from .sources import seen_by, sources_evidence
 
 __all__ = [
     "CAUSES",
@@ -193,19 +194,38 @@ def diagnose(
     'possible'
     """
     cfg = _thresholds(thresholds)
+    sources: dict[str, Evidence] = {}
     if isinstance(data, Evidence):
         cfg["dos_freq"] = data.settings.freq
         ev = data.settled()
     else:
-        settings = Settings(
-            reply_window=cfg["reply_window"],
-            retry_window=cfg["retry_window"],
-            freq=str(cfg["dos_freq"]),
-            retry_min_gap=cfg["retry_min_gap"],
-            domain=domain or None,
-            expected_address=expected_address or None,
-        )
+        settings = evidence_settings(domain, expected_address, **thresholds)
         ev = evidence(data, settings, settled=True)
+        sources = sources_evidence(data, settings)
+    d = _diagnose(ev, cfg, server, dos_threshold)
+    if sources:
+        d.facts["sources"] = seen_by(sources, d, ev.settings)
+    return d
+
+
+def evidence_settings(
+    domain: str | None = None, expected_address: str | None = None, **thresholds: Any
+) -> Settings:
+    """The settings :func:`diagnose` takes a frame's evidence with, for these options."""
+    cfg = _thresholds(thresholds)
+    return Settings(
+        reply_window=cfg["reply_window"],
+        retry_window=cfg["retry_window"],
+        freq=str(cfg["dos_freq"]),
+        retry_min_gap=cfg["retry_min_gap"],
+        domain=domain or None,
+        expected_address=expected_address or None,
+    )
+
+
+def _diagnose(
+    ev: Evidence, cfg: dict[str, Any], server: str | None, dos_threshold: float | None
+) -> Diagnosis:
     views = _views(ev, cfg, dos_threshold, server)
     if not views:
         why = (

@@ -376,6 +376,53 @@ class Evidence:
             out.unsolicited_records = _capped(out.unsolicited_records, part.unsolicited_records)
         return out
 
+    def shifted(self, records: int, lines: int = 0) -> Evidence:
+        """The same evidence for the part read with its rows numbered from ``records + 1``
+        (and its lines from ``lines + 1``): what a part read on its own gives, put in its
+        place among the parts before it. Record numbers only grow by the same amount, so
+        every "first so many records" the record keeps stays the first."""
+        if records == 0 and lines == 0:
+            return self
+
+        def recs(values: list[Any]) -> list[Any]:
+            if values and isinstance(values[0], tuple):  # (record, ...) tuples
+                return [(v[0] + records, *v[1:]) for v in values]
+            return [v + records for v in values]
+
+        def rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+            if frame is None:
+                return None
+            return frame.assign(record=frame["record"] + records, line=frame["line"] + lines)
+
+        servers = {
+            k: replace(
+                s,
+                retry_gaps=recs(s.retry_gaps),
+                latencies=recs(s.latencies),
+                bin_records={b: recs(v) for b, v in s.bin_records.items()},
+                records={n: recs(v) for n, v in s.records.items()},
+            )
+            for k, s in self.servers.items()
+        }
+        hosts = {
+            a: replace(
+                h,
+                sent_records=recs(h.sent_records),
+                resolution_records=recs(h.resolution_records),
+            )
+            for a, h in self.hosts.items()
+        }
+        return replace(
+            self,
+            servers=servers,
+            hosts=hosts,
+            sent_records={a: recs(v) for a, v in self.sent_records.items()},
+            tcp={k: replace(t, records=recs(t.records)) for k, t in self.tcp.items()},
+            unsolicited_records=recs(self.unsolicited_records),
+            head=rows(self.head),
+            tail=rows(self.tail),
+        )
+
     def host(self, address: str) -> HostEvidence:
         """Everything the evidence says about one address."""
         h = self.hosts.get(address, HostEvidence())

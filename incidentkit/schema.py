@@ -72,6 +72,23 @@ COLUMNS: Final[dict[str, tuple[object, str]]] = {
 
 COLUMN_NAMES: Final = tuple(COLUMNS)
 
+#: The column a frame read from several inputs has after the schema's own: the input each
+#: row came from, a category whose categories are the inputs in the order given
+#: (:func:`incidentkit.read` of a list, :func:`incidentkit.dask.read`). Its records are
+#: numbered on across the inputs; ``line`` and ``packet`` count within each input.
+SOURCE: Final = "source"
+
+
+def source_dtype(names: list[str]) -> pd.CategoricalDtype:
+    """The dtype of :data:`SOURCE` for these inputs.
+
+    Examples
+    --------
+    >>> source_dtype(["a.pcap", "b.log"]).categories.tolist()
+    ['a.pcap', 'b.log']
+    """
+    return pd.CategoricalDtype(list(names))
+
 
 def dtypes() -> dict[str, object]:
     """Return ``{column: dtype}`` for :data:`COLUMNS`.
@@ -109,6 +126,10 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     >>> conform(pd.DataFrame({"record": [1], "line": [1]})).dtypes["sport"]
     UInt16Dtype()
     """
+    if SOURCE in df.columns:  # (kept as it is, after the schema's columns)
+        out = conform(df.drop(columns=SOURCE))
+        out[SOURCE] = df[SOURCE].array
+        return out
     extra = set(df.columns) - set(COLUMN_NAMES)
     if extra:
         raise ValueError(f"columns not in the schema: {sorted(extra)}")

@@ -14,6 +14,7 @@ import io
 import os
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -384,7 +385,7 @@ def _head(source: Source) -> tuple[bytes, Source]:
     return head, source
 
 
-def read(source: Source, **kwargs: Any) -> pd.DataFrame:
+def read(source: Source | Sequence[str | os.PathLike[str]], **kwargs: Any) -> pd.DataFrame:
     """Read a capture (pcap, pcapng, a gzip of either) or a tcpdump text log, told apart
     by content, into the schema's frame.
 
@@ -392,6 +393,10 @@ def read(source: Source, **kwargs: Any) -> pd.DataFrame:
     :func:`~incidentkit.read_tcpdump` (also ``date``, ``time_format``, ``progress``).
     For a capture, ``date`` or ``time_format`` other than their defaults is an error (a
     capture's packets carry their own dates) and ``progress`` is ignored.
+
+    A list of inputs (a site's sensors, a capture rotated into files) is read into one
+    frame: their rows in the order given, records numbered on across them, and a
+    ``source`` column (:data:`incidentkit.schema.SOURCE`) naming each row's input.
 
     Examples
     --------
@@ -402,6 +407,10 @@ def read(source: Source, **kwargs: Any) -> pd.DataFrame:
     """
     from .tcpdump import read_tcpdump
 
+    if isinstance(source, (list, tuple)):
+        from .many import read_many
+
+        return read_many(source, **kwargs)
     head, source = _head(source)
     if capture_kind(head) is None:
         return read_tcpdump(source, **kwargs)

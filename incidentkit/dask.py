@@ -1,0 +1,777 @@
+"""The same API on Dask: a site's sensors, and captures too big for one machine.
+
+:func:`read` makes a :class:`dask.dataframe.DataFrame` of the schema's columns and a
+``source`` column from many text logs and capture files: one partition per file, and a
+large plain-text log in blocks that each start on a record. :func:`dns_transactions` and
+:func:`diagnose` give what :func:`incidentkit.dns_transactions` and
+:func:`incidentkit.diagnose` give for all the inputs read as one frame
+(``incidentkit.read(paths)``: rows in the order given, records numbered on across the
+inputs, ``line`` and ``packet`` within each input).
+
+How the parts are put together
+------------------------------
+Each partition is read on a worker, numbered from 1 as if it were alone, and reduced
+there: to its evidence (:mod:`incidentkit.evidence`) for a diagnosis, to its
+transactions for :func:`dns_transactions`. Only that crosses to the client, which puts
+each part in its place (its records after those of the parts before it) and adds the
+parts up. The inputs form *streams*: a block continues the block before it in its file,
+and a file continues the input before it when it starts after that one ends (a capture
+rotated into files). Within a stream the parts add up at the seam, so a query in one
+part and its answer or ICMP error in the next still pair; an input that overlaps the one
+before it in time (another sensor) starts a stream of its own, judged with the others
+but never paired with them.
+
+Blocks are cut only in text logs whose times carry the date (``-tttt``, ``-tt``): a
+time of day or a delta needs the blocks before it to be placed. Logs of other formats,
+gzip files and captures are one partition each, as is every input under ``strict=True``
+(its error must name the input's own line).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from glob import glob
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+
+from . import schema
+from .diagnose import Diagnosis, _diagnose, _thresholds, evidence_settings
+from .dns import WINDOW, _ns_array, _transactions
+from .errors import InputError, ParseWarning
+from .evidence import _NEEDED, Evidence, Settings, evidence
+from .parse import stream as _stream
+from .parse._assembly import _parse_bytes
+from .parse._pcapfile import capture_kind
+from .parse.many import input_names, with_source
+from .parse.pcap import _head
+from .parse.pcap import read as _read_one
+from .parse.tcpdump import parse_tcpdump
+from .sources import seen_by
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+
+__all__ = ["diagnose", "dns_transactions", "read"]
+
+#: The default size of a text log's blocks.
+BLOCKSIZE: Final = "64MiB"
+_WINDOW: Final = 1 << 20  # bytes read at a time while looking for a record to cut at
+_DATED: Final = ("-tttt", "-tt")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMG]i?B?|B)?\s*$", re.I)
+_UNITS: Final = {"": 1, "b": 1, "k": 1e3, "m": 1e6, "g": 1e9, "ki": 1024, "mi": 1024**2}
+
+
+def _modules() -> tuple[Any, Any]:
+    try:
+        import dask
+        import dask.dataframe as dd
+    except ImportError:  # pragma: no cover - the extra is part of the test environment
+        raise ImportError("incidentkit.dask needs Dask: pip install 'incidentkit[dask]'") from None
+    return dask, dd
+
+
+# --------------------------------------------------------------------------- the plan
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """One partition: a whole input, or a byte range of a text log (``stop`` given)."""
+
+    path: str
+    index: int  # the input's place among the inputs
+    block: int = 0
+    start: int = 0
+    stop: int | None = None
+
+
+def _bytes(size: int | str | None) -> int | None:
+    if size is None or isinstance(size, int):
+        if isinstance(size, int) and size <= 0:
+            raise ValueError(f"blocksize must be positive, not {size}")
+        return size
+    m = _SIZE.match(size)
+    if not m:
+        raise ValueError(f"blocksize={size!r} is not a size such as '64MiB'")
+    unit = (m.group(2) or "").lower().rstrip("b")
+    if unit not in _UNITS:
+        raise ValueError(f"blocksize={size!r}: unknown unit")
+    return max(1, int(float(m.group(1)) * _UNITS[unit]))
+
+
+def _paths(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]]) -> list[str]:
+    """The inputs: one path, a glob pattern, or a list of them, in the order given."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    out: list[str] = []
+    for p in paths:
+        name = os.fspath(p)
+        if any(ch in name for ch in "*?[") and not Path(name).exists():
+            found = sorted(glob(name))
+            if not found:
+                raise InputError(f"{name}: no file matches")
+            out.extend(found)
+        else:
+            out.append(name)
+    return input_names(out)
+
+
+def plan(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    blocksize: int | str | None = BLOCKSIZE,
+    *,
+    strict: bool = False,
+) -> list[Part]:
+    """The partitions :func:`read` makes of ``paths``, in order. Every input is opened
+    here, so a missing or unreadable one is an :class:`~incidentkit.InputError` before
+    anything is computed."""
+    size_limit = _bytes(blocksize)
+    names = _paths(paths)
+    parts: list[Part] = []
+    for index, name in enumerate(names):
+        path = Path(name)
+        if not path.exists():
+            raise InputError(f"{name}: no such file")
+        if path.is_dir():
+            raise InputError(f"{name}: is a directory, not a capture or a log")
+        try:
+            with open(path, "rb") as handle:
+                gz = handle.read(2) == b"\x1f\x8b"
+            head, _ = _head(name)
+        except OSError as exc:
+            raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
+        size = path.stat().st_size
+        whole = (
+            strict
+            or gz
+            or capture_kind(head) is not None
+            or size_limit is None
+            or size <= size_limit
+        )
+        cuts = [] if whole else _cuts(path, size, size_limit or size)
+        if len(cuts) < 3:
+            parts.append(Part(name, index))
+            continue
+        for block, (a, b) in enumerate(itertools.pairwise(cuts)):
+            parts.append(Part(name, index, block, a, b))
+    return parts
+
+
+def _cuts(path: Path, size: int, blocksize: int) -> list[int]:
+    """Offsets where the blocks of a dated text log start (and its end), each at a line
+    that opens a record; [] for a log whose times need the lines before them."""
+    with open(path, "rb") as handle:
+        head = handle.read(1 << 16)
+        whole_lines = head[: head.rfind(b"\n") + 1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ParseWarning)
+            try:
+                fmt = parse_tcpdump(whole_lines).attrs["capture"].get("time_format")
+            except InputError:
+                return []  # (binary data: the reader says so when the file is read)
+        if fmt not in _DATED:
+            return []
+        stamped = any(_stream._STAMPED.match(line) for line in whole_lines.split(b"\n"))
+        cuts = [0]
+        target = blocksize
+        while target < size:
+            at = _record_start(handle, target, stamped)
+            if at is None:
+                break
+            cuts.append(at)
+            target = at + blocksize
+    cuts.append(size)
+    return cuts
+
+
+def _record_start(handle: Any, target: int, stamped: bool) -> int | None:
+    """The offset of the first line at or after ``target`` that opens a record."""
+    base = max(0, target - (1 << 16))  # (a line before it, for a tunnel's header)
+    handle.seek(base)
+    buf = bytearray(handle.read(target - base + _WINDOW))
+    at = buf.find(b"\n", target - base - 1) + 1
+    while at > 0:
+        end = buf.find(b"\n", at)
+        if end < 0:
+            more = handle.read(_WINDOW)
+            if not more:
+                return None  # (the last line: nothing after it to cut)
+            buf += more
+            continue
+        if _stream._opens_record(buf, at, stamped):
+            return base + at
+        at = end + 1
+    return None
+
+
+# --------------------------------------------------------------------------- reading
+def _read_part(part: Part, names: list[str], kwargs: dict[str, Any]) -> pd.DataFrame:
+    """The part's frame, its records and lines numbered from 1 as if it were alone; its
+    ``attrs["capture"]`` holds the lines it read."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ParseWarning)  # (counted per input by the caller)
+        if part.stop is None:
+            df = _read_one(part.path, **kwargs)
+        else:
+            with open(part.path, "rb") as handle:
+                handle.seek(part.start)
+                data = bytearray(handle.read(part.stop - part.start))
+            nul = data.find(b"\x00")
+            if nul >= 0:
+                raise InputError(
+                    f"{part.path}: binary data (a NUL byte at offset {part.start + nul}); "
+                    "incidentkit reads the text tcpdump prints"
+                )
+            df = _parse_bytes(
+                lambda: (data, part.path),
+                date=kwargs.get("date"),
+                tz=kwargs.get("tz"),
+                strict=False,
+                time_format=kwargs.get("time_format", "auto"),
+                engine=kwargs.get("engine", "auto"),
+            )
+    capture = df.attrs.get("capture", {})
+    df.attrs = {"capture": {"lines": int(capture.get("lines") or 0)}}
+    return with_source(df, part.index, names, 0)
+
+
+@dataclasses.dataclass
+class _Counts:
+    rows: int
+    lines: int
+    unparsed: int = 0
+    first_unparsed: int | None = None  # (its line within the part)
+    out_of_range: int = 0
+
+
+def _counts(df: pd.DataFrame) -> _Counts:
+    unparsed = (df["proto"] == "unparsed").to_numpy()
+    first = None
+    if unparsed.any():
+        first = int(df["line"].to_numpy(dtype="float64", na_value=np.nan)[unparsed][0])
+    return _Counts(
+        len(df),
+        int(df.attrs.get("capture", {}).get("lines", 0)),
+        int(unparsed.sum()),
+        first,
+        int((df["error"].notna().to_numpy() & ~unparsed).sum()),
+    )
+
+
+def _offsets(parts: list[Part], counts: list[_Counts]) -> list[tuple[int, int]]:
+    """Each part's (records, lines) before it: records across all inputs, lines within
+    its own input."""
+    out, records, lines = [], 0, 0
+    for i, (part, c) in enumerate(zip(parts, counts, strict=True)):
+        if i and part.index != parts[i - 1].index:
+            lines = 0
+        out.append((records, lines))
+        records += c.rows
+        lines += c.lines
+    return out
+
+
+def _numbered(df: pd.DataFrame, records: int, lines: int) -> pd.DataFrame:
+    if records:
+        df["record"] += records
+    if lines:
+        df["line"] += lines
+    df.attrs = {}
+    return df
+
+
+def _step(before: tuple[int, int], c: _Counts, same_input: bool) -> tuple[int, int]:
+    """The offsets of the part after one with these counts."""
+    return before[0] + c.rows, before[1] + c.lines if same_input else 0
+
+
+def _meta(names: list[str], tz: str | None) -> pd.DataFrame:
+    meta = schema.empty_frame()
+    if tz is not None:
+        meta["time"] = meta["time"].dt.tz_localize(tz)
+    meta[schema.SOURCE] = pd.Categorical([], dtype=schema.source_dtype(names))
+    return meta
+
+
+def read(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    *,
+    blocksize: int | str | None = BLOCKSIZE,
+    **reader_kwargs: Any,
+) -> dd.DataFrame:
+    """Read text logs (plain or gzip) and pcap/pcapng files into one Dask frame.
+
+    Parameters
+    ----------
+    paths : path, glob pattern, or a list of them
+        The inputs, in order (a pattern's files sorted by name).
+    blocksize : int or str, default "64MiB"
+        A plain-text log larger than this is read in blocks of about this size, each
+        starting on a record (never inside one), when its times carry the date. None
+        reads every input as one partition.
+    **reader_kwargs
+        As for :func:`incidentkit.read` (``date``, ``tz``, ``strict``, ``time_format``,
+        ``engine``).
+
+    Returns
+    -------
+    dask.dataframe.DataFrame
+        The schema's columns and ``source`` (categorical: the inputs in order); records
+        numbered on across the inputs, lines within each. The frame is what
+        ``incidentkit.read(paths)`` gives, in partitions.
+
+    Raises
+    ------
+    InputError
+        Here, for an input that is missing, a directory or unreadable; when computed,
+        for an input no reader can read (naming it).
+    """
+    dask, dd = _modules()
+    parts = plan(paths, blocksize, strict=bool(reader_kwargs.get("strict")))
+    names = _names(parts)
+    frames = [dask.delayed(_read_part)(p, names, reader_kwargs) for p in parts]
+    counts = [dask.delayed(_counts)(f) for f in frames]
+    offset: Any = (0, 0)
+    numbered = []
+    for i, (part, frame) in enumerate(zip(parts, frames, strict=True)):
+        numbered.append(dask.delayed(_numbered)(frame, offset[0], offset[1]))
+        if i + 1 < len(parts):
+            same = parts[i + 1].index == part.index
+            offset = dask.delayed(_step)(offset, counts[i], same)
+    return _from_delayed(numbered, _meta(names, reader_kwargs.get("tz")))
+
+
+def _from_delayed(parts: list[Any], meta: pd.DataFrame) -> dd.DataFrame:
+    """A Dask frame of these partitions with the dtypes they have (Dask would otherwise
+    turn every text column, and the columns of lists, into its own string type)."""
+    dask, dd = _modules()
+    with dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+def _names(parts: list[Part]) -> list[str]:
+    names: dict[int, str] = {}
+    for p in parts:
+        names.setdefault(p.index, p.path)
+    return [names[i] for i in sorted(names)]
+
+
+# --------------------------------------------------------------------------- evidence
+@dataclasses.dataclass
+class _PartEvidence:
+    """What a worker sends back for one part: its evidence and its counts."""
+
+    part: Part
+    evidence: Evidence
+    counts: _Counts
+
+
+def _part_evidence(
+    part: Part, names: list[str], kwargs: dict[str, Any], settings: Settings
+) -> _PartEvidence:
+    df = _read_part(part, names, kwargs)
+    return _PartEvidence(part, evidence(df, settings), _counts(df))
+
+
+def _warn(parts: list[Part], counts: list[_Counts], offsets: list[tuple[int, int]]) -> None:
+    """One warning per input, as its reader gives when it reads the input alone."""
+    by_input: dict[int, list[int]] = {}
+    for i, part in enumerate(parts):
+        by_input.setdefault(part.index, []).append(i)
+    for members in by_input.values():
+        name = parts[members[0]].path
+        lines = sum(counts[i].lines for i in members)
+        unparsed = sum(counts[i].unparsed for i in members)
+        wrong = sum(counts[i].out_of_range for i in members)
+        if unparsed:
+            at = next(i for i in members if counts[i].unparsed)
+            first = (counts[at].first_unparsed or 0) + offsets[at][1]
+            warnings.warn(
+                ParseWarning(
+                    f"{name}: {unparsed} of {lines} lines are not tcpdump records; kept as "
+                    f"'unparsed' rows (first at line {first})"
+                ),
+                stacklevel=3,
+            )
+        if wrong:
+            warnings.warn(
+                ParseWarning(
+                    f"{name}: {wrong} records hold a value their column cannot; it is left "
+                    "empty and 'error' says why"
+                ),
+                stacklevel=3,
+            )
+
+
+def _streams(evs: list[Evidence], inputs: list[int]) -> list[list[int]]:
+    """The parts (by position) of each stream, in order: a block continues the block
+    before it in its input, and an input continues the stream before it when it starts
+    after that stream ends (else it starts a stream of its own)."""
+    streams: list[list[int]] = []
+    end: pd.Timestamp | None = None
+    for i, ev in enumerate(evs):
+        joins = i > 0 and (
+            inputs[i] == inputs[i - 1] or ev.start is None or end is None or ev.start >= end
+        )
+        if not joins:
+            streams.append([])
+            end = None
+        streams[-1].append(i)
+        if ev.end is not None:
+            end = ev.end if end is None else max(end, ev.end)
+    return streams
+
+
+def _frame_parts(frame: dd.DataFrame, dask: Any) -> tuple[list[Any], list[Part] | None, list[str]]:
+    """A frame of :func:`read`'s partitions (numbered already), as parts."""
+    names = (
+        frame[schema.SOURCE].dtype.categories.tolist()
+        if schema.SOURCE in frame.columns
+        else ["<frame>"]
+    )
+    return frame.to_delayed(), None, names
+
+
+def _evidence_parts(
+    data: Any, settings: Settings, blocksize: Any, kwargs: dict[str, Any]
+) -> tuple[list[Evidence], list[int], list[str], dict[int, Evidence]]:
+    """The evidence of every part put in its place, the input of each part, the inputs'
+    names, and each input's own settled evidence."""
+    dask, dd = _modules()
+    if isinstance(data, dd.DataFrame):
+        delayed, _, names = _frame_parts(data, dask)
+        results = dask.compute(*[dask.delayed(_of_frame)(d, settings) for d in delayed])
+        evs = [r[0] for r in results]
+        inputs = [r[1] for r in results]
+    else:
+        parts = plan(data, blocksize, strict=bool(kwargs.get("strict")))
+        names = _names(parts)
+        tasks = [dask.delayed(_part_evidence)(p, names, kwargs, settings) for p in parts]
+        done: list[_PartEvidence] = list(dask.compute(*tasks))
+        counts = [d.counts for d in done]
+        offsets = _offsets(parts, counts)
+        _warn(parts, counts, offsets)
+        evs = [d.evidence.shifted(*off) for d, off in zip(done, offsets, strict=True)]
+        inputs = [p.index for p in parts]
+        evs = _in_time_order(evs, parts, offsets, names, kwargs, settings, dask)
+    own: dict[int, Evidence] = {}
+    for i, ev in enumerate(evs):
+        own[inputs[i]] = own[inputs[i]] + ev if inputs[i] in own else ev
+    return evs, inputs, names, {k: v.settled() for k, v in own.items()}
+
+
+def _of_frame(df: pd.DataFrame, settings: Settings) -> tuple[Evidence, int]:
+    index = int(df[schema.SOURCE].cat.codes.iloc[0]) if schema.SOURCE in df and len(df) else 0
+    return evidence(df, settings), index
+
+
+def _in_time_order(
+    evs: list[Evidence],
+    parts: list[Part],
+    offsets: list[tuple[int, int]],
+    names: list[str],
+    kwargs: dict[str, Any],
+    settings: Settings,
+    dask: Any,
+) -> list[Evidence]:
+    """The parts' evidence, with an input whose blocks are out of time order (a block
+    starting before the one before it ends) read again as one part."""
+    redo: list[int] = []
+    for i in range(1, len(parts)):
+        a, b = evs[i - 1], evs[i]
+        same = parts[i].index == parts[i - 1].index
+        late = same and a.end is not None and b.start is not None and b.start < a.end
+        if late and parts[i].index not in redo:
+            redo.append(parts[i].index)
+    if not redo:
+        return evs
+    wholes = {
+        index: dask.delayed(_part_evidence)(Part(names[index], index), names, kwargs, settings)
+        for index in redo
+    }
+    again = dict(zip(wholes, dask.compute(*wholes.values()), strict=True))
+    out: list[Evidence] = []
+    for i, part in enumerate(parts):
+        if part.index in again:
+            first = next(j for j, p in enumerate(parts) if p.index == part.index)
+            if i == first:
+                out.append(again[part.index].evidence.shifted(offsets[first][0]))
+            else:
+                out.append(Evidence(settings))  # (counted in the input's first part)
+        else:
+            out.append(evs[i])
+    return out
+
+
+def _total(evs: list[Evidence], inputs: list[int]) -> Evidence:
+    total: Evidence | None = None
+    for stream in _streams(evs, inputs):
+        ev = evs[stream[0]]
+        for i in stream[1:]:
+            ev = ev + evs[i]
+        ev = ev.settled()
+        total = ev if total is None else total + ev
+    assert total is not None
+    return total
+
+
+def diagnose(
+    data: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | dd.DataFrame,
+    *,
+    server: str | None = None,
+    domain: str | None = None,
+    expected_address: str | None = None,
+    dos_threshold: float | None = None,
+    blocksize: int | str | None = BLOCKSIZE,
+    reader_kwargs: dict[str, Any] | None = None,
+    **thresholds: Any,
+) -> Diagnosis:
+    """:func:`incidentkit.diagnose` of all the inputs read as one frame, computed from the
+    evidence of each part: the packets stay on the workers.
+
+    Parameters
+    ----------
+    data : paths, glob pattern, or a frame of :func:`read`
+        The inputs (see :func:`read`).
+    server, domain, expected_address, dos_threshold, **thresholds
+        As for :func:`incidentkit.diagnose`.
+    blocksize, reader_kwargs
+        How the inputs are read (see :func:`read`).
+
+    Returns
+    -------
+    Diagnosis
+        The same as ``incidentkit.diagnose(incidentkit.read(paths))``; with two inputs or
+        more, ``facts["sources"]`` says what each one saw of the server judged.
+
+    Notes
+    -----
+    It computes with Dask's current scheduler: a ``dask.distributed.Client`` when one
+    is open, else Dask's threads.
+    """
+    cfg = _thresholds(thresholds)
+    settings = evidence_settings(domain, expected_address, **thresholds)
+    evs, inputs, names, own = _evidence_parts(data, settings, blocksize, reader_kwargs or {})
+    d = _diagnose(_total(evs, inputs), cfg, server, dos_threshold)
+    if len(own) > 1:
+        d.facts["sources"] = seen_by({names[k]: own[k] for k in sorted(own)}, d, settings)
+    return d
+
+
+# --------------------------------------------------------------------------- transactions
+_CONTEXT_COLUMNS: Final = _NEEDED
+
+
+@dataclasses.dataclass
+class _Edges:
+    """A part's rows near its two ends, which its neighbours pair with, and its counts."""
+
+    index: int
+    head: pd.DataFrame
+    tail: pd.DataFrame
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    counts: _Counts
+
+
+def _naive(t: pd.Series) -> pd.Series:
+    if isinstance(t.dtype, pd.DatetimeTZDtype):
+        return t.dt.tz_convert("UTC").dt.tz_localize(None)
+    return t
+
+
+def _edges(df: pd.DataFrame, reach: pd.Timedelta) -> _Edges:
+    rows = pd.DataFrame({c: df[c] for c in _CONTEXT_COLUMNS}, copy=False)
+    t = _naive(rows["time"])
+    known = t.dropna()
+    index = int(df[schema.SOURCE].cat.codes.iloc[0]) if schema.SOURCE in df and len(df) else 0
+    if not len(known):
+        empty = rows.iloc[:0]
+        return _Edges(index, empty, empty, None, None, _counts(df))
+    start, end = known.min(), known.max()
+    head = rows.loc[(t < start + reach).fillna(False).to_numpy(dtype=bool)]
+    tail = rows.loc[(t >= end - reach).fillna(False).to_numpy(dtype=bool)]
+    return _Edges(index, head, tail, start, end, _counts(df))
+
+
+def _joins(a: _Edges | None, b: _Edges | None) -> bool:
+    """Whether part ``b`` continues the stream of part ``a`` (see :func:`_streams`)."""
+    if a is None or b is None:
+        return False
+    if a.index == b.index:
+        return True
+    return a.start is None or b.start is None or a.end is None or b.start >= a.end
+
+
+def _shift(rows: pd.DataFrame, offset: tuple[int, int]) -> pd.DataFrame:
+    return rows.assign(record=rows["record"] + offset[0], line=rows["line"] + offset[1])
+
+
+def _part_transactions(
+    df: pd.DataFrame,
+    me: _Edges,
+    before: _Edges | None,
+    after: _Edges | None,
+    offsets: tuple[tuple[int, int] | None, tuple[int, int], tuple[int, int] | None],
+    windows: tuple[pd.Timedelta, pd.Timedelta],
+) -> pd.DataFrame:
+    """The transactions of the queries of one part, paired with the rows of its own part
+    and of its neighbours' near ends (when they belong to its stream)."""
+    rows = pd.DataFrame({c: df[c] for c in _CONTEXT_COLUMNS}, copy=False)
+    pieces = []
+    if before is not None and offsets[0] is not None and _joins(before, me):
+        pieces.append(_shift(before.tail, offsets[0]))
+    pieces.append(_shift(rows, offsets[1]))
+    if after is not None and offsets[2] is not None and _joins(me, after):
+        pieces.append(_shift(after.head, offsets[2]))
+    context = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+    retry, reply = windows
+    tx = _transactions(context, retry_window=retry, reply_window=reply, lists=True)
+    if not len(rows):
+        return tx.iloc[:0]
+    own = rows["record"].to_numpy()
+    lo, hi = int(own.min()) + offsets[1][0], int(own.max()) + offsets[1][0]
+    q = tx["query_record"].to_numpy()
+    return tx.loc[(q >= lo) & (q <= hi)].reset_index(drop=True)
+
+
+@dataclasses.dataclass
+class _Carry:
+    """The questions still open at the end of the parts so far: per question key (a
+    64-bit hash of client, server, name and type) its last query's time, question and
+    attempt numbers; and how many questions there were."""
+
+    keys: np.ndarray
+    ns: np.ndarray
+    nat: np.ndarray
+    question: np.ndarray
+    attempt: np.ndarray
+    questions: int = 0
+    latest: int | None = None  # the latest time seen (ns)
+
+
+def _no_carry() -> _Carry:
+    z = np.zeros(0, dtype=np.int64)
+    return _Carry(np.zeros(0, dtype=np.uint64), z, np.zeros(0, dtype=bool), z, z)
+
+
+def _numbering(tx: pd.DataFrame, carry: _Carry, retry: pd.Timedelta) -> tuple[pd.DataFrame, _Carry]:
+    """``tx`` with question and attempt numbers as the whole data's numbering gives them
+    (:func:`incidentkit.dns._attempts`: one question is the same client, server, name and
+    type, each query within ``retry`` of the one before; questions numbered in the order
+    their first query was sent), from the questions the parts before left open."""
+    key_columns = tx[["client", "server", "qname", "qtype"]]
+    keys = pd.util.hash_pandas_object(key_columns, index=False).to_numpy()
+    ns, nat = _ns_array(tx["time"])
+    m, n = len(carry.keys), len(tx)
+    k_all = np.concatenate([carry.keys, keys])
+    t_all = np.concatenate([carry.ns, ns])
+    nat_all = np.concatenate([carry.nat, nat])
+    order = np.lexsort((np.arange(m + n), k_all))
+    k, t, na = k_all[order], t_all[order], nat_all[order]
+    same = np.zeros(m + n, dtype=bool)
+    same[1:] = k[1:] == k[:-1]
+    late = np.zeros(m + n, dtype=bool)
+    late[1:] = ~na[1:] & ~na[:-1] & (t[1:] - t[:-1] > retry.value)
+    new = ~same | late
+    chain = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    first = order[starts]  # each chain's first element: a carried one, or a query here
+    carried = first < m
+    number = np.empty(len(starts), dtype=np.int64)
+    number[carried] = carry.question[first[carried]]
+    fresh = np.flatnonzero(~carried)
+    ranks = np.empty(len(fresh), dtype=np.int64)
+    ranks[np.argsort(first[fresh], kind="stable")] = np.arange(1, len(fresh) + 1)
+    number[fresh] = carry.questions + ranks
+    base = np.ones(len(starts), dtype=np.int64)
+    base[carried] = carry.attempt[first[carried]]
+    attempt_o = base[chain] + np.arange(m + n) - starts[chain]
+    question_o = number[chain]
+    question = np.empty(m + n, dtype=np.int64)
+    attempt = np.empty(m + n, dtype=np.int64)
+    question[order], attempt[order] = question_o, attempt_o
+    out = tx.copy()
+    out["question"], out["attempt"] = question[m:], attempt[m:]
+    # what stays open: each key's last query, unless too long ago to be asked again
+    last = np.flatnonzero(np.r_[k[1:] != k[:-1], True]) if m + n else np.zeros(0, dtype=np.int64)
+    known = t[~na]
+    latest = carry.latest
+    if len(known):
+        latest = int(known.max()) if latest is None else max(latest, int(known.max()))
+    keep = na[last] | (t[last] >= (latest or 0) - 2 * retry.value)
+    last = last[keep]
+    return out, _Carry(
+        k[last], t[last], na[last], question_o[last], attempt_o[last],
+        carry.questions + len(fresh), latest,
+    )  # fmt: skip
+
+
+def _tx_meta() -> pd.DataFrame:
+    from .dns import dns_transactions as whole
+
+    return whole(schema.empty_frame())
+
+
+def dns_transactions(
+    data: str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | dd.DataFrame,
+    *,
+    retry_window: str | pd.Timedelta = WINDOW,
+    reply_window: str | pd.Timedelta = WINDOW,
+    blocksize: int | str | None = BLOCKSIZE,
+    **reader_kwargs: Any,
+) -> dd.DataFrame:
+    """:func:`incidentkit.dns_transactions` of all the inputs read as one frame, as a Dask
+    frame of one partition per part (the transactions of the queries the part holds).
+
+    Each part pairs its queries with its own rows and those of its neighbours' near ends
+    (twice the longer window); question and attempt numbers run on from the parts before,
+    which hand on only the questions still open.
+    """
+    dask, dd = _modules()
+    retry, reply = pd.Timedelta(retry_window), pd.Timedelta(reply_window)
+    reach = 2 * max(retry, reply)
+    if isinstance(data, dd.DataFrame):
+        frames, _, _ = _frame_parts(data, dask)
+        parts: list[Part] | None = None
+    else:
+        parts = plan(data, blocksize, strict=bool(reader_kwargs.get("strict")))
+        names = _names(parts)
+        frames = [dask.delayed(_read_part)(p, names, reader_kwargs) for p in parts]
+    edges = [dask.delayed(_edges)(f, reach) for f in frames]
+    offsets: list[Any] = []
+    offset: Any = (0, 0)
+    for i in range(len(frames)):
+        offsets.append(offset)
+        if parts is not None and i + 1 < len(frames):
+            same = parts[i + 1].index == parts[i].index
+            offset = dask.delayed(_step_edges)(offset, edges[i], same)
+    carry: Any = dask.delayed(_no_carry)()
+    out = []
+    for i, frame in enumerate(frames):
+        nxt = i + 1 < len(frames)
+        tx = dask.delayed(_part_transactions)(
+            frame,
+            edges[i],
+            edges[i - 1] if i else None,
+            edges[i + 1] if nxt else None,
+            (
+                offsets[i - 1] if i else None,
+                offsets[i],
+                offsets[i + 1] if i + 1 < len(frames) else None,
+            ),
+            (retry, reply),
+        )
+        both = dask.delayed(_numbering, nout=2)(tx, carry, retry)
+        out.append(both[0])
+        carry = both[1]
+    return _from_delayed(out, _tx_meta())
+
+
+def _step_edges(before: tuple[int, int], e: _Edges, same_input: bool) -> tuple[int, int]:
+    return _step(before, e.counts, same_input)
