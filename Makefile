@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 env: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py incidentkit/parse/_fastscan.c
+$(STAMP): pyproject.toml setup.py incidentkit/parse/_fastscan.c incidentkit/parse/_fastpcap.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
+import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +117,9 @@ def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="read a tcpdump text log or a capture into a table")
     p.add_argument(
         "log",
-        help="tcpdump text log or pcap/pcapng capture (plain or .gz); - reads standard "
-        "input (a text log as it comes)",
+        nargs="+",
+        help="tcpdump text logs or pcap/pcapng captures (plain or .gz), read as one table "
+        "with a 'source' column; - reads standard input (a text log as it comes)",
     )
     p.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
     p.add_argument("-o", "--output", help="write here instead of standard output")
@@ -123,9 +127,13 @@ def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
     p.add_argument("--date", help="the capture's date, for text logs that print only times")
     p.add_argument("--tz", help="time zone of the log's times (a capture's are converted to it)")
     p.add_argument("--strict", action="store_true", help="fail at the first non-record line")
+    _dask_option(p, "parquet of several inputs is one file per partition in the -o directory")
     d = sub.add_parser("diagnose", help="name the cause of a DNS failure, with its evidence")
     d.add_argument(
-        "log", help="tcpdump text log or pcap/pcapng capture (plain or .gz); - reads standard input"
+        "log",
+        nargs="+",
+        help="tcpdump text logs or pcap/pcapng captures (plain or .gz), judged together "
+        "(a site's sensors, a capture rotated into files); - reads standard input",
     )
     d.add_argument("--json", action="store_true", help="print the diagnosis as JSON only")
     d.add_argument("--server", help="the DNS server to judge (default: every one queried)")
@@ -134,6 +142,7 @@ def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
     d.add_argument("--dos-threshold", type=float, help="new queries per second that make a flood")
     d.add_argument("--date", help="the capture's date, for text logs that print only times")
     d.add_argument("--tz", help="time zone of the log's times (a capture's are converted to it)")
+    _dask_option(d, "only the evidence of each part comes back")
     r = sub.add_parser(
         "report",
         help="write the follow-up report (HTML or PDF) for a log",
@@ -160,6 +169,93 @@ def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _dask_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--dask",
+        metavar="SCHEDULER",
+        help="compute on Dask: 'local' starts a cluster of one worker process per core on "
+        f"127.0.0.1, or the address of a running scheduler (tcp://HOST:8786); {what}",
+    )
+
+
+@contextlib.contextmanager
+def _dask_client(spec: str) -> Iterator[Any]:
+    """A dask.distributed client for ``--dask``; a local cluster is stopped at the end."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise IncidentkitError("--dask needs Dask: pip install 'incidentkit[dask]'") from None
+    if spec == "local":
+        cluster = LocalCluster(
+            n_workers=os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+        return
+    try:
+        client = Client(spec, timeout=10)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise IncidentkitError(f"--dask {spec}: cannot reach the scheduler ({exc})") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _several(args: argparse.Namespace) -> bool:
+    """Whether the inputs go through incidentkit.dask: several of them as parquet (a
+    dataset), or --dask."""
+    if "-" in args.log and len(args.log) > 1:
+        raise IncidentkitError("- (standard input) cannot be read with other inputs")
+    return bool(args.dask) or (
+        args.command == "parse" and args.format == "parquet" and len(args.log) > 1
+    )
+
+
+def _on_dask(args: argparse.Namespace) -> int:
+    from . import dask as ikd
+
+    context = _dask_client(args.dask) if args.dask else contextlib.nullcontext()
+    kwargs = {"date": args.date, "tz": args.tz}
+    with warnings.catch_warnings(record=True) as caught, context:
+        warnings.simplefilter("always", ParseWarning)
+        if args.command == "parse":
+            if args.output is None or args.format != "parquet" or args.summary:
+                raise IncidentkitError(
+                    "with --dask, parse writes a parquet dataset: --format parquet -o DIR"
+                )
+            kwargs["strict"] = args.strict
+            frame = ikd.read(args.log, **kwargs)
+            frame.to_parquet(args.output, write_index=False, overwrite=True)
+        else:
+            result = ikd.diagnose(
+                args.log,
+                server=args.server,
+                domain=args.domain,
+                expected_address=args.expected_address,
+                dos_threshold=args.dos_threshold,
+                reader_kwargs=kwargs,
+            )
+            if args.json:
+                print(json.dumps(result.to_dict(), indent=2))
+            else:
+                records = result.evidence_records
+                rows = ikd.rows(args.log, records, **kwargs) if records else None
+                print(describe(result, rows))
+    for warning in caught:
+        print(f"incidentkit: warning: {warning.message}", file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -168,14 +264,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         return _report(args)
     try:
+        if _several(args):
+            return _on_dask(args)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ParseWarning)
             strict = getattr(args, "strict", False)
-            if args.log == "-" and args.command == "parse" and _streams(args):
+            if args.log == ["-"] and args.command == "parse" and _streams(args):
                 _stream(args)
                 df = None
+            elif len(args.log) > 1:
+                df = read(args.log, date=args.date, tz=args.tz, strict=strict)
             else:
-                source: str | Path = "-" if args.log == "-" else Path(args.log)
+                source: str | Path = "-" if args.log == ["-"] else Path(args.log[0])
                 big = isinstance(source, Path) and _big(source)
                 bar = _ProgressBar(Path(source).name) if big else None
                 df = read(source, date=args.date, tz=args.tz, strict=strict, progress=bar)

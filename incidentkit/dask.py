@@ -50,6 +50,7 @@ from .evidence import _NEEDED, Evidence, Settings, evidence
 from .parse import stream as _stream
 from .parse._assembly import _parse_bytes
 from .parse._pcapfile import capture_kind
+from .parse._source import refuse_binary
 from .parse.many import input_names, with_source
 from .parse.pcap import _head
 from .parse.pcap import read as _read_one
@@ -59,7 +60,7 @@ from .sources import seen_by
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["diagnose", "dns_transactions", "read"]
+__all__ = ["diagnose", "dns_transactions", "plan", "read", "rows"]
 
 #: The default size of a text log's blocks.
 BLOCKSIZE: Final = "64MiB"
@@ -221,12 +222,7 @@ def _read_part(part: Part, names: list[str], kwargs: dict[str, Any]) -> pd.DataF
             with open(part.path, "rb") as handle:
                 handle.seek(part.start)
                 data = bytearray(handle.read(part.stop - part.start))
-            nul = data.find(b"\x00")
-            if nul >= 0:
-                raise InputError(
-                    f"{part.path}: binary data (a NUL byte at offset {part.start + nul}); "
-                    "incidentkit reads the text tcpdump prints"
-                )
+            refuse_binary(data, part.path, part.start)
             df = _parse_bytes(
                 lambda: (data, part.path),
                 date=kwargs.get("date"),
@@ -331,7 +327,7 @@ def read(
         Here, for an input that is missing, a directory or unreadable; when computed,
         for an input no reader can read (naming it).
     """
-    dask, dd = _modules()
+    dask, _ = _modules()
     parts = plan(paths, blocksize, strict=bool(reader_kwargs.get("strict")))
     names = _names(parts)
     frames = [dask.delayed(_read_part)(p, names, reader_kwargs) for p in parts]
@@ -344,6 +340,21 @@ def read(
             same = parts[i + 1].index == part.index
             offset = dask.delayed(_step)(offset, counts[i], same)
     return _from_delayed(numbered, _meta(names, reader_kwargs.get("tz")))
+
+
+def rows(
+    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+    records: Sequence[int],
+    *,
+    blocksize: int | str | None = BLOCKSIZE,
+    **reader_kwargs: Any,
+) -> pd.DataFrame:
+    """The rows of :func:`read` with these record numbers (a diagnosis's evidence), in
+    record order: each worker reads its part and sends back only those rows."""
+    wanted = sorted({int(r) for r in records})
+    frame = read(paths, blocksize=blocksize, **reader_kwargs)
+    found = frame[frame["record"].isin(wanted)].compute()
+    return found.sort_values("record").reset_index(drop=True)
 
 
 def _from_delayed(parts: list[Any], meta: pd.DataFrame) -> dd.DataFrame:
@@ -612,32 +623,63 @@ def _shift(rows: pd.DataFrame, offset: tuple[int, int]) -> pd.DataFrame:
     return rows.assign(record=rows["record"] + offset[0], line=rows["line"] + offset[1])
 
 
+def _placed(e: _Edges, offset: tuple[int, int]) -> _Edges:
+    """The part's edges with its records and lines numbered as in the whole data."""
+    return dataclasses.replace(e, head=_shift(e.head, offset), tail=_shift(e.tail, offset))
+
+
+def _within(rows: pd.DataFrame, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> pd.DataFrame:
+    t = _naive(rows["time"])
+    keep = np.ones(len(rows), dtype=bool)
+    if lo is not None:
+        keep &= (t >= lo).to_numpy(dtype=bool, na_value=False)
+    if hi is not None:
+        keep &= (t < hi).to_numpy(dtype=bool, na_value=False)
+    return rows.loc[keep]
+
+
+def _before(
+    prev: _Edges | None, earlier: pd.DataFrame | None, me: _Edges, reach: pd.Timedelta
+) -> pd.DataFrame:
+    """The rows of the parts before ``me`` in its stream within ``reach`` of its start
+    (``earlier``: those the part before it had)."""
+    empty = me.tail.iloc[:0]
+    if prev is None or not _joins(prev, me):
+        return empty
+    rows = prev.tail if earlier is None or not len(earlier) else pd.concat([earlier, prev.tail])
+    return _within(rows, None if me.start is None else me.start - reach, None)
+
+
+def _after(
+    nxt: _Edges | None, later: pd.DataFrame | None, me: _Edges, reach: pd.Timedelta
+) -> pd.DataFrame:
+    """The rows of the parts after ``me`` in its stream within ``reach`` of its end."""
+    empty = me.head.iloc[:0]
+    if nxt is None or not _joins(me, nxt):
+        return empty
+    rows = nxt.head if later is None or not len(later) else pd.concat([nxt.head, later])
+    return _within(rows, None, None if me.end is None else me.end + reach)
+
+
 def _part_transactions(
     df: pd.DataFrame,
-    me: _Edges,
-    before: _Edges | None,
-    after: _Edges | None,
-    offsets: tuple[tuple[int, int] | None, tuple[int, int], tuple[int, int] | None],
+    before: pd.DataFrame,
+    after: pd.DataFrame,
+    offset: tuple[int, int],
     windows: tuple[pd.Timedelta, pd.Timedelta],
 ) -> pd.DataFrame:
-    """The transactions of the queries of one part, paired with the rows of its own part
-    and of its neighbours' near ends (when they belong to its stream)."""
-    rows = pd.DataFrame({c: df[c] for c in _CONTEXT_COLUMNS}, copy=False)
-    pieces = []
-    if before is not None and offsets[0] is not None and _joins(before, me):
-        pieces.append(_shift(before.tail, offsets[0]))
-    pieces.append(_shift(rows, offsets[1]))
-    if after is not None and offsets[2] is not None and _joins(me, after):
-        pieces.append(_shift(after.head, offsets[2]))
+    """The transactions of the queries of one part, paired with its own rows and those
+    of the parts around it in its stream, within reach of its ends."""
+    rows = _shift(pd.DataFrame({c: df[c] for c in _CONTEXT_COLUMNS}, copy=False), offset)
+    pieces = [p for p in (before, rows, after) if len(p)] or [rows]
     context = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
     retry, reply = windows
     tx = _transactions(context, retry_window=retry, reply_window=reply, lists=True)
     if not len(rows):
         return tx.iloc[:0]
     own = rows["record"].to_numpy()
-    lo, hi = int(own.min()) + offsets[1][0], int(own.max()) + offsets[1][0]
     q = tx["query_record"].to_numpy()
-    return tx.loc[(q >= lo) & (q <= hi)].reset_index(drop=True)
+    return tx.loc[(q >= own.min()) & (q <= own.max())].reset_index(drop=True)
 
 
 @dataclasses.dataclass
@@ -751,21 +793,21 @@ def dns_transactions(
         if parts is not None and i + 1 < len(frames):
             same = parts[i + 1].index == parts[i].index
             offset = dask.delayed(_step_edges)(offset, edges[i], same)
+    placed = [dask.delayed(_placed)(e, o) for e, o in zip(edges, offsets, strict=True)]
+    n = len(frames)
+    before: list[Any] = [None] * n
+    after: list[Any] = [None] * n
+    for i in range(n):  # the rows within reach before each part, handed on part to part
+        prev = (placed[i - 1], before[i - 1]) if i else (None, None)
+        before[i] = dask.delayed(_before)(*prev, placed[i], reach)
+    for i in reversed(range(n)):
+        nxt = (placed[i + 1], after[i + 1]) if i + 1 < n else (None, None)
+        after[i] = dask.delayed(_after)(*nxt, placed[i], reach)
     carry: Any = dask.delayed(_no_carry)()
     out = []
     for i, frame in enumerate(frames):
-        nxt = i + 1 < len(frames)
         tx = dask.delayed(_part_transactions)(
-            frame,
-            edges[i],
-            edges[i - 1] if i else None,
-            edges[i + 1] if nxt else None,
-            (
-                offsets[i - 1] if i else None,
-                offsets[i],
-                offsets[i + 1] if i + 1 < len(frames) else None,
-            ),
-            (retry, reply),
+            frame, before[i], after[i], offsets[i], (retry, reply)
         )
         both = dask.delayed(_numbering, nout=2)(tx, carry, retry)
         out.append(both[0])

@@ -125,6 +125,12 @@ class Diagnosis:
         return _jsonable(asdict(self))
 
 
+def _most(counts: Counter[Any], n: int) -> list[tuple[Any, int]]:
+    """The ``n`` largest counts, ties in the order of their keys: the same whichever
+    order the parts of a capture were counted in."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
@@ -359,7 +365,7 @@ def _judgement(v: View) -> ServerJudgement:
 def _failure_words(v: View) -> str:
     s = v.s
     if s.icmp:
-        (_kind, reason, role), _ = Counter(s.icmp).most_common(1)[0]
+        (_kind, reason, role), _ = _most(s.icmp, 1)[0]
         senders = sorted(s.icmp_senders)
         who = "the server" if role == "server" else ", ".join(x for x in senders if x != v.server)
         return f"ICMP {reason} from {who or 'a hop'}"
@@ -370,7 +376,7 @@ def _failure_words(v: View) -> str:
     if s.silent or v.tcp_silent:
         return "no response"
     if s.errors:
-        return f"{Counter(s.errors).most_common(1)[0][0]} responses"
+        return f"{_most(s.errors, 1)[0][0]} responses"
     if v.resolution_unanswered:
         return "no answer to address resolution on the local segment"
     if s.nodata:
@@ -419,7 +425,7 @@ def _diagnosis(
         "retries": _retries(s),
         **j.rate,
         "clients": sorted(s.clients)[:50],
-        "top_clients": Counter(s.clients).most_common(10),
+        "top_clients": _most(s.clients, 10),
         "names": sorted(s.names)[:50],
         "server_sent": v.alive,
     }

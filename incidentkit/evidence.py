@@ -14,8 +14,11 @@ A query near the end of one part may be answered in the next. Each part therefor
 keeps its rows of the first and last ``2 * C`` of its time span as they are (``C`` is the
 longer of the reply and retry windows), and counts the queries of the middle, whose
 pairing the seam cannot change. ``a + b`` pairs ``a``'s last rows with ``b``'s first
-rows and counts the queries around the seam; :meth:`Evidence.settled` counts what is
-left at the two ends. A part shorter than ``4 * C`` is kept whole until it is combined.
+rows and counts the queries around the seam that neither part counted, as far as the seam
+reaches: up to ``C`` before the end of the later part, so that a run of short parts
+(shorter than ``2 * C``: they count nothing themselves and keep all their rows) is
+counted only where the parts after it can no longer change a pairing.
+:meth:`Evidence.settled` counts what is left at the two ends.
 This is exact as long as no query's pairing depends on a packet more than ``C`` away
 (one client port and DNS id asked again and again, each answer after the next query,
 for longer than ``C``: nothing a resolver does). A row without a time (a time out of
@@ -323,10 +326,14 @@ class Evidence:
             raise ValueError(
                 "evidence adds up in time order: the second part starts before the first ends"
             )
-        seam = pd.concat([a.tail, b.head], ignore_index=True)
-        counted = _count(seam, self.settings, a.hi, b.lo)
-        c = self.settings.context
+        # the queries between what each part counted (all of a short part's): from the
+        # end of a's middle, or a's first C when it has none, to the start of b's middle,
+        # or b's last C (nothing in a part the seam's other side could still reach)
         assert a.head is not None and b.tail is not None and a.lo is not None and b.hi is not None
+        assert a.hi is not None
+        seam = pd.concat([a.tail, b.head], ignore_index=True)
+        counted = _count(seam, self.settings, max(a.lo, a.hi), min(b.lo, b.hi))
+        c = self.settings.context
         head = pd.concat([a.head, b.head.loc[b.head["time"] < a.lo + c]], ignore_index=True)
         tail = pd.concat([a.tail.loc[a.tail["time"] >= b.hi - c], b.tail], ignore_index=True)
         out = a._plus_counts(b)
@@ -516,10 +523,9 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     start, end = ev.start, ev.end
     assert start is not None and end is not None
     c = settings.context
-    if end - start >= 2 * c:  # the middle's queries have their whole context here
-        lo, hi = start + c, end - c + pd.Timedelta(1, "ns")
-    else:  # too short to count anything yet: every row is kept for the seams
-        lo = hi = start
+    # the middle's queries have their whole context here; in a part shorter than 2 * C
+    # the middle is empty (lo >= hi) and every row is kept for the seams
+    lo, hi = start + c, end - c + pd.Timedelta(1, "ns")
     counted = _count(rows, settings, lo, hi)
     ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
     ev.unsolicited_records = counted.unsolicited_records

@@ -127,9 +127,9 @@ def conform(df: pd.DataFrame) -> pd.DataFrame:
     UInt16Dtype()
     """
     if SOURCE in df.columns:  # (kept as it is, after the schema's columns)
-        out = conform(df.drop(columns=SOURCE))
-        out[SOURCE] = df[SOURCE].array
-        return out
+        kept = conform(df.drop(columns=SOURCE))
+        kept[SOURCE] = df[SOURCE].array
+        return kept
     extra = set(df.columns) - set(COLUMN_NAMES)
     if extra:
         raise ValueError(f"columns not in the schema: {sorted(extra)}")

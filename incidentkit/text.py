@@ -34,8 +34,9 @@ def summarize(df: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def describe(diagnosis: Diagnosis, df: pd.DataFrame) -> str:
-    """Return the text of ``incidentkit diagnose``: cause, ranked hypotheses, evidence lines."""
+def describe(diagnosis: Diagnosis, df: pd.DataFrame | None) -> str:
+    """Return the text of ``incidentkit diagnose``: cause, ranked hypotheses, what each
+    input saw (for several), evidence lines (the rows of ``df`` it cites)."""
     out = [
         f"cause: {diagnosis.cause}",
         f"confidence: {diagnosis.confidence}",
@@ -57,8 +58,18 @@ def describe(diagnosis: Diagnosis, df: pd.DataFrame) -> str:
         ):
             where = f"{judged.server} {judged.protocol or ''} port {judged.port}".replace("  ", " ")
             out.append(f"also judged: {where}: {judged.cause} ({judged.confidence})")
+    sources = diagnosis.facts.get("sources") or []
+    if sources:
+        where = f"{diagnosis.server} {diagnosis.protocol or ''} port {diagnosis.port}"
+        out.append(f"what each sensor (input) saw of {where.replace('  ', ' ')}:")
+        for s in sources:
+            out.append(
+                f"  {s['source']}: {s['packets']} packets, {s['queries']} queries: "
+                f"{s['answered']} answered, {s['errors']} error responses, "
+                f"{s['icmp_errors']} ICMP errors, {s['no_response']} no response"
+            )
     records = diagnosis.evidence_records
-    if records:
+    if records and df is not None:
         rows = df.set_index("record").loc[records]
         out.append(f"evidence ({len(records)} records):")
         for _record, row in rows.iterrows():

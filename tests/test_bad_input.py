@@ -53,6 +53,15 @@ def test_gzipped_pcap_is_recognised_too(tmp_path):
         ik.read_tcpdump(path)
 
 
+def test_a_damaged_gzip_file_is_named_not_a_zlib_traceback(tmp_path):
+    path = tmp_path / "log.gz"
+    # a gzip header, then bytes no deflate stream starts with (an invalid block type)
+    path.write_bytes(b"\x1f\x8b\x08\x00" + bytes(range(256)) * 4)
+    for read in (ik.read, ik.read_tcpdump):
+        with pytest.raises(ik.InputError, match=r"log\.gz: looks gzip-compressed but cannot be"):
+            read(path)
+
+
 def test_other_binary_data(tmp_path):
     path = tmp_path / "program"
     path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(64))

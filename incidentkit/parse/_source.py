@@ -6,6 +6,7 @@ import gzip
 import io
 import os
 import sys
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Union
@@ -85,7 +86,7 @@ def _read_path(path: Path, name: str, progress: Progress | None) -> bytearray:
                 chunks.append(chunk)
                 if progress is not None:
                     progress(raw.tell(), total)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise InputError(
                 f"{name}: looks gzip-compressed but cannot be decompressed: {exc}"
             ) from None
@@ -126,7 +127,7 @@ def _maybe_gunzip(data: bytes, name: str) -> bytes:
     try:
         with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
             return stream.read()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise InputError(
             f"{name}: looks gzip-compressed but cannot be decompressed: {exc}"
         ) from None
@@ -148,11 +149,17 @@ def check_text(data: bytes | bytearray, name: str) -> None:
             f"UTF-8. Convert it with 'iconv -f {encoding} -t UTF-8 {name} > log.txt' (or, in "
             "PowerShell, write it with '| Out-File -Encoding utf8 log.txt') and read log.txt."
         )
+    refuse_binary(data, name)
+
+
+def refuse_binary(data: bytes | bytearray, name: str, offset: int = 0) -> None:
+    """Raise :class:`InputError` at a NUL byte, naming its place (``data`` starting at
+    byte ``offset`` of the input)."""
     nul = data.find(b"\x00")
     if nul >= 0:
         raise InputError(
-            f"{name}: binary data (a NUL byte at offset {nul}); incidentkit reads the text "
-            "tcpdump prints, so render the capture with tcpdump and read its output."
+            f"{name}: binary data (a NUL byte at offset {offset + nul}); incidentkit reads the "
+            "text tcpdump prints, so render the capture with tcpdump and read its output."
         )
 
 

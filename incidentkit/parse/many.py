@@ -31,8 +31,9 @@ def with_source(df: pd.DataFrame, index: int, names: list[str], records: int) ->
     records numbered on from ``records``."""
     if records:
         df["record"] += records
-    codes = np.full(len(df), index, dtype=np.int16 if len(names) < 2**15 else np.int32)
-    df[schema.SOURCE] = pd.Categorical.from_codes(codes, dtype=schema.source_dtype(names))
+    codes: Any = np.full(len(df), index, dtype=np.int16 if len(names) < 2**15 else np.int32)
+    dtype: Any = schema.source_dtype(names)
+    df[schema.SOURCE] = pd.Categorical.from_codes(codes, dtype=dtype)
     return df
 
 

@@ -411,7 +411,7 @@ def read(source: Source | Sequence[str | os.PathLike[str]], **kwargs: Any) -> pd
         from .many import read_many
 
         return read_many(source, **kwargs)
-    head, source = _head(source)
+    head, source = _head(source)  # type: ignore[arg-type]
     if capture_kind(head) is None:
         return read_tcpdump(source, **kwargs)
     text_only = sorted(set(kwargs) - {"tz", "strict", "engine"})

@@ -28,7 +28,7 @@ import pandas as pd
 from ..errors import InputError, ParseWarning
 from . import _grammar as g
 from ._assembly import Engine, _parse_bytes
-from ._source import Source, check_text
+from ._source import Source, check_text, refuse_binary
 from ._times import DEFAULT_DATE, TimeFormat
 
 #: parse what has gathered once the stream has been quiet this long (seconds)
@@ -206,12 +206,7 @@ def _check(chunk: bytes, seen: int, name: str) -> None:
     if seen == 0:
         check_text(chunk, name)
         return
-    nul = chunk.find(b"\x00")
-    if nul >= 0:
-        raise InputError(
-            f"{name}: binary data (a NUL byte at offset {seen + nul}); incidentkit reads the "
-            "text tcpdump prints"
-        )
+    refuse_binary(chunk, name, seen)
 
 
 def _cut(pending: bytearray, state: _State) -> int:
