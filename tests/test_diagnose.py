@@ -394,6 +394,18 @@ def test_generated_logs_cut_anywhere_add_up(events, cuts):
     _same(ik.diagnose(total), whole)
 
 
+@pytest.mark.parametrize("scenario", ["host_down", "firewall_reject"])
+def test_evidence_of_one_row_parts_adds_up_to_the_whole(scenario):
+    # every part shorter than the windows: each pairing reaches across many seams
+    df = frame(scenario, "nn-tttt")
+    opts = {"domain": SITE, "expected_address": EXPECTED_ADDRESS}
+    parts = [ik.evidence(df.iloc[i : i + 1], **opts) for i in range(len(df))]
+    total = parts[0]
+    for p in parts[1:]:
+        total = total + p
+    _same(ik.diagnose(total), ik.diagnose(df, **opts))
+
+
 def test_evidence_with_other_settings_does_not_add_up():
     df = frame("healthy", "n")
     with pytest.raises(ValueError, match="different settings"):
