@@ -151,8 +151,10 @@ def packets(count: int, seed: int = 53) -> Iterator[bytes]:
             made += 1
 
 
-def write_pcap(path: Path, count: int, seed: int = 53) -> Path:
-    """Write ``count`` records (at least; a session is not cut) one millisecond apart."""
-    start = 1795532000  # 2026-11-24 12:53:20 UTC
-    frames = ((start + i / 1000, f) for i, f in enumerate(packets(count, seed)))
+def write_pcap(
+    path: Path, count: int, seed: int = 53, *, start: float = 1795532000, gap: float = 0.001
+) -> Path:
+    """Write ``count`` records (at least; a session is not cut) ``gap`` seconds apart,
+    from ``start`` (default 2026-11-24 12:53:20 UTC, one millisecond apart)."""
+    frames = ((start + i * gap, f) for i, f in enumerate(packets(count, seed)))
     return testing.write_pcap(path, frames)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 import os
 import re
 import warnings
@@ -375,9 +376,9 @@ def _names(parts: list[Part]) -> list[str]:
 # --------------------------------------------------------------------------- evidence
 @dataclasses.dataclass
 class _PartEvidence:
-    """What a worker sends back for one part: its evidence and its counts."""
+    """What a worker keeps for one part: its evidence, the input it is of, its counts."""
 
-    part: Part
+    index: int
     evidence: Evidence
     counts: _Counts
 
@@ -386,7 +387,22 @@ def _part_evidence(
     part: Part, names: list[str], kwargs: dict[str, Any], settings: Settings
 ) -> _PartEvidence:
     df = _read_part(part, names, kwargs)
-    return _PartEvidence(part, evidence(df, settings), _counts(df))
+    return _PartEvidence(part.index, evidence(df, settings), _counts(df))
+
+
+def _frame_evidence(df: pd.DataFrame, settings: Settings) -> _PartEvidence:
+    """The evidence of a partition of :func:`read` (numbered already)."""
+    index = int(df[schema.SOURCE].cat.codes.iloc[0]) if schema.SOURCE in df and len(df) else 0
+    return _PartEvidence(index, evidence(df, settings), _counts(df))
+
+
+def _about(r: _PartEvidence) -> tuple[int, _Counts, pd.Timestamp | None, pd.Timestamp | None]:
+    """The little the client needs of a part: its input, counts and time span."""
+    return r.index, r.counts, r.evidence.start, r.evidence.end
+
+
+def _placed_evidence(r: _PartEvidence, offset: tuple[int, int]) -> Evidence:
+    return r.evidence.shifted(*offset)
 
 
 def _warn(parts: list[Part], counts: list[_Counts], offsets: list[tuple[int, int]]) -> None:
@@ -407,7 +423,7 @@ def _warn(parts: list[Part], counts: list[_Counts], offsets: list[tuple[int, int
                     f"{name}: {unparsed} of {lines} lines are not tcpdump records; kept as "
                     f"'unparsed' rows (first at line {first})"
                 ),
-                stacklevel=3,
+                stacklevel=4,
             )
         if wrong:
             warnings.warn(
@@ -415,120 +431,131 @@ def _warn(parts: list[Part], counts: list[_Counts], offsets: list[tuple[int, int
                     f"{name}: {wrong} records hold a value their column cannot; it is left "
                     "empty and 'error' says why"
                 ),
-                stacklevel=3,
+                stacklevel=4,
             )
 
 
-def _streams(evs: list[Evidence], inputs: list[int]) -> list[list[int]]:
+Span = tuple[pd.Timestamp | None, pd.Timestamp | None]
+
+
+def _streams(spans: list[Span], inputs: list[int]) -> list[list[int]]:
     """The parts (by position) of each stream, in order: a block continues the block
     before it in its input, and an input continues the stream before it when it starts
     after that stream ends (else it starts a stream of its own)."""
     streams: list[list[int]] = []
     end: pd.Timestamp | None = None
-    for i, ev in enumerate(evs):
+    for i, (start, stop) in enumerate(spans):
         joins = i > 0 and (
-            inputs[i] == inputs[i - 1] or ev.start is None or end is None or ev.start >= end
+            inputs[i] == inputs[i - 1] or start is None or end is None or start >= end
         )
         if not joins:
             streams.append([])
             end = None
         streams[-1].append(i)
-        if ev.end is not None:
-            end = ev.end if end is None else max(end, ev.end)
+        if stop is not None:
+            end = stop if end is None else max(end, stop)
     return streams
 
 
-def _frame_parts(frame: dd.DataFrame, dask: Any) -> tuple[list[Any], list[Part] | None, list[str]]:
-    """A frame of :func:`read`'s partitions (numbered already), as parts."""
-    names = (
-        frame[schema.SOURCE].dtype.categories.tolist()
-        if schema.SOURCE in frame.columns
-        else ["<frame>"]
-    )
-    return frame.to_delayed(), None, names
+def _tree(items: list[Any], dask: Any) -> Any:
+    """The sum of ``items`` (delayed evidence, in time order) added pairwise, level by
+    level, so the seams are counted on the workers, side by side."""
+    while len(items) > 1:
+        items = [
+            dask.delayed(operator.add)(items[i], items[i + 1]) if i + 1 < len(items) else items[i]
+            for i in range(0, len(items), 2)
+        ]
+    return items[0]
+
+
+def _settle(ev: Evidence) -> Evidence:
+    return ev.settled()
 
 
 def _evidence_parts(
     data: Any, settings: Settings, blocksize: Any, kwargs: dict[str, Any]
-) -> tuple[list[Evidence], list[int], list[str], dict[int, Evidence]]:
-    """The evidence of every part put in its place, the input of each part, the inputs'
-    names, and each input's own settled evidence."""
+) -> tuple[Evidence, list[str], dict[int, Evidence]]:
+    """The settled evidence of all the inputs, their names, and (for several inputs) each
+    input's own settled evidence."""
     dask, dd = _modules()
+    parts: list[Part] | None
     if isinstance(data, dd.DataFrame):
-        delayed, _, names = _frame_parts(data, dask)
-        results = dask.compute(*[dask.delayed(_of_frame)(d, settings) for d in delayed])
-        evs = [r[0] for r in results]
-        inputs = [r[1] for r in results]
+        names = (
+            data[schema.SOURCE].dtype.categories.tolist()
+            if schema.SOURCE in data.columns
+            else ["<frame>"]
+        )
+        parts = None
+        tasks = [dask.delayed(_frame_evidence)(d, settings) for d in data.to_delayed()]
     else:
         parts = plan(data, blocksize, strict=bool(kwargs.get("strict")))
         names = _names(parts)
         tasks = [dask.delayed(_part_evidence)(p, names, kwargs, settings) for p in parts]
-        done: list[_PartEvidence] = list(dask.compute(*tasks))
-        counts = [d.counts for d in done]
+    # the evidence stays on the workers; the client learns each part's counts and span
+    held = list(dask.persist(*tasks))
+    about = dask.compute(*[dask.delayed(_about)(r) for r in held])
+    inputs = [a[0] for a in about]
+    spans: list[Span] = [(a[2], a[3]) for a in about]
+    if parts is not None:
+        counts = [a[1] for a in about]
         offsets = _offsets(parts, counts)
         _warn(parts, counts, offsets)
-        evs = [d.evidence.shifted(*off) for d, off in zip(done, offsets, strict=True)]
-        inputs = [p.index for p in parts]
-        evs = _in_time_order(evs, parts, offsets, names, kwargs, settings, dask)
-    own: dict[int, Evidence] = {}
-    for i, ev in enumerate(evs):
-        own[inputs[i]] = own[inputs[i]] + ev if inputs[i] in own else ev
-    return evs, inputs, names, {k: v.settled() for k, v in own.items()}
-
-
-def _of_frame(df: pd.DataFrame, settings: Settings) -> tuple[Evidence, int]:
-    index = int(df[schema.SOURCE].cat.codes.iloc[0]) if schema.SOURCE in df and len(df) else 0
-    return evidence(df, settings), index
+        held, spans = _in_time_order(held, spans, parts, names, kwargs, settings, dask)
+    else:
+        offsets = [(0, 0)] * len(held)
+    placed = [dask.delayed(_placed_evidence)(r, o) for r, o in zip(held, offsets, strict=True)]
+    streams = _streams(spans, inputs)
+    totals = [dask.delayed(_settle)(_tree([placed[i] for i in s], dask)) for s in streams]
+    own: dict[int, Any] = {}
+    if len(set(inputs)) > 1:
+        for index in dict.fromkeys(inputs):
+            members = [i for i, k in enumerate(inputs) if k == index]
+            alone = [t for s, t in zip(streams, totals, strict=True) if s == members]
+            own[index] = (
+                alone[0]
+                if alone
+                else dask.delayed(_settle)(_tree([placed[i] for i in members], dask))
+            )
+    done_totals, done_own = dask.compute(totals, own)
+    total = done_totals[0]
+    for ev in done_totals[1:]:
+        total = total + ev
+    return total, names, done_own
 
 
 def _in_time_order(
-    evs: list[Evidence],
+    held: list[Any],
+    spans: list[Span],
     parts: list[Part],
-    offsets: list[tuple[int, int]],
     names: list[str],
     kwargs: dict[str, Any],
     settings: Settings,
     dask: Any,
-) -> list[Evidence]:
-    """The parts' evidence, with an input whose blocks are out of time order (a block
-    starting before the one before it ends) read again as one part."""
+) -> tuple[list[Any], list[Span]]:
+    """The parts, with an input whose blocks are out of time order (a block starting
+    before the block before it ends) read again as one part, in the place of its first
+    block (its other blocks then hold nothing)."""
     redo: list[int] = []
     for i in range(1, len(parts)):
-        a, b = evs[i - 1], evs[i]
+        (_, a_end), (b_start, _) = spans[i - 1], spans[i]
         same = parts[i].index == parts[i - 1].index
-        late = same and a.end is not None and b.start is not None and b.start < a.end
+        late = same and a_end is not None and b_start is not None and b_start < a_end
         if late and parts[i].index not in redo:
             redo.append(parts[i].index)
     if not redo:
-        return evs
-    wholes = {
-        index: dask.delayed(_part_evidence)(Part(names[index], index), names, kwargs, settings)
-        for index in redo
-    }
-    again = dict(zip(wholes, dask.compute(*wholes.values()), strict=True))
-    out: list[Evidence] = []
-    for i, part in enumerate(parts):
-        if part.index in again:
-            first = next(j for j, p in enumerate(parts) if p.index == part.index)
-            if i == first:
-                out.append(again[part.index].evidence.shifted(offsets[first][0]))
-            else:
-                out.append(Evidence(settings))  # (counted in the input's first part)
-        else:
-            out.append(evs[i])
-    return out
-
-
-def _total(evs: list[Evidence], inputs: list[int]) -> Evidence:
-    total: Evidence | None = None
-    for stream in _streams(evs, inputs):
-        ev = evs[stream[0]]
-        for i in stream[1:]:
-            ev = ev + evs[i]
-        ev = ev.settled()
-        total = ev if total is None else total + ev
-    assert total is not None
-    return total
+        return held, spans
+    held, spans = list(held), list(spans)
+    for index in redo:
+        members = [i for i, p in enumerate(parts) if p.index == index]
+        whole = dask.persist(
+            dask.delayed(_part_evidence)(Part(names[index], index), names, kwargs, settings)
+        )[0]
+        _, _, start, end = dask.compute(dask.delayed(_about)(whole))[0]
+        held[members[0]], spans[members[0]] = whole, (start, end)
+        for i in members[1:]:
+            held[i] = dask.delayed(_PartEvidence)(index, Evidence(settings), _Counts(0, 0))
+            spans[i] = (None, None)
+    return held, spans
 
 
 def diagnose(
@@ -567,8 +594,8 @@ def diagnose(
     """
     cfg = _thresholds(thresholds)
     settings = evidence_settings(domain, expected_address, **thresholds)
-    evs, inputs, names, own = _evidence_parts(data, settings, blocksize, reader_kwargs or {})
-    d = _diagnose(_total(evs, inputs), cfg, server, dos_threshold)
+    total, names, own = _evidence_parts(data, settings, blocksize, reader_kwargs or {})
+    d = _diagnose(total, cfg, server, dos_threshold)
     if len(own) > 1:
         d.facts["sources"] = seen_by({names[k]: own[k] for k in sorted(own)}, d, settings)
     return d
@@ -779,7 +806,7 @@ def dns_transactions(
     retry, reply = pd.Timedelta(retry_window), pd.Timedelta(reply_window)
     reach = 2 * max(retry, reply)
     if isinstance(data, dd.DataFrame):
-        frames, _, _ = _frame_parts(data, dask)
+        frames = data.to_delayed()
         parts: list[Part] | None = None
     else:
         parts = plan(data, blocksize, strict=bool(reader_kwargs.get("strict")))

@@ -529,9 +529,13 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     counted = _count(rows, settings, lo, hi)
     ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
     ev.unsolicited_records = counted.unsolicited_records
-    t = rows["time"]
-    ev.head = rows.loc[(t < lo + c).fillna(False)].reset_index(drop=True)
-    ev.tail = rows.loc[(t >= hi - c).fillna(False)].reset_index(drop=True)
+    # what a seam pairs: the DNS messages and the ICMP errors (without the text of the
+    # rest of their line)
+    seams = rows.loc[(rows["dns_qr"].notna() | is_error(rows)).to_numpy(dtype=bool)]
+    seams = seams.drop(columns="info")
+    t = seams["time"]
+    ev.head = seams.loc[(t < lo + c).fillna(False)].reset_index(drop=True)
+    ev.tail = seams.loc[(t >= hi - c).fillna(False)].reset_index(drop=True)
     ev.lo, ev.hi = lo, hi
     return ev
 

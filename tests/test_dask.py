@@ -104,6 +104,17 @@ def _same_everything(files, client, blocksize, **opts):
     return d, whole
 
 
+def test_a_frame_of_read_gives_the_same_answers(client, tmp_path):
+    files = _split(_text("retry_storm"), 3, random.Random(5), tmp_path, "r")
+    frame = ikd.read(files, blocksize=max(f.stat().st_size for f in files) // 2 + 1)
+    assert frame.npartitions > 3
+    whole = ik.read([str(f) for f in files])
+    kw = {"retry_window": "2s", "reply_window": "2s"}
+    assert ikd.diagnose(frame, **kw).to_dict() == ik.diagnose(whole, **kw).to_dict()
+    tx = ikd.dns_transactions(frame, **kw).compute().reset_index(drop=True)
+    pd.testing.assert_frame_equal(tx, ik.dns_transactions(whole, **kw))
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_a_scenario_cut_into_files_and_blocks_gives_the_same_answers(scenario, client, tmp_path):
     rng = random.Random(scenario)
