@@ -271,6 +271,10 @@ def _pair_icmp(
     e_when = np.where(e_nat, -_NEVER, e_ns)
     q_answered = np.where(answered_by >= 0, answered_by, _NEVER)
     limit = int(window.value)
+    # an error pairs only with a query sent before it in time too (inputs read together
+    # need not be in time order); a time that is not known allows the pair
+    q_sent = np.where(q_nat, -_NEVER, q_ns)
+    e_check = np.where(e_nat, _NEVER, e_ns)
 
     # -v: an error that quotes the query itself (its source port and DNS id) pairs exactly
     whole = (errors["icmp_orig_src"].notna() & errors["icmp_orig_dns_id"].notna()).to_numpy()
@@ -334,7 +338,9 @@ def _pair_icmp(
     paired: dict[int, int] = {}
     walk = np.ones(len(errors), dtype=bool)  # the errors the loop below pairs
     if not whole.any() and queues:
-        fast = _fifo_queues(queues, e_queue, e_recs, e_when, q_rec, q_answered, q_time, limit)
+        fast = _fifo_queues(
+            queues, e_queue, e_recs, e_when, q_rec, q_answered, q_time, limit, q_sent, e_check
+        )
         if fast is not None:
             paired, slow = fast
             walk = np.isin(e_queue, np.fromiter(slow, dtype=np.int64, count=len(slow)))
@@ -346,6 +352,8 @@ def _pair_icmp(
     e_times: list[int] = e_when.tolist()
     e_recs_l, e_queue_l = e_recs.tolist(), e_queue.tolist()
     answered: list[int] = q_answered.tolist()
+    sent: list[int] = q_sent.tolist()
+    checks: list[int] = e_check.tolist()
     taken = bytearray(nq)
 
     def gone(i: int, e_rec: int, e_time: int) -> bool:
@@ -355,10 +363,13 @@ def _pair_icmp(
     for at_error in np.flatnonzero(walk).tolist():
         e_rec, e_time = e_recs_l[at_error], e_times[at_error]
         queue_id, key = e_queue_l[at_error], quotes[at_error]
+        check = checks[at_error]
         choice = None
         if key is not None:
             candidates = [
-                p for p in exact.get(key, []) if recs[p] < e_rec and not gone(p, e_rec, e_time)
+                p
+                for p in exact.get(key, [])
+                if recs[p] < e_rec and sent[p] <= check and not gone(p, e_rec, e_time)
             ]
             choice = candidates[0] if candidates else None
         else:  # the oldest query in its queue that is still waiting
@@ -368,6 +379,13 @@ def _pair_icmp(
                 while i < n and gone(queue[i], e_rec, e_time):
                     i += 1  # (every query leaves the queue once, for good)
                 heads[queue_id] = i
+                # (a query sent after the error, in inputs out of time order, waits on)
+                while (
+                    i < n
+                    and recs[queue[i]] < e_rec
+                    and (sent[queue[i]] > check or gone(queue[i], e_rec, e_time))
+                ):
+                    i += 1
                 if i < n and recs[queue[i]] < e_rec:
                     choice = queue[i]
         if choice is not None:
@@ -388,6 +406,8 @@ def _fifo_queues(
     q_answered: np.ndarray,
     q_time: np.ndarray,
     limit: int,
+    q_sent: np.ndarray,
+    e_check: np.ndarray,
 ) -> tuple[dict[int, int], set[int]] | None:
     """The queue walk of :func:`_pair_icmp` without a loop, where it can be done so: no
     query in two queues (else None). Each queue is matched first in, first out; a queue
@@ -405,7 +425,11 @@ def _fifo_queues(
     recs = np.concatenate([q_rec[members], e_rec[e_idx]])
     w, t = _fifo(keys, recs, len(members))
     mem, err = members[w], e_idx[t]
-    ok = (q_answered[mem] >= e_rec[err]) & (e_time[err] - q_time[mem] <= limit)
+    ok = (
+        (q_answered[mem] >= e_rec[err])
+        & (e_time[err] - q_time[mem] <= limit)
+        & (q_sent[mem] <= e_check[err])
+    )
     slow = set(m_queue[w][~ok].tolist())
     keep = ok & ~np.isin(m_queue[w], np.fromiter(slow, dtype=np.int64, count=len(slow)))
     paired = dict(zip(q_rec[mem[keep]].tolist(), e_rec[err[keep]].tolist(), strict=True))

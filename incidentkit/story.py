@@ -9,11 +9,14 @@ shows it as text and never runs it.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
+from . import schema
 from .diagnose import Diagnosis
 from .icmp import icmp_errors
 from .rules import CONFIDENCE, Hypothesis
@@ -125,11 +128,29 @@ def _numbers(df: pd.DataFrame, records: list[int]) -> tuple[str, list[int]]:
     return "record", sorted({int(r) for r in records})
 
 
+def _sources(df: pd.DataFrame) -> list[str] | None:
+    """The inputs of a frame read from several (None for one input)."""
+    if schema.SOURCE not in df.columns:
+        return None
+    codes = np.unique(df[schema.SOURCE].cat.codes.to_numpy())
+    names = df[schema.SOURCE].cat.categories
+    present = [str(names[c]) for c in codes if c >= 0]
+    return present if len(present) > 1 else None
+
+
 def _lines(df: pd.DataFrame, records: list[int], cap: int = 12) -> str:
     """'line 1' / 'lines 1, 2 and 5' (or frames) for the records given, the first
-    ``cap`` of them with a count of the rest."""
+    ``cap`` of them with a count of the rest; '... of INPUT' per input for a frame of
+    several inputs."""
     if not records:
         return ""
+    if _sources(df) is not None:
+        rows = df.loc[df["record"].isin(records)]
+        cited = []
+        for name, group in rows.groupby(schema.SOURCE, observed=True, sort=False):
+            one = _lines(group.drop(columns=schema.SOURCE), group["record"].tolist(), cap)
+            cited.append(f"{one} of {name}")
+        return "; ".join(cited)
     word, numbers = _numbers(df, records)
     shown = [str(n) for n in numbers[:cap]]
     if len(shown) == 1:
@@ -425,19 +446,34 @@ class Story:
         return Section(f"<div class='ik-summary'><table>{body}</table></div>")
 
     # -------------------------------------------------------------- tables
-    def _input_column(self) -> tuple[str, str]:
-        """The column that numbers the input, and its heading."""
-        if self.df["line"].notna().any():
-            return "line", "line"
-        return "packet", "frame"
+    def _input_column(self) -> tuple[str, Callable[[Any], str]]:
+        """The heading of the column that says where a record is in the input, and what
+        it says for a record: its line or frame number; for a frame of several inputs,
+        the input's name with it."""
+        df = self.df
+        if _sources(df) is None:
+            column, heading = ("line", "line") if df["line"].notna().any() else ("packet", "frame")
+            number = dict(zip(df["record"], df[column], strict=True))
+            return heading, lambda r: "" if pd.isna(number.get(r)) else str(number[r])
+        at = pd.Index(df["record"])
+
+        def where(record: Any) -> str:
+            if record not in at:
+                return ""
+            row = df.iloc[at.get_loc(record)]
+            for column, word in (("line", "line"), ("packet", "frame")):
+                if pd.notna(row[column]):
+                    return f"{row[schema.SOURCE]} {word} {int(row[column])}"
+            return f"{row[schema.SOURCE]} record {record}"
+
+        return "input", where
 
     def transactions_table(self, max_rows: int = 20) -> Section:
         """The DNS queries with their outcomes (the first ``max_rows``)."""
         tx = self.transactions
         if tx.empty:
             return self._p("No DNS query in the capture.")
-        column, heading = self._input_column()
-        number = dict(zip(self.df["record"], self.df[column], strict=True))
+        heading, where = self._input_column()
         head = (
             f"<tr><th>{heading}</th><th>sent</th><th>client</th><th>server</th><th>name</th>"
             "<th>type</th><th>attempt</th><th>outcome</th><th>detail</th>"
@@ -453,7 +489,7 @@ class Story:
             )
             latency = "" if pd.isna(t.latency) else f"{t.latency.total_seconds():.6f}"
             rows.append(
-                f"<tr><td>{esc(number.get(t.query_record))}</td><td>{esc(_time(t.time))}</td>"
+                f"<tr><td>{esc(where(t.query_record))}</td><td>{esc(_time(t.time))}</td>"
                 f"<td>{esc(t.client)}</td><td>{esc(t.server)}</td><td>{esc(t.qname)}"
                 f"</td><td>{esc(t.qtype)}</td><td>{esc(t.attempt)}</td>"
                 f"<td>{esc(str(t.outcome).replace('_', ' '))}</td><td>{esc(detail)}</td>"
@@ -572,8 +608,7 @@ class Story:
         """The ICMP error messages, in words (the first ``max_rows``)."""
         if self.errors.empty:
             return self._p("There is no ICMP error in the capture.")
-        column, heading = self._input_column()
-        number = dict(zip(self.df["record"], self.df[column], strict=True))
+        heading, where = self._input_column()
         rows = []
         e: Any
         for e in self.errors.head(max_rows).itertuples(index=False):
@@ -593,7 +628,7 @@ class Story:
                 if x
             )
             rows.append(
-                f"<tr><td>{esc(number.get(e.record))}</td><td>{esc(_time(e.time))}</td>"
+                f"<tr><td>{esc(where(e.record))}</td><td>{esc(_time(e.time))}</td>"
                 f"<td>{esc(e.sender)}</td><td>{esc(who)}</td><td>{esc(e.type)}/"
                 f"{esc(e.code)}</td><td>{esc(e.reason)}</td><td>{quoted}</td>"
                 f"<td>{esc(e.meaning)}</td></tr>"
@@ -710,11 +745,44 @@ class Story:
             if d.facts.get("retries")
             else ""
         )
-        return self._p(
+        prose = self._p(
             f"The capture holds {len(self.df)} packets. Of "
             f"{_plural(int(d.facts['queries']), 'DNS query', 'DNS queries')} to "
             f"{esc(d.server)} port {esc(d.port)}, {counts}.{retries}",
             f"How the service fails: <b>{esc(d.failure)}</b>.",
+        )
+        return Section(prose.body + self._sensors())
+
+    def _sensors(self) -> str:
+        """What each input (sensor) saw of the server judged, for a capture of several."""
+        sources = self.diagnosis.facts.get("sources") or []
+        if not sources:
+            return ""
+        d = self.diagnosis
+        head = (
+            "<tr><th>input</th><th>packets</th><th>first</th><th>last</th><th>queries</th>"
+            "<th>answered</th><th>error responses</th><th>ICMP errors</th>"
+            "<th>no response</th><th>clients</th></tr>"
+        )
+        rows = "".join(
+            f"<tr><td>{esc(s['source'])}</td><td>{esc(s['packets'])}</td>"
+            f"<td>{esc(_when(s['start']))}</td><td>{esc(_when(s['end']))}</td>"
+            f"<td>{esc(s['queries'])}</td><td>{esc(s['answered'])}</td>"
+            f"<td>{esc(s['errors'])}</td><td>{esc(s['icmp_errors'])}</td>"
+            f"<td>{esc(s['no_response'])}</td><td>{esc(s['clients'])}</td></tr>"
+            for s in sources
+        )
+        saw = [s for s in sources if s["queries"] and s["answered"] < s["queries"]]
+        words = (
+            f"{_plural(len(saw), 'input')} of {len(sources)} saw queries to {esc(d.server)} "
+            "fail: " + ", ".join(esc(s["source"]) for s in saw) + "."
+            if saw
+            else f"No input saw a query to {esc(d.server)} fail."
+        )
+        return (
+            f"<p>The capture comes from {len(sources)} inputs (sensors, or the files of one "
+            f"capture), judged together; what each saw of {esc(d.server)} port "
+            f"{esc(d.port)}: {words}</p><table class='ik-table'>{head}{rows}</table>"
         )
 
     def hypotheses(self, *causes: str) -> Section:
@@ -782,12 +850,14 @@ class Story:
         records = self.diagnosis.evidence_records
         if not records:
             return self._p("No evidence lines: nothing to cite.")
-        column, heading = self._input_column()
-        rows = self.df.loc[self.df["record"].isin(records), [column, "raw"]].head(max_lines)
-        body = "\n".join(
-            f"{heading} {int(n) if pd.notna(n) else '?':>6}  {raw}"
-            for n, raw in rows.itertuples(index=False)
-        )
+        heading, where = self._input_column()
+        rows = self.df.loc[self.df["record"].isin(records), ["record", "raw"]].head(max_lines)
+        if heading == "input":
+            body = "\n".join(f"{where(r)}  {raw}" for r, raw in rows.itertuples(index=False))
+        else:
+            body = "\n".join(
+                f"{heading} {where(r) or '?':>6}  {raw}" for r, raw in rows.itertuples(index=False)
+            )
         count = self.diagnosis.hypothesis(self.diagnosis.cause).evidence_count
         note = f"<p>{len(rows)} of {count} evidence records shown.</p>" if count > len(rows) else ""
         return Section(f"{note}<pre class='ik-evidence'>{esc(body)}</pre>")

@@ -282,3 +282,20 @@ def test_responses_pair_first_in_first_out_by_the_plain_rule(events, window):
             want[int(fits[0][0])] = int(rec)
             waiting.remove(fits[0])
     assert dict(zip(got["query_record"], got["response_record"], strict=True)) == want
+
+
+def test_inputs_out_of_time_order_pair_nothing_backwards_in_time():
+    # the later capture given first: its queries come first in record order, but the ICMP
+    # errors of the earlier capture were sent before them and answer the earlier queries
+    later = ik.read("data/scenarios/firewall_drop.pcap")
+    earlier = ik.read("data/scenarios/firewall_reject.nn-tttt.txt")
+    assert later["time"].min() > earlier["time"].max()
+    tx = ik.dns_transactions(
+        ik.read(["data/scenarios/firewall_drop.pcap", "data/scenarios/firewall_reject.nn-tttt.txt"])
+    )
+    assert (tx["latency"].dropna() >= pd.Timedelta(0)).all()
+    alone = ik.dns_transactions(earlier)
+    paired = tx.loc[tx["outcome"] == "icmp_error"]
+    assert len(paired) == (alone["outcome"] == "icmp_error").sum() == 3
+    assert (paired["query_record"] > len(later)).all()
+    assert (tx.loc[tx["query_record"] <= len(later), "outcome"] == "no_response").all()
