@@ -100,7 +100,7 @@ def _report_epilog() -> str:
 
     lines = ["parameters of the report notebook (give each as -p NAME VALUE):"]
     for name, p in sorted(notebook_parameters().items()):
-        if name == "log_path":  # (the LOG argument)
+        if name in ("log_path", "more_logs"):  # (the LOG arguments)
             continue
         lines.append(f"  {name} ({p['type']}, default {p['default']})")
         if p["help"]:
@@ -149,7 +149,12 @@ def _parser(report_epilog: str | None = None) -> argparse.ArgumentParser:
         epilog=report_epilog,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    r.add_argument("log", help="tcpdump text log or pcap/pcapng capture (plain or .gz)")
+    r.add_argument(
+        "log",
+        nargs="+",
+        help="tcpdump text logs or pcap/pcapng captures (plain or .gz); several are judged "
+        "together and the report says what each saw",
+    )
     r.add_argument(
         "-o",
         "--output",
@@ -315,7 +320,10 @@ def _report(args: argparse.Namespace) -> int:
 
     try:
         out = run_report(
-            args.log, args.output, parameters=dict(args.parameter), notebook=args.notebook
+            args.log if len(args.log) > 1 else args.log[0],
+            args.output,
+            parameters=dict(args.parameter),
+            notebook=args.notebook,
         )
     except IncidentkitError as exc:
         print(f"incidentkit: error: {exc}", file=sys.stderr)

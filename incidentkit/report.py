@@ -11,7 +11,7 @@ import re
 import tempfile
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -228,7 +228,7 @@ def _umask() -> int:
 
 
 def run_report(
-    log: str | os.PathLike[str],
+    log: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     output: str | os.PathLike[str] = "report.html",
     *,
     parameters: Mapping[str, Any] | None = None,
@@ -245,8 +245,10 @@ def run_report(
 
     Parameters
     ----------
-    log : path
-        The tcpdump log to report on.
+    log : path, or a list of paths
+        The tcpdump log or capture file to report on; several (a site's sensors, a
+        capture rotated into files) are judged together, and the report says what each
+        one saw (the notebook's ``log_path`` and ``more_logs``).
     output : path, default "report.html"
         Where to write the report (``.html`` or ``.pdf``).
     parameters : mapping, optional
@@ -267,16 +269,21 @@ def run_report(
     source = Path(notebook) if notebook is not None else DEFAULT_NOTEBOOK
     if not source.exists():
         raise ReportError(f"{source}: no such notebook")
-    log_path = Path(log)
-    if not log_path.exists():
-        raise ReportError(f"{log_path}: no such file")
+    logs = [Path(p) for p in ([log] if isinstance(log, (str, os.PathLike)) else log)]
+    if not logs:
+        raise ReportError("no input to report on")
+    for log_path in logs:
+        if not log_path.exists():
+            raise ReportError(f"{log_path}: no such file")
     out = Path(output).resolve()
     pdf = out.suffix.lower() == ".pdf"
     page = out.with_suffix(".html") if pdf else out
     executed = out.with_suffix(".ipynb")
     failed = out.with_suffix(".failed.ipynb")
     values = _coerce(source, dict(parameters or {}))
-    values["log_path"] = str(log_path.resolve())
+    values["log_path"] = str(logs[0].resolve())
+    if len(logs) > 1:
+        values["more_logs"] = [str(p.resolve()) for p in logs[1:]]
     out.parent.mkdir(parents=True, exist_ok=True)
     for stale in (out, page, failed):
         with contextlib.suppress(FileNotFoundError):

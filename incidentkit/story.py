@@ -141,7 +141,7 @@ def _sources(df: pd.DataFrame) -> list[str] | None:
 def _lines(df: pd.DataFrame, records: list[int], cap: int = 12) -> str:
     """'line 1' / 'lines 1, 2 and 5' (or frames) for the records given, the first
     ``cap`` of them with a count of the rest; '... of INPUT' per input for a frame of
-    several inputs."""
+    several inputs. The result is HTML: an input's name in it is escaped."""
     if not records:
         return ""
     if _sources(df) is not None:
@@ -149,7 +149,7 @@ def _lines(df: pd.DataFrame, records: list[int], cap: int = 12) -> str:
         cited = []
         for name, group in rows.groupby(schema.SOURCE, observed=True, sort=False):
             one = _lines(group.drop(columns=schema.SOURCE), group["record"].tolist(), cap)
-            cited.append(f"{one} of {name}")
+            cited.append(f"{one} of {esc(name)}")  # (HTML: the name escaped)
         return "; ".join(cited)
     word, numbers = _numbers(df, records)
     shown = [str(n) for n in numbers[:cap]]

@@ -26,6 +26,7 @@ PACKAGED = ROOT / "incidentkit" / "notebooks"  # the clean notebooks the package
 
 PARAMETERS = """\
 log_path: str = ""  # the capture: a tcpdump text log or a pcap/pcapng file (plain or .gz); required
+more_logs: list = []  # more inputs judged with it: other sensors, the rest of a rotated capture
 capture_date: str = ""  # day of a text log's capture, YYYY-MM-DD; "" when the log does not say
 site_domain: str = ""  # the site users could not reach; "" when not given
 expected_address: str = ""  # the address the site should resolve to; "" when unknown
@@ -53,13 +54,15 @@ import incidentkit as ik
 
 if not log_path:
     raise ValueError("set the parameter log_path to the capture to report on")
-df = ik.read(log_path, date=capture_date or None, progress=False)
+inputs = [log_path, *more_logs]
+df = ik.read(inputs if more_logs else log_path, date=capture_date or None, progress=False)
 diagnosis = ik.diagnose(df, server=dns_server or None, domain=site_domain or None,
                         expected_address=expected_address or None,
                         dos_threshold=dos_threshold or None, ddos_min_sources=ddos_min_sources)
 transactions = ik.dns_transactions(df)
 story = ik.Story(df, diagnosis, transactions, reported_at=reported_at or None,
-                 symptom=symptom, site=site_domain or None, capture=Path(log_path).name,
+                 symptom=symptom, site=site_domain or None,
+                 capture=", ".join(Path(p).name for p in inputs),
                  analyst=analyst, organisation=organisation)
 story.front()"""
 

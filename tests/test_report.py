@@ -153,6 +153,28 @@ def test_a_report_on_a_capture_file_cites_its_frames(tmp_path):
     assert "firewall_reject.pcap" in text
 
 
+def test_a_report_of_two_sensors_says_what_each_saw(tmp_path):
+    # two sensors' captures of one incident, one of them a capture file and one a log,
+    # the log's name holding markup (names are shown, never interpreted)
+    pcap = tmp_path / "edge.pcap"
+    shutil.copy(ROOT / "data" / "scenarios" / "firewall_reject.pcap", pcap)
+    log = tmp_path / "core <b>x<b>.txt"
+    log.write_text(tcpdump(ROOT / "data" / "scenarios" / "firewall_drop.pcap", "-nn", "-tttt"))
+    out = ik.run_report([pcap, log], tmp_path / "r.html", parameters=SCENARIO_PARAMS)
+    html = out.read_text()
+    assert "<b>x<b>" not in html and "core &lt;b&gt;x&lt;b&gt;.txt" in html
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "The capture comes from 2 inputs" in text
+    # the table: each input's queries to the server, and what came of them
+    rows = re.findall(r"<tr><td>([^<]*(?:edge\.pcap|\.txt))</td>((?:<td>[^<]*</td>)+)</tr>", html)
+    cells = {name.rsplit("/", 1)[-1]: re.findall(r"<td>([^<]*)</td>", rest) for name, rest in rows}
+    assert cells["edge.pcap"][3:8] == ["3", "0", "0", "3", "0"]  # queries .. no response
+    assert cells["core &lt;b&gt;x&lt;b&gt;.txt"][3:8] == ["3", "0", "0", "0", "3"]
+    # citations name the input with the frame or line
+    assert re.search(r"frames? [\d, and]+ of \S*edge\.pcap", text)
+    assert re.search(r"lines? [\d, and]+ of \S*core &lt;b&gt;x&lt;b&gt;\.txt", text)
+
+
 def test_failure_names_the_section_and_leaves_no_html(tmp_path):
     broken = tmp_path / "broken.ipynb"
     nb = nbformat.read(str(ik.report.DEFAULT_NOTEBOOK), as_version=4)
