@@ -57,6 +57,7 @@ from .parse.pcap import _head
 from .parse.pcap import read as _read_one
 from .parse.tcpdump import parse_tcpdump
 from .sources import seen_by
+from .streams import Span, streams
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -435,28 +436,6 @@ def _warn(parts: list[Part], counts: list[_Counts], offsets: list[tuple[int, int
             )
 
 
-Span = tuple[pd.Timestamp | None, pd.Timestamp | None]
-
-
-def _streams(spans: list[Span], inputs: list[int]) -> list[list[int]]:
-    """The parts (by position) of each stream, in order: a block continues the block
-    before it in its input, and an input continues the stream before it when it starts
-    after that stream ends (else it starts a stream of its own)."""
-    streams: list[list[int]] = []
-    end: pd.Timestamp | None = None
-    for i, (start, stop) in enumerate(spans):
-        joins = i > 0 and (
-            inputs[i] == inputs[i - 1] or start is None or end is None or start >= end
-        )
-        if not joins:
-            streams.append([])
-            end = None
-        streams[-1].append(i)
-        if stop is not None:
-            end = stop if end is None else max(end, stop)
-    return streams
-
-
 def _tree(items: list[Any], dask: Any) -> Any:
     """The sum of ``items`` (delayed evidence, in time order) added pairwise, level by
     level, so the seams are counted on the workers, side by side."""
@@ -504,18 +483,18 @@ def _evidence_parts(
     else:
         offsets = [(0, 0)] * len(held)
     placed = [dask.delayed(_placed_evidence)(r, o) for r, o in zip(held, offsets, strict=True)]
-    streams = _streams(spans, inputs)
-    totals = [dask.delayed(_settle)(_tree([placed[i] for i in s], dask)) for s in streams]
+    # each input's blocks added up first (its own evidence, for what each input saw),
+    # then the inputs of each stream
+    sums: dict[int, Any] = {}
+    for index in dict.fromkeys(inputs):
+        sums[index] = _tree([placed[i] for i, k in enumerate(inputs) if k == index], dask)
+    totals = []
+    for stream in streams(spans, inputs):
+        members = list(dict.fromkeys(inputs[i] for i in stream))
+        totals.append(dask.delayed(_settle)(_tree([sums[k] for k in members], dask)))
     own: dict[int, Any] = {}
-    if len(set(inputs)) > 1:
-        for index in dict.fromkeys(inputs):
-            members = [i for i, k in enumerate(inputs) if k == index]
-            alone = [t for s, t in zip(streams, totals, strict=True) if s == members]
-            own[index] = (
-                alone[0]
-                if alone
-                else dask.delayed(_settle)(_tree([placed[i] for i in members], dask))
-            )
+    if len(sums) > 1:
+        own = {index: dask.delayed(_settle)(ev) for index, ev in sums.items()}
     done_totals, done_own = dask.compute(totals, own)
     total = done_totals[0]
     for ev in done_totals[1:]:
@@ -729,11 +708,16 @@ def _no_carry() -> _Carry:
     return _Carry(np.zeros(0, dtype=np.uint64), z, np.zeros(0, dtype=bool), z, z)
 
 
-def _numbering(tx: pd.DataFrame, carry: _Carry, retry: pd.Timedelta) -> tuple[pd.DataFrame, _Carry]:
+def _numbering(
+    tx: pd.DataFrame, carry: _Carry, retry: pd.Timedelta, joins: bool = True
+) -> tuple[pd.DataFrame, _Carry]:
     """``tx`` with question and attempt numbers as the whole data's numbering gives them
     (:func:`incidentkit.dns._attempts`: one question is the same client, server, name and
     type, each query within ``retry`` of the one before; questions numbered in the order
-    their first query was sent), from the questions the parts before left open."""
+    their first query was sent), from the questions the parts before left open (none
+    when the part starts a stream of its own: see :func:`incidentkit.streams.streams`)."""
+    if not joins:
+        carry = dataclasses.replace(_no_carry(), questions=carry.questions, latest=carry.latest)
     key_columns = tx[["client", "server", "qname", "qtype"]]
     keys = pd.util.hash_pandas_object(key_columns, index=False).to_numpy()
     ns, nat = _ns_array(tx["time"])
@@ -836,7 +820,8 @@ def dns_transactions(
         tx = dask.delayed(_part_transactions)(
             frame, before[i], after[i], offsets[i], (retry, reply)
         )
-        both = dask.delayed(_numbering, nout=2)(tx, carry, retry)
+        joins = dask.delayed(_joins)(placed[i - 1], placed[i]) if i else False
+        both = dask.delayed(_numbering, nout=2)(tx, carry, retry, joins)
         out.append(both[0])
         carry = both[1]
     return _from_delayed(out, _tx_meta())

@@ -31,6 +31,7 @@ from .rules import (
 )
 from .services import service_name
 from .sources import seen_by, sources_evidence
+from .streams import source_streams
 
 __all__ = [
     "CAUSES",
@@ -206,7 +207,10 @@ def diagnose(
         ev = data.settled()
     else:
         settings = evidence_settings(domain, expected_address, **thresholds)
-        ev = evidence(data, settings, settled=True)
+        ev = Evidence(settings)
+        for rows in source_streams(data):  # (inputs read together: each stream alone)
+            part = data if rows.all() else data.loc[rows]
+            ev = ev + evidence(part, settings, settled=True)
         sources = sources_evidence(data, settings)
     d = _diagnose(ev, cfg, server, dos_threshold)
     if sources:

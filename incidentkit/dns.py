@@ -552,7 +552,24 @@ def dns_transactions(
     >>> t[["attempt", "outcome"]].values.tolist()
     [[1, 'icmp_error'], [2, 'icmp_error'], [3, 'icmp_error']]
     """
-    return _transactions(df, retry_window=retry_window, reply_window=reply_window, lists=True)
+    from .streams import source_streams
+
+    groups = source_streams(df)
+    if len(groups) == 1:
+        return _transactions(df, retry_window=retry_window, reply_window=reply_window, lists=True)
+    # inputs read together that are other sensors' (they overlap in time): each stream's
+    # queries pair within it; questions are numbered across all, by their first query
+    parts = []
+    for k, rows in enumerate(groups):
+        tx = _transactions(
+            df.loc[rows], retry_window=retry_window, reply_window=reply_window, lists=True
+        )
+        parts.append(tx.assign(question=tx["question"] + (k << 40)))
+    parts = [p for p in parts if len(p)] or parts[:1]  # (an empty part's dtypes are vaguer)
+    out = pd.concat(parts, ignore_index=True).sort_values("query_record", ignore_index=True)
+    first = out.groupby("question")["query_record"].transform("min")
+    out["question"] = first.rank(method="dense").astype("int64")
+    return out
 
 
 def _transactions(

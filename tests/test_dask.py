@@ -264,6 +264,32 @@ def test_two_sensors_are_judged_together_and_told_apart(client, tmp_path):
     assert d.facts["queries"] == 12
 
 
+def test_inputs_that_overlap_in_time_are_other_sensors_never_paired(client, tmp_path):
+    # one capture's records dealt into two files, turn about: the files overlap in time,
+    # so each is judged as a sensor of its own, and a query in one is never answered by
+    # a packet of the other (on one machine as on the cluster)
+    lines = _text("firewall_reject").split(b"\n")
+    records = [line for line in lines if line[:1].isdigit()]
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_bytes(b"\n".join(records[0::2]) + b"\n")
+    b.write_bytes(b"\n".join(records[1::2]) + b"\n")
+    d, whole = _same_everything([a, b], client, None)
+    tx = ik.dns_transactions(whole)
+    source = whole.set_index("record")[schema.SOURCE]
+    paired = tx.dropna(subset=["outcome_record"])
+    assert (
+        source.loc[paired["query_record"]].to_numpy()
+        == source.loc[paired["outcome_record"].astype(int)].to_numpy()
+    ).all()
+    # read whole, packet k is record k; dealt, it went to file k % 2: the pairs that
+    # survive are those whose query and error were dealt into the same file
+    together = ik.dns_transactions(ik.read(pcap_path("firewall_reject")))
+    errors = together.loc[together["outcome"] == "icmp_error"]
+    same = (errors["query_record"] % 2 == errors["outcome_record"].astype(int) % 2).sum()
+    assert len(errors) == 3 and (tx["outcome"] == "icmp_error").sum() == same
+    assert d.facts["outcomes"]["icmp_error"] == same
+
+
 def test_a_missing_or_unreadable_input_is_an_error_naming_it(client, tmp_path):
     good = tmp_path / "good.txt"
     good.write_bytes(_text("service_down"))
