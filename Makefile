@@ -37,10 +37,12 @@ report: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/build_notebooks.py
 
-# Reading speed, side by side in one run; writes docs/performance.md (not part of `make test`).
+# Speed, side by side in one run: reading (docs/performance.md, docs/performance-pcap.md) and
+# Dask against one machine (docs/scaling.md); not part of `make test`.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_parse.py
 	$(BIN)/python benchmarks/bench_pcap.py
+	$(BIN)/python benchmarks/bench_dask.py
 
 # The README's figures, drawn from the seed's log.
 figures: $(STAMP)

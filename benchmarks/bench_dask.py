@@ -185,14 +185,17 @@ lists of record numbers, per-interval counts, and the rows of the first and last
 2 × C of the partition's time span (C is the longer of the reply and retry windows, 5
 minutes by default) for the seams. The frame of the partition is dropped on the worker;
 **the evidence is what crosses the network**, never the partition's rows in the middle.
-The client numbers each partition's records after those before it, adds the evidence up
-in time order (pairing the queries at each seam with the answers and ICMP errors on
-the other side), and judges the sum with the same rules as `incidentkit.diagnose`.
+The evidence stays on the workers: the client learns each partition's counts and time
+span, numbers each partition's records after those before it, and has the workers add
+the evidence up pairwise, level by level, in time order (each input's blocks first, then
+the inputs of each stream), pairing the queries at each seam with the answers and ICMP
+errors on the other side; only the sum comes to the client, which judges it with the
+same rules as `incidentkit.diagnose`.
 `incidentkit.dask.dns_transactions` works the same way, and hands each partition the rows
 within 2 × C of its ends from its neighbours.
 
-So what crosses per partition is about `2 × 2 × C × (packets per second)` rows at the
-seams plus a few kB of counters, whatever the partition's size; a worker holds about one
+So what crosses per partition is the DNS messages and ICMP errors of about
+`2 × 2 × C` of its time at the seams, plus a few kB of counters, whatever the partition's size; a worker holds about one
 partition's frame per thread at a time.
 
 ## Measured (`make bench`, `benchmarks/bench_dask.py`)
@@ -221,13 +224,13 @@ this machine's one core:
 | --- | --- |
 | read it into the schema's frame | {cost["read"]:.2f} s ({cost["frame_mb"]:.0f} MB of frame) |
 | its evidence | {cost["evidence"]:.2f} s |
-| the evidence, pickled (what crosses the network) | {crossing} |
+| the evidence, pickled (what crosses the network, between workers) | {crossing} |
 
 A day of captures of `B` bytes in text on `N` workers of one core each takes about
-`B / {cost["bytes"] / 2**20:.0f} MiB × {per_part_s:.1f} s / N`, plus the client's seams
-(about the evidence time of the seam rows per partition); each worker needs about
-`{cost["frame_mb"]:.0f} MB` per 64 MiB block it reads at once (one per thread) above
-its imports. A pcap partition is one whole file: size the files (tcpdump `-C`/`-G`)
+`B / {cost["bytes"] / 2**20:.0f} MiB × {per_part_s:.1f} s / N`, plus the seams (added on the
+workers, pairwise: about the evidence time of the seam rows per partition); each worker needs about
+`{cost["frame_mb"]:.0f} MB` per block of this size it reads at once (one per thread)
+above its imports. A pcap partition is one whole file: size the files (tcpdump `-C`/`-G`)
 to what a worker may hold.
 
 ## Reproduce

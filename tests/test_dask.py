@@ -105,7 +105,7 @@ def _same_everything(files, client, blocksize, **opts):
 
 
 def test_a_frame_of_read_gives_the_same_answers(client, tmp_path):
-    files = _split(_text("retry_storm"), 3, random.Random(5), tmp_path, "r")
+    files = _split(_text("service_down"), 3, random.Random(5), tmp_path, "r")
     frame = ikd.read(files, blocksize=max(f.stat().st_size for f in files) // 2 + 1)
     assert frame.npartitions > 3
     whole = ik.read([str(f) for f in files])
@@ -219,7 +219,7 @@ EVENTS = st.lists(
 
 
 @settings(
-    max_examples=8,
+    max_examples=6,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -61,3 +61,27 @@ def test_an_installed_kit_makes_a_report_outside_the_checkout(installed: Path, t
     assert "the DNS service on 203.0.113.2 is not running" in html
     assert "Follow-up report: DNS on 203.0.113.2, date unknown" in html
     assert "without encryption" not in result.stderr
+
+
+def test_an_install_without_the_dask_extra_reads_several_inputs_and_says_what_dask_needs(
+    installed: Path, tmp_path: Path
+):
+    import shutil
+
+    for name in ("a.log", "b.log"):
+        shutil.copy(SEED_LOG, tmp_path / name)
+    kit = str(installed / "bin" / "incidentkit")
+    alone = run([kit, "diagnose", "a.log", "b.log"], tmp_path, 300)
+    assert "cause: service_down" in alone.stdout and "what each sensor" in alone.stdout
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    result = subprocess.run(
+        [kit, "diagnose", "a.log", "b.log", "--dask", "local"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--dask needs Dask: pip install 'incidentkit[dask]'" in result.stderr
+    assert "Traceback" not in result.stderr
