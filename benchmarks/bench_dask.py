@@ -195,8 +195,8 @@ same rules as `incidentkit.diagnose`.
 within 2 × C of its ends from its neighbours.
 
 So what crosses per partition is the DNS messages and ICMP errors of about
-`2 × 2 × C` of its time at the seams, plus a few kB of counters, whatever the partition's size; a worker holds about one
-partition's frame per thread at a time.
+`2 × 2 × C` of its time at the seams, plus a few kB of counters, whatever the
+partition's size; a worker holds about one partition's frame per thread at a time.
 
 ## Measured (`make bench`, `benchmarks/bench_dask.py`)
 
