@@ -488,13 +488,17 @@ def _evidence_parts(
     sums: dict[int, Any] = {}
     for index in dict.fromkeys(inputs):
         sums[index] = _tree([placed[i] for i, k in enumerate(inputs) if k == index], dask)
+    settled = {index: dask.delayed(_settle)(ev) for index, ev in sums.items()}
     totals = []
     for stream in streams(spans, inputs):
         members = list(dict.fromkeys(inputs[i] for i in stream))
-        totals.append(dask.delayed(_settle)(_tree([sums[k] for k in members], dask)))
-    own: dict[int, Any] = {}
-    if len(sums) > 1:
-        own = {index: dask.delayed(_settle)(ev) for index, ev in sums.items()}
+        alone = len(members) == 1  # (a stream of one input: its own evidence)
+        totals.append(
+            settled[members[0]]
+            if alone
+            else dask.delayed(_settle)(_tree([sums[k] for k in members], dask))
+        )
+    own = settled if len(sums) > 1 else {}
     done_totals, done_own = dask.compute(totals, own)
     total = done_totals[0]
     for ev in done_totals[1:]:

@@ -80,8 +80,10 @@ def describe(diagnosis: Diagnosis, df: pd.DataFrame | None) -> str:
 
 
 def _where(row: pd.Series) -> str:
-    """'line     12' in a text log, 'frame    12' in a capture, else the record."""
+    """'line     12' in a text log, 'frame    12' in a capture, else the record; after
+    the input's name in a frame of several inputs."""
+    source = f"{row['source']} " if "source" in row.index and pd.notna(row["source"]) else ""
     for column, word in (("line", "line"), ("packet", "frame")):
         if pd.notna(row[column]):
-            return f"{word:<5} {int(row[column]):>6}"
-    return f"{'record':<5} {row['record']:>6}"
+            return f"{source}{word:<5} {int(row[column]):>6}"
+    return f"{source}{'record':<5} {row['record']:>6}"

@@ -356,7 +356,7 @@ def test_report_help_lists_the_notebooks_parameters():
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     for line in cell.source.splitlines():
         name, comment = line.split(":")[0], line.split("#", 1)[1].strip()
-        if name == "log_path":
+        if name in ("log_path", "more_logs"):  # (the LOG arguments)
             continue
         assert re.search(rf"^  {name} \(\w+, default .+\)$", result.stdout, re.M), name
         assert comment in result.stdout, name
