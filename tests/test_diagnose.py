@@ -367,7 +367,7 @@ EVENTS = st.lists(
 )
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EVENTS, st.lists(st.integers(0, 60), max_size=3))
 def test_generated_logs_cut_anywhere_add_up(events, cuts):
     lines, t = [], 0.0

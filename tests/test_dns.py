@@ -213,7 +213,7 @@ def _plain_rule(df, answered_at, window_ns):
     return out
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(EVENTS, st.sampled_from(["5min", "30s"]))
 def test_icmp_errors_pair_by_the_plain_rule(events, window):
     df = ik.parse_tcpdump(_log(events))
@@ -256,7 +256,7 @@ def _response_log(events) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(RESPONSE_EVENTS, st.sampled_from(["5min", "30s"]))
 def test_responses_pair_first_in_first_out_by_the_plain_rule(events, window):
     df = ik.parse_tcpdump(_response_log(events))

@@ -382,7 +382,7 @@ LINES = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(LINES, min_size=1, max_size=6))
 def test_generated_logs_read_the_same(lines):
     both("\n".join(lines) + "\n")
