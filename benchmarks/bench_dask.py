@@ -20,7 +20,6 @@ Usage: python benchmarks/bench_dask.py [--records 1000000] [--files 8] [--reps 3
 from __future__ import annotations
 
 import argparse
-import logging
 import pickle
 import statistics
 import subprocess
@@ -112,19 +111,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "scaling.md")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     paths = logs(args.work, args.records, args.files)
     size_mb = sum(p.stat().st_size for p in paths) / 2**20
     parts = len(ikd.plan(paths))
-    cluster = LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    cluster = ikd.local_cluster(2)
     client = Client(cluster)
     try:
         times: dict[str, list[float]] = {"serial": [], "dask, 2 workers": []}

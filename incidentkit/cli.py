@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import logging
-import os
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
@@ -187,18 +185,13 @@ def _dask_option(p: argparse.ArgumentParser, what: str) -> None:
 def _dask_client(spec: str) -> Iterator[Any]:
     """A dask.distributed client for ``--dask``; a local cluster is stopped at the end."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise IncidentkitError("--dask needs Dask: pip install 'incidentkit[dask]'") from None
     if spec == "local":
-        cluster = LocalCluster(
-            n_workers=os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        )
+        from .dask import local_cluster
+
+        cluster = local_cluster()
         client = Client(cluster)
         try:
             yield client

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 import operator
 import os
 import re
@@ -62,7 +63,7 @@ from .streams import Span, streams
 if TYPE_CHECKING:
     import dask.dataframe as dd
 
-__all__ = ["diagnose", "dns_transactions", "plan", "read", "rows"]
+__all__ = ["diagnose", "dns_transactions", "local_cluster", "plan", "read", "rows"]
 
 #: The default size of a text log's blocks.
 BLOCKSIZE: Final = "64MiB"
@@ -79,6 +80,22 @@ def _modules() -> tuple[Any, Any]:
     except ImportError:  # pragma: no cover - the extra is part of the test environment
         raise ImportError("incidentkit.dask needs Dask: pip install 'incidentkit[dask]'") from None
     return dask, dd
+
+
+def local_cluster(n_workers: int | None = None) -> Any:
+    """A ``dask.distributed.LocalCluster`` on 127.0.0.1: ``n_workers`` worker processes
+    (default one per core) of one thread each, without a dashboard, logging errors only.
+    Close it (or use it in a ``with``) to stop its processes."""
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=n_workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
 
 
 # --------------------------------------------------------------------------- the plan

@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import logging
 import os
 import random
 import shutil
@@ -39,14 +38,7 @@ SCENARIOS = [row["scenario"] for row in MANIFEST]
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    cluster = ikd.local_cluster(2)
     c = distributed.Client(cluster)
     pids = list(c.run(os.getpid).values())
     assert len(pids) == 2 and os.getpid() not in pids
