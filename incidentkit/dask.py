@@ -50,7 +50,7 @@ from .dns import WINDOW, _ns_array, _transactions
 from .errors import InputError, ParseWarning
 from .evidence import _NEEDED, Evidence, Settings, evidence
 from .parse import stream as _stream
-from .parse._assembly import _parse_bytes
+from .parse._assembly import _parse_bytes, out_of_range_warning, unparsed_warning
 from .parse._pcapfile import capture_kind
 from .parse._source import refuse_binary
 from .parse.many import input_names, with_source
@@ -58,7 +58,7 @@ from .parse.pcap import _head
 from .parse.pcap import read as _read_one
 from .parse.tcpdump import parse_tcpdump
 from .sources import seen_by
-from .streams import Span, streams
+from .streams import Span, continues, streams
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -262,19 +262,20 @@ class _Counts:
     unparsed: int = 0
     first_unparsed: int | None = None  # (its line within the part)
     out_of_range: int = 0
+    first_out_of_range: int | None = None
 
 
 def _counts(df: pd.DataFrame) -> _Counts:
     unparsed = (df["proto"] == "unparsed").to_numpy()
-    first = None
-    if unparsed.any():
-        first = int(df["line"].to_numpy(dtype="float64", na_value=np.nan)[unparsed][0])
+    wrong = df["error"].notna().to_numpy() & ~unparsed
+    lines = df["line"].to_numpy(dtype="float64", na_value=np.nan)
     return _Counts(
         len(df),
         int(df.attrs.get("capture", {}).get("lines", 0)),
         int(unparsed.sum()),
-        first,
-        int((df["error"].notna().to_numpy() & ~unparsed).sum()),
+        int(lines[unparsed][0]) if unparsed.any() else None,
+        int(wrong.sum()),
+        int(lines[wrong][0]) if wrong.any() and not np.isnan(lines[wrong][0]) else None,
     )
 
 
@@ -410,8 +411,12 @@ def _part_evidence(
 
 def _frame_evidence(df: pd.DataFrame, settings: Settings) -> _PartEvidence:
     """The evidence of a partition of :func:`read` (numbered already)."""
-    index = int(df[schema.SOURCE].cat.codes.iloc[0]) if schema.SOURCE in df and len(df) else 0
-    return _PartEvidence(index, evidence(df, settings), _counts(df))
+    return _PartEvidence(_input_of(df), evidence(df, settings), _counts(df))
+
+
+def _input_of(df: pd.DataFrame) -> int:
+    """The input a partition of :func:`read` is of (its first row's ``source``)."""
+    return int(df[schema.SOURCE].cat.codes.iloc[0]) if schema.SOURCE in df and len(df) else 0
 
 
 def _about(r: _PartEvidence) -> tuple[int, _Counts, pd.Timestamp | None, pd.Timestamp | None]:
@@ -430,27 +435,19 @@ def _warn(parts: list[Part], counts: list[_Counts], offsets: list[tuple[int, int
         by_input.setdefault(part.index, []).append(i)
     for members in by_input.values():
         name = parts[members[0]].path
-        lines = sum(counts[i].lines for i in members)
-        unparsed = sum(counts[i].unparsed for i in members)
-        wrong = sum(counts[i].out_of_range for i in members)
+        c = [counts[i] for i in members]
+        wrong = sum(x.out_of_range for x in c)
+        if wrong:
+            at = next(i for i in members if counts[i].out_of_range)
+            first = (counts[at].first_out_of_range or 0) + offsets[at][1]
+            rows = sum(x.rows for x in c)
+            warnings.warn(out_of_range_warning(name, wrong, rows, first), stacklevel=4)
+        unparsed = sum(x.unparsed for x in c)
         if unparsed:
             at = next(i for i in members if counts[i].unparsed)
             first = (counts[at].first_unparsed or 0) + offsets[at][1]
-            warnings.warn(
-                ParseWarning(
-                    f"{name}: {unparsed} of {lines} lines are not tcpdump records; kept as "
-                    f"'unparsed' rows (first at line {first})"
-                ),
-                stacklevel=4,
-            )
-        if wrong:
-            warnings.warn(
-                ParseWarning(
-                    f"{name}: {wrong} records hold a value their column cannot; it is left "
-                    "empty and 'error' says why"
-                ),
-                stacklevel=4,
-            )
+            lines = sum(x.lines for x in c)
+            warnings.warn(unparsed_warning(name, unparsed, lines, first), stacklevel=4)
 
 
 def _tree(items: list[Any], dask: Any) -> Any:
@@ -627,7 +624,7 @@ def _edges(df: pd.DataFrame, reach: pd.Timedelta) -> _Edges:
     rows = pd.DataFrame({c: df[c] for c in _CONTEXT_COLUMNS}, copy=False)
     t = _naive(rows["time"])
     known = t.dropna()
-    index = int(df[schema.SOURCE].cat.codes.iloc[0]) if schema.SOURCE in df and len(df) else 0
+    index = _input_of(df)
     if not len(known):
         empty = rows.iloc[:0]
         return _Edges(index, empty, empty, None, None, _counts(df))
@@ -638,12 +635,11 @@ def _edges(df: pd.DataFrame, reach: pd.Timedelta) -> _Edges:
 
 
 def _joins(a: _Edges | None, b: _Edges | None) -> bool:
-    """Whether part ``b`` continues the stream of part ``a`` (see :func:`_streams`)."""
+    """Whether part ``b`` continues the stream of part ``a`` (the rule of
+    :func:`incidentkit.streams.streams`)."""
     if a is None or b is None:
         return False
-    if a.index == b.index:
-        return True
-    return a.start is None or b.start is None or a.end is None or b.start >= a.end
+    return continues(a.index == b.index, None if a.start is None else a.end, b.start)
 
 
 def _shift(rows: pd.DataFrame, offset: tuple[int, int]) -> pd.DataFrame:

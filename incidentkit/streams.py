@@ -31,16 +31,19 @@ def streams(spans: list[Span], inputs: list[int]) -> list[list[int]]:
     out: list[list[int]] = []
     end: pd.Timestamp | None = None
     for i, (start, stop) in enumerate(spans):
-        joins = i > 0 and (
-            inputs[i] == inputs[i - 1] or start is None or end is None or start >= end
-        )
-        if not joins:
+        if not (i > 0 and continues(inputs[i] == inputs[i - 1], end, start)):
             out.append([])
             end = None
         out[-1].append(i)
         if stop is not None:
             end = stop if end is None else max(end, stop)
     return out
+
+
+def continues(same_input: bool, end: pd.Timestamp | None, start: pd.Timestamp | None) -> bool:
+    """Whether a part that starts at ``start`` continues a stream that ends at ``end``
+    (None: not known): when it is of the same input, or starts after that end."""
+    return same_input or start is None or end is None or start >= end
 
 
 def source_streams(df: pd.DataFrame) -> list[np.ndarray]:

@@ -312,6 +312,11 @@ def test_unparsed_lines_are_counted_once_per_input(client, tmp_path):
     log = tmp_path / "log.txt"
     data = _text("retry_storm").split(b"\n")
     data[7:7] = [b"garbage one", b"garbage two"]
+    # and a record with a port no column holds, in the log's last block
+    data.insert(
+        len(data) - 20,
+        b"2026-11-24 14:50:40.000001 IP 198.51.100.15.5000 > 203.0.113.2.99999: UDP, length 5",
+    )
     log.write_bytes(b"\n".join(data))
     with pytest.warns(ik.ParseWarning) as alone:
         ik.read(log)
@@ -319,6 +324,7 @@ def test_unparsed_lines_are_counted_once_per_input(client, tmp_path):
     assert len(ikd.plan([log], size // 3)) == 3
     with pytest.warns(ik.ParseWarning) as parts:
         ikd.diagnose([log], blocksize=size // 3)
+    assert len(alone) == 2
     assert [str(w.message) for w in parts] == [str(w.message) for w in alone]
 
 

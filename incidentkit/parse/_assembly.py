@@ -165,14 +165,26 @@ def _parse_bytes(
     df.attrs["capture"] = capture
     _warn_out_of_range(df, name, len(unparsed_idx))
     if len(unparsed_idx):
-        warnings.warn(
-            ParseWarning(
-                f"{name}: {len(unparsed_idx)} of {input_lines} lines are not tcpdump "
-                f"records; kept as 'unparsed' rows (first at line {first})"
-            ),
-            stacklevel=3,
-        )
+        warnings.warn(unparsed_warning(name, len(unparsed_idx), input_lines, first), stacklevel=3)
     return df
+
+
+def unparsed_warning(name: str, count: int, lines: int, first: int) -> ParseWarning:
+    """The warning for ``count`` of ``lines`` lines that are no records, ``first`` the
+    first of them (every reader of text says it in these words)."""
+    return ParseWarning(
+        f"{name}: {count} of {lines} lines are not tcpdump records; kept as 'unparsed' rows "
+        f"(first at line {first})"
+    )
+
+
+def out_of_range_warning(name: str, count: int, records: int, first: int) -> ParseWarning:
+    """The warning for ``count`` of ``records`` records with a value left empty."""
+    return ParseWarning(
+        f"{name}: {count} of {records} records hold a value their column cannot (out of "
+        f"range, or no such date); it is left empty and 'error' says why (first at line "
+        f"{first})"
+    )
 
 
 def _warn_out_of_range(df: pd.DataFrame, name: str, unparsed: int) -> None:
@@ -183,14 +195,7 @@ def _warn_out_of_range(df: pd.DataFrame, name: str, unparsed: int) -> None:
         return
     said = df["error"].notna().to_numpy() & (df["proto"] != "unparsed").to_numpy()
     first = int(df["line"].to_numpy()[said][0])
-    warnings.warn(
-        ParseWarning(
-            f"{name}: {count} of {len(df)} records hold a value their column cannot (out of "
-            f"range, or no such date); it is left empty and 'error' says why (first at line "
-            f"{first})"
-        ),
-        stacklevel=4,
-    )
+    warnings.warn(out_of_range_warning(name, count, len(df), first), stacklevel=4)
 
 
 _BANNER = re.compile(g.BANNER_FIELDS)

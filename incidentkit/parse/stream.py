@@ -27,7 +27,7 @@ import pandas as pd
 
 from ..errors import InputError, ParseWarning
 from . import _grammar as g
-from ._assembly import Engine, _parse_bytes
+from ._assembly import Engine, _parse_bytes, unparsed_warning
 from ._source import Source, check_text, refuse_binary
 from ._times import DEFAULT_DATE, TimeFormat
 
@@ -147,10 +147,7 @@ class _State:
     def warn(self, name: str) -> None:
         if self.unparsed:
             warnings.warn(
-                ParseWarning(
-                    f"{name}: {self.unparsed} of {self.lines} lines are not tcpdump records; "
-                    f"kept as 'unparsed' rows (first at line {self.first_unparsed})"
-                ),
+                unparsed_warning(name, self.unparsed, self.lines, self.first_unparsed),
                 stacklevel=3,
             )
         if self.out_of_range:
