@@ -61,14 +61,18 @@ def exact(data: bytes) -> np.ndarray:
 
 
 def check_decode(packet: bytes, linktype: int) -> None:
+    fixed = reader.fixed_columns(1)
     out = built.decode(
         exact(packet),
         np.array([0], np.int64),
         np.array([len(packet)], np.int64),
         np.array([linktype], np.int32),
         np.array([1_700_000_000 * 10**9], np.int64),
+        tuple(fixed.values()),
     )
-    assert len(out["done"]) == 1 and bytes(out["done"]) in (b"\0", b"\1"), out["done"]
+    done = fixed["done"]
+    assert len(done) == 1 and done[0] in (False, True), done
+    assert (fixed["proto"][0] >= 0) == done[0], (fixed["proto"], done)
     for name in built.STR_COLUMNS:
         starts, text, _valid = out[name]
         at = np.frombuffer(starts, np.int64)

@@ -355,7 +355,10 @@ def exact(data):
 
 def one(packet, linktype, time):
     n = np.array
-    built.decode(exact(packet), n([0], np.int64), n([len(packet)], np.int64), linktype, n([time]))
+    fixed = tuple(reader.fixed_columns(1).values())
+    built.decode(
+        exact(packet), n([0], np.int64), n([len(packet)], np.int64), linktype, n([time]), fixed
+    )
 
 
 rng = random.Random(4884)

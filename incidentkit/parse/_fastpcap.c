@@ -1,8 +1,10 @@
 /*
  * The capture reader's compiled path: the packets of a capture into the schema's columns.
  *
- * decode(data, offset, caplen, linktype, time_ns) reads each packet where the container
- * reader (_pcapfile.py) found it and writes its columns, in one pass and without the GIL.
+ * decode(data, offset, caplen, linktype, time_ns, fixed) reads each packet where the
+ * container reader (_pcapfile.py) found it and writes its columns, in one pass and without
+ * the GIL: the text columns into buffers of its own, the others into the caller's arrays
+ * (`fixed`), so that threads decoding parts of a capture write one frame's columns.
  * It decodes the packets that make up nearly every capture of a DNS incident: Ethernet
  * (with VLAN tags), Linux cooked v1 and v2, raw IP and BSD loopback; IPv4 and IPv6 without
  * extension headers; UDP, with DNS on port 53 (a query, or a response whose answers are A,
@@ -756,9 +758,6 @@ static int fmt_time(char *out, int64_t ns) {
 
 /* ------------------------------------------------------------------ columns */
 typedef struct {
-    Buf values, valid; /* uint64 values; one byte per row */
-} NumCol;
-typedef struct {
     Buf offsets, data, valid; /* int64 offsets (n + 1); a validity bitmap (Arrow's) */
 } StrCol;
 
@@ -810,30 +809,47 @@ static PyObject *as_bytes(Buf *b) {
     return (PyObject *)block;
 }
 
+/* the per-row columns the caller allocates, in this order: done, proto, dns_qr, then each
+ * numeric column's values and mask (pandas's: 1 where the value is missing) */
+#define FIXED (3 + 2 * N_COUNT)
+
+static void release_all(Py_buffer *views, int count) {
+    for (int j = 0; j < count; j++) PyBuffer_Release(&views[j]);
+}
+
 static PyObject *decode(PyObject *self, PyObject *args) {
-    Py_buffer data, off, cap, lt, tm;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*", &data, &off, &cap, &lt, &tm)) return NULL;
+    Py_buffer data, off, cap, lt, tm, fx[FIXED];
+    PyObject *fixed;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*O!", &data, &off, &cap, &lt, &tm, &PyTuple_Type, &fixed))
+        return NULL;
     PyObject *result = NULL;
     Py_ssize_t n = off.len / 8;
-    NumCol numc[N_COUNT];
     StrCol strc[S_COUNT];
-    Buf done = {0}, proto = {0}, qr = {0};
-    memset(numc, 0, sizeof(numc));
     memset(strc, 0, sizeof(strc));
-    int failed = 0;
+    int failed = 0, views = 0;
     if (cap.len != n * 8 || lt.len != n * 4 || tm.len != n * 8) {
         PyErr_SetString(PyExc_ValueError, "decode: the per-packet arrays differ in length");
         goto out;
+    }
+    if (PyTuple_GET_SIZE(fixed) != FIXED) {
+        PyErr_Format(PyExc_ValueError, "decode: %d output columns expected", FIXED);
+        goto out;
+    }
+    for (; views < FIXED; views++) {
+        int width = views < 3 ? 1 : (views - 3) % 2 ? 1 : NUM_WIDTH[(views - 3) / 2];
+        if (PyObject_GetBuffer(PyTuple_GET_ITEM(fixed, views), &fx[views], PyBUF_WRITABLE) < 0)
+            goto out;
+        if (fx[views].len < n * width) {
+            views++;
+            PyErr_SetString(PyExc_ValueError, "decode: an output column is too short");
+            goto out;
+        }
     }
     Py_BEGIN_ALLOW_THREADS
     const uint8_t *base = data.buf;
     const int64_t *offsets = off.buf, *caplens = cap.buf, *times = tm.buf;
     const int32_t *linktypes = lt.buf;
-    if (buf_reserve(&done, n) < 0 || buf_reserve(&proto, n) < 0 || buf_reserve(&qr, n) < 0)
-        failed = 1;
-    for (int c = 0; c < N_COUNT && !failed; c++)
-        if (buf_reserve(&numc[c].values, n * NUM_WIDTH[c]) < 0 || buf_reserve(&numc[c].valid, n) < 0)
-            failed = 1;
+    char *done = fx[0].buf, *proto = fx[1].buf, *qr = fx[2].buf;
     for (int c = 0; c < S_COUNT && !failed; c++) {
         Py_ssize_t guess = c == S_RAW ? data.len + n * 8 : c == S_INFO ? data.len / 2 : n * 8;
         if (buf_reserve(&strc[c].offsets, (n + 1) * 8) < 0 ||
@@ -857,16 +873,16 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             link_layer(k, base + o, (int)c, linktypes[i]);
         if (k->proto < 0) k->fail = 1;
         int ok = !k->fail;
-        done.p[i] = (char)ok;
-        proto.p[i] = (char)(ok ? k->proto : -1);
-        qr.p[i] = (char)(ok ? k->qr : -1);
-        for (int col = 0; ok && col < N_COUNT; col++) { /* (the pages are zeros: empty) */
+        done[i] = (char)ok;
+        proto[i] = (char)(ok ? k->proto : -1);
+        qr[i] = (char)(ok ? k->qr : -1);
+        for (int col = 0; ok && col < N_COUNT; col++) { /* (the caller's values are zeros) */
             if (!(k->has >> col & 1)) continue;
-            char *at = numc[col].values.p + i * NUM_WIDTH[col];
+            char *at = (char *)fx[3 + 2 * col].buf + i * NUM_WIDTH[col];
             if (NUM_WIDTH[col] == 1) *(uint8_t *)at = (uint8_t)k->num[col];
             else if (NUM_WIDTH[col] == 2) memcpy(at, &(uint16_t){(uint16_t)k->num[col]}, 2);
             else memcpy(at, &(uint32_t){(uint32_t)k->num[col]}, 4);
-            numc[col].valid.p[i] = 1;
+            ((char *)fx[4 + 2 * col].buf)[i] = 0;
         }
         int stamp_len = 0;
         if (ok) { /* (the date and time of day are those of the packet before, mostly) */
@@ -908,52 +924,27 @@ static PyObject *decode(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto out;
     }
-    done.len = proto.len = qr.len = n;
-    for (int c = 0; c < N_COUNT; c++) numc[c].values.len = n * NUM_WIDTH[c], numc[c].valid.len = n;
     for (int c = 0; c < S_COUNT; c++) strc[c].offsets.len = (n + 1) * 8, strc[c].valid.len = n / 8 + 1;
     result = PyDict_New();
     if (!result) goto out;
-    {
-        PyObject *o;
-        o = as_bytes(&done);
-        if (!o || PyDict_SetItemString(result, "done", o) < 0) goto bad;
-        Py_DECREF(o);
-        o = as_bytes(&proto);
-        if (!o || PyDict_SetItemString(result, "proto", o) < 0) goto bad;
-        Py_DECREF(o);
-        o = as_bytes(&qr);
-        if (!o || PyDict_SetItemString(result, "dns_qr", o) < 0) goto bad;
-        Py_DECREF(o);
-        for (int c = 0; c < N_COUNT; c++) {
-            PyObject *v = as_bytes(&numc[c].values), *m = as_bytes(&numc[c].valid);
-            o = v && m ? PyTuple_Pack(2, v, m) : NULL;
-            Py_XDECREF(v);
-            Py_XDECREF(m);
-            if (!o || PyDict_SetItemString(result, NUM_NAMES[c], o) < 0) goto bad;
-            Py_DECREF(o);
+    for (int c = 0; c < S_COUNT; c++) {
+        PyObject *a = as_bytes(&strc[c].offsets), *d = as_bytes(&strc[c].data),
+                 *m = as_bytes(&strc[c].valid);
+        PyObject *o = a && d && m ? PyTuple_Pack(3, a, d, m) : NULL;
+        Py_XDECREF(a);
+        Py_XDECREF(d);
+        Py_XDECREF(m);
+        if (!o || PyDict_SetItemString(result, STR_NAMES[c], o) < 0) {
+            Py_XDECREF(o);
+            Py_CLEAR(result);
+            goto out;
         }
-        for (int c = 0; c < S_COUNT; c++) {
-            PyObject *a = as_bytes(&strc[c].offsets), *d = as_bytes(&strc[c].data),
-                     *m = as_bytes(&strc[c].valid);
-            o = a && d && m ? PyTuple_Pack(3, a, d, m) : NULL;
-            Py_XDECREF(a);
-            Py_XDECREF(d);
-            Py_XDECREF(m);
-            if (!o || PyDict_SetItemString(result, STR_NAMES[c], o) < 0) goto bad;
-            Py_DECREF(o);
-        }
+        Py_DECREF(o);
     }
-    goto out;
-bad:
-    Py_XDECREF(result);
-    result = NULL;
 out:
-    buf_free(&done);
-    buf_free(&proto);
-    buf_free(&qr);
-    for (int c = 0; c < N_COUNT; c++) buf_free(&numc[c].values), buf_free(&numc[c].valid);
     for (int c = 0; c < S_COUNT; c++)
         buf_free(&strc[c].offsets), buf_free(&strc[c].data), buf_free(&strc[c].valid);
+    release_all(fx, views);
     PyBuffer_Release(&data);
     PyBuffer_Release(&off);
     PyBuffer_Release(&cap);
@@ -1044,8 +1035,9 @@ static PyObject *names(const char *const *list, int count) {
 
 static PyMethodDef methods[] = {
     {"decode", decode, METH_VARARGS,
-     "decode(data, offset, caplen, linktype, time_ns) -> dict of column buffers; see the "
-     "module's source for what it decodes (done[i] == 0: left to the Python decoder)."},
+     "decode(data, offset, caplen, linktype, time_ns, fixed) -> dict of the text columns' "
+     "buffers; writes done, proto, dns_qr and the numeric columns into `fixed` (see "
+     "the module's source; done[i] == 0: left to the Python decoder)."},
     {"walk", walk, METH_VARARGS,
      "walk(data, pos, header_len, big_endian, swapped) -> (arrays, end, cut): a pcap's "
      "records, as _pcapfile reads them."},

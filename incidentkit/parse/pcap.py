@@ -187,7 +187,7 @@ def _numbering(frames: Any) -> dict[str, Any]:
         "packet": pd.arrays.IntegerArray(
             np.arange(1, n + 1, dtype=np.uint32), np.zeros(n, dtype=bool)
         ),
-        "time": frames.time_ns.astype(np.int64).view("datetime64[ns]"),
+        "time": frames.time_ns.astype(np.int64, copy=False).view("datetime64[ns]"),
     }
 
 
@@ -200,8 +200,25 @@ _TEXT: Any = pd.api.types.pandas_dtype(_DTYPES["raw"])
 _PART_PACKETS = 200_000
 
 
-def _decode(frames: Any) -> list[tuple[int, int, dict[str, Any]]]:
-    """The compiled decoder's columns, in parts of the packets: (start, stop, columns)."""
+def fixed_columns(n: int) -> dict[str, Any]:
+    """The arrays the compiled decoder writes for ``n`` packets, in the order it takes them:
+    ``done``, ``proto`` and ``dns_qr`` codes (-1: none), then each numeric column's values
+    (zeros) and mask (ones: missing until a value is written)."""
+    assert _fastpcap is not None
+    out: dict[str, Any] = {
+        "done": np.zeros(n, dtype=np.bool_),
+        "proto": np.full(n, -1, dtype=np.int8),
+        "dns_qr": np.full(n, -1, dtype=np.int8),
+    }
+    for key in _fastpcap.NUM_COLUMNS:
+        out[key] = np.zeros(n, dtype=_BITS[str(_DTYPES[key])])
+        out[key + ".mask"] = np.ones(n, dtype=np.bool_)
+    return out
+
+
+def _decode(frames: Any) -> tuple[dict[str, Any], list[tuple[int, int, dict[str, Any]]]]:
+    """The compiled decoder's columns: the numeric ones and the codes (one array each),
+    and the text ones in parts of the packets: (start, stop, columns)."""
     assert _fastpcap is not None
     n = len(frames.offset)
     arrays = (
@@ -210,19 +227,21 @@ def _decode(frames: Any) -> list[tuple[int, int, dict[str, Any]]]:
         np.ascontiguousarray(frames.linktype, dtype=np.int32),
         np.ascontiguousarray(frames.time_ns, dtype=np.int64),
     )
+    fixed = fixed_columns(n)
     parts = min(os.cpu_count() or 1, 8) if n >= _PART_PACKETS else 1
     bounds = [n * k // parts for k in range(parts + 1)]
 
     def one(k: int) -> tuple[int, int, dict[str, Any]]:
         a, b = bounds[k], bounds[k + 1]
-        return a, b, _fastpcap.decode(frames.data, *(x[a:b] for x in arrays))
+        rows = tuple(column[a:b] for column in fixed.values())
+        return a, b, _fastpcap.decode(frames.data, *(x[a:b] for x in arrays), rows)
 
     if parts == 1:
-        return [one(0)]
+        return fixed, [one(0)]
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(parts) as pool:
-        return list(pool.map(one, range(parts)))
+        return fixed, list(pool.map(one, range(parts)))
 
 
 def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
@@ -232,8 +251,8 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
     compiled decoder made."""
     assert _fastpcap is not None
     n = len(frames.offset)
-    parts = _decode(frames)
-    done = np.concatenate([np.frombuffer(got["done"], dtype=np.bool_) for _, _, got in parts])
+    fixed, parts = _decode(frames)
+    done = fixed["done"]
     if frames.error.count(None) != n:  # (the container's words come first)
         done &= np.array([e is None for e in frames.error], dtype=bool)
     rest = np.flatnonzero(~done)
@@ -244,16 +263,13 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
         slow["raw"] = _stamped(time, slow["raw"]).tolist()
     out = _numbering(frames)
     for key, categories in (("proto", schema.PROTOCOLS), ("dns_qr", ("query", "response"))):
-        codes = np.concatenate([np.frombuffer(got[key], dtype=np.int8) for _, _, got in parts])
-        codes = codes.astype(np.int16)
+        codes = fixed[key]
         if len(rest):
             index = {c: k for k, c in enumerate(categories)}
             codes[rest] = [index.get(v, -1) if v is not None else -1 for v in slow[key]]
         out[key] = pd.Categorical.from_codes(codes, dtype=_DTYPES[key])  # type: ignore[call-overload]
     for key in _fastpcap.NUM_COLUMNS:
-        bits = _BITS[str(_DTYPES[key])]
-        numbers = np.concatenate([np.frombuffer(got[key][0], dtype=bits) for _, _, got in parts])
-        mask = ~np.concatenate([np.frombuffer(got[key][1], dtype=np.bool_) for _, _, got in parts])
+        numbers, mask = fixed[key], fixed[key + ".mask"]
         if len(rest):
             column = slow[key]
             mask[rest] = [v is None for v in column]
@@ -278,7 +294,9 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
     if len(rest) and any(e is not None for e in slow["error"]):
         errors = _put(errors, rest, slow["error"])
     out["error"] = _TEXT.__from_arrow__(errors)
-    return schema.conform(pd.DataFrame(out)[list(schema.COLUMN_NAMES)]), int(done.sum())
+    # (copy=False: the arrays are this frame's alone)
+    frame = pd.DataFrame(out, copy=False)[list(schema.COLUMN_NAMES)]
+    return schema.conform(frame), int(done.sum())
 
 
 #: up to this many rows from the Python decoder in a part, the part's column is kept as
