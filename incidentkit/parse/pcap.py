@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import schema
 from ..errors import InputError, ParseWarning
@@ -254,7 +255,7 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
     fixed, parts = _decode(frames)
     done = fixed["done"]
     if frames.error.count(None) != n:  # (the container's words come first)
-        done &= np.array([e is None for e in frames.error], dtype=bool)
+        done &= np.equal(np.array(frames.error, dtype=object), None)
     rest = np.flatnonzero(~done)
     slow = _decoded(frames, rest) if len(rest) else {}
     frames.data = b""  # (every packet is read: the file's bytes go before the frame is made)
@@ -290,10 +291,7 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
                 chunks.append(arr)
         # (large_string: what pandas keeps, so it need not cast)
         out[key] = _TEXT.__from_arrow__(pa.chunked_array(chunks, pa.large_string()))
-    errors = pa.nulls(n, pa.large_string())
-    if len(rest) and any(e is not None for e in slow["error"]):
-        errors = _put(errors, rest, slow["error"])
-    out["error"] = _TEXT.__from_arrow__(errors)
+    out["error"] = _TEXT.__from_arrow__(_sparse_text(n, rest, slow.get("error", [])))
     # (copy=False: the arrays are this frame's alone)
     frame = pd.DataFrame(out, copy=False)[list(schema.COLUMN_NAMES)]
     return schema.conform(frame), int(done.sum())
@@ -322,10 +320,32 @@ def _pieces(arr: pa.Array, rows: np.ndarray, values: list[Any]) -> list[pa.Array
 
 def _put(arr: pa.Array, rows: np.ndarray, values: list[Any]) -> pa.Array:
     """``arr`` with ``values`` at ``rows`` (sorted), in one array."""
-    new = pa.array(values, arr.type)
-    index = np.arange(len(arr))
-    index[rows] = len(arr) + np.arange(len(rows))
-    return pa.concat_arrays([arr, new]).take(pa.array(index))
+    mask = np.zeros(len(arr), dtype=np.bool_)
+    mask[rows] = True
+    return pc.replace_with_mask(arr, pa.array(mask), pa.array(values, arr.type))
+
+
+def _sparse_text(n: int, rows: np.ndarray, values: list[str | None]) -> pa.Array:
+    """A text column of ``n`` rows, empty but for ``values`` at ``rows`` (sorted).
+
+    Its offsets and validity are written only from the first value on: before it they are
+    zeros that were never written (pages of no memory), so a column with no values, like
+    the ``error`` of a sound capture, costs next to nothing."""
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    valid = np.zeros(n // 8 + 1, dtype=np.uint8)
+    pairs = zip(rows.tolist(), values, strict=True)
+    texts = [(row, value.encode()) for row, value in pairs if value is not None]
+    if texts:
+        at = np.array([row for row, _ in texts], dtype=np.int64)
+        first = int(at[0])
+        lengths = np.zeros(n - first, dtype=np.int64)
+        lengths[at - first] = [len(text) for _, text in texts]
+        np.cumsum(lengths, out=offsets[first + 1 :])
+        np.bitwise_or.at(valid, at >> 3, (1 << (at & 7)).astype(np.uint8))
+    data = b"".join(text for _, text in texts)
+    return pa.LargeStringArray.from_buffers(
+        n, pa.py_buffer(offsets), pa.py_buffer(data), pa.py_buffer(valid)
+    )
 
 
 def _stamped(time: np.ndarray, texts: list[str]) -> pd.Series:
