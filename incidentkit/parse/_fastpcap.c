@@ -114,6 +114,11 @@ static int buf_reserve(Buf *b, Py_ssize_t more) {
     return 0;
 }
 
+/* buf_reserve's quick path: 0 when `more` bytes fit already */
+static inline int room(Buf *b, Py_ssize_t more) {
+    return b->len + more <= b->cap ? 0 : buf_reserve(b, more);
+}
+
 /* one packet's values while it is read; copied to the columns when it is done */
 #define TEXT_MAX 2048
 typedef struct {
@@ -159,13 +164,29 @@ static void put(Pkt *k, const char *s, int n) {
 
 static void puts_(Pkt *k, const char *s) { put(k, s, (int)strlen(s)); }
 
-/* the decimal digits of v at out; their count (printf is too slow for a million packets) */
+/* the decimal digits of v at out; their count (printf is too slow for a million packets):
+ * the count first, then two digits at a time from the end */
 static int utoa(char *out, uint64_t v) {
-    char tmp[24];
-    int n = 0;
-    do tmp[n++] = (char)('0' + v % 10), v /= 10;
-    while (v);
-    for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324"
+                                "25262728293031323334353637383940414243444546474849"
+                                "50515253545556575859606162636465666768697071727374"
+                                "75767778798081828384858687888990919293949596979899";
+    int n = 1;
+    for (uint64_t t = 10; n < 20 && v >= t; t *= 10) n++;
+    int at = n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        at -= 2;
+        out[at] = pairs[2 * r];
+        out[at + 1] = pairs[2 * r + 1];
+    }
+    if (v >= 10) {
+        out[at - 2] = pairs[2 * v];
+        out[at - 1] = pairs[2 * v + 1];
+    } else {
+        out[at - 1] = (char)('0' + v);
+    }
     return n;
 }
 
@@ -203,13 +224,30 @@ static int fmt_mac(char *out, const uint8_t *p) {
     return 17;
 }
 
+/* each byte's decimal text, NUL-padded to 4 bytes, and its length; made by PyInit */
+static char OCTETS[256][4];
+static uint8_t OCTET_LEN[256];
+
+static void make_octets(void) {
+    for (int v = 0; v < 256; v++) {
+        char *o = OCTETS[v];
+        int n = 0;
+        if (v >= 100) o[n++] = (char)('0' + v / 100);
+        if (v >= 10) o[n++] = (char)('0' + v / 10 % 10);
+        o[n++] = (char)('0' + v % 10);
+        OCTET_LEN[v] = (uint8_t)n;
+    }
+}
+
+/* the dotted quad at out, NUL-terminated (out has room for 16 bytes) */
 static int fmt_ip4(char *out, const uint8_t *p) {
     int n = 0;
     for (int i = 0; i < 4; i++) {
-        if (i) out[n++] = '.';
-        n += utoa(out + n, p[i]);
+        memcpy(out + n, OCTETS[p[i]], 4);
+        n += OCTET_LEN[p[i]];
+        out[n++] = '.';
     }
-    out[n] = 0;
+    out[--n] = 0;
     return n;
 }
 
@@ -254,16 +292,19 @@ static int fmt_ip6(char *out, const uint8_t *p, int tcpdump_style) {
     return n;
 }
 
-/* an address as column c; returns its text, in the scratch space */
+/* an address as column c; returns its text, written straight into the scratch space */
 static const char *addr(Pkt *k, int c, const uint8_t *p, int v6) {
-    char tmp[64];
-    int n = v6 ? fmt_ip6(tmp, p, 0) : fmt_ip4(tmp, p);
+    if (k->scratch_len + 64 > (int)sizeof(k->scratch)) return k->fail = 1, "";
+    char *at = k->scratch + k->scratch_len; /* (at most 45 characters and a NUL) */
+    int n = v6 ? fmt_ip6(at, p, 0) : fmt_ip4(at, p);
     if (n < 0) {
         k->fail = 1;
         return "";
     }
-    if (!str(k, c, tmp, n)) return "";
-    return k->str[c];
+    k->str[c] = at;
+    k->len[c] = n;
+    k->scratch_len += n + 1;
+    return at;
 }
 
 /* ------------------------------------------------------------------ DNS */
@@ -272,8 +313,8 @@ static const char *addr(Pkt *k, int c, const uint8_t *p, int v6) {
 #define MAXCDNAME 255
 
 static int plain_label_byte(uint8_t c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    uint8_t lower = c | 0x20; /* (A-Z to a-z; nothing else lands in a-z) */
+    return (lower >= 'a' && lower <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 /*
@@ -883,8 +924,8 @@ static PyObject *decode(PyObject *self, PyObject *args) {
         done[i] = (char)ok;
         proto[i] = (char)(ok ? k->proto : -1);
         qr[i] = (char)(ok ? k->qr : -1);
-        for (int col = 0; ok && col < N_COUNT; col++) { /* (the caller's values are zeros) */
-            if (!(k->has >> col & 1)) continue;
+        for (uint32_t has = ok ? k->has : 0; has; has &= has - 1) { /* (the caller's are zeros) */
+            int col = __builtin_ctz(has);
             char *at = (char *)fx[3 + 2 * col].buf + i * NUM_WIDTH[col];
             if (NUM_WIDTH[col] == 1) *(uint8_t *)at = (uint8_t)k->num[col];
             else if (NUM_WIDTH[col] == 2) memcpy(at, &(uint16_t){(uint16_t)k->num[col]}, 2);
@@ -899,29 +940,35 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             for (int w = 25; w >= 20; w--, us /= 10) stamp[w] = (char)('0' + us % 10);
             stamp_len = 27;
         }
+        /* raw and info (every decoded packet has both), then the others that it has */
+        StrCol *raw = &strc[S_RAW], *info = &strc[S_INFO];
+        int info_len = k->text_len - k->info_at;
+        if (ok && (room(&raw->data, stamp_len + k->text_len) < 0 || room(&info->data, info_len) < 0)) {
+            failed = 1;
+            break;
+        }
         for (int col = 0; col < S_COUNT; col++) {
             StrCol *s = &strc[col];
-            const char *p = k->str[col];
-            int len = k->len[col];
-            if (col == S_INFO) p = k->text + k->info_at, len = k->text_len - k->info_at;
-            int has = ok && (p != NULL || col == S_RAW);
-            if (has && col == S_RAW) {
-                if (buf_reserve(&s->data, stamp_len + k->text_len) < 0) {
-                    failed = 1;
-                    break;
-                }
+            if (!ok) { /* (no value: an empty row) */
+            } else if (col == S_RAW) {
                 memcpy(s->data.p + s->data.len, stamp, (size_t)stamp_len);
                 memcpy(s->data.p + s->data.len + stamp_len, k->text, (size_t)k->text_len);
                 s->data.len += stamp_len + k->text_len;
-            } else if (has) {
-                if (buf_reserve(&s->data, len) < 0) {
+                s->valid.p[i >> 3] |= (char)(1 << (i & 7));
+            } else if (col == S_INFO) {
+                memcpy(s->data.p + s->data.len, k->text + k->info_at, (size_t)info_len);
+                s->data.len += info_len;
+                s->valid.p[i >> 3] |= (char)(1 << (i & 7));
+            } else if (k->str[col]) {
+                int len = k->len[col];
+                if (room(&s->data, len) < 0) {
                     failed = 1;
                     break;
                 }
-                memcpy(s->data.p + s->data.len, p, (size_t)len);
+                memcpy(s->data.p + s->data.len, k->str[col], (size_t)len);
                 s->data.len += len;
+                s->valid.p[i >> 3] |= (char)(1 << (i & 7));
             }
-            if (has) s->valid.p[i >> 3] |= (char)(1 << (i & 7));
             ((int64_t *)s->offsets.p)[i + 1] = s->data.len;
         }
     }
@@ -1061,6 +1108,7 @@ static struct PyModuleDef module = {
     .m_doc = "The capture reader's compiled packet decoder.", .m_size = -1, .m_methods = methods};
 
 PyMODINIT_FUNC PyInit__fastpcap(void) {
+    make_octets();
     if (PyType_Ready(&BlockType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (!m) return NULL;
