@@ -449,10 +449,27 @@ def test_time_zone_localises_and_converts():
     assert local.hour == 14 and local.tz is not None
 
 
-def test_invalid_timestamp_is_kept_as_nat():
-    text = "17:16:10.1000000 (invalid us) IP 137.116.81.94.80 > 131.155.215.69.46656: tcp 0"
-    df = ik.parse_tcpdump(text, date=DAY)
-    assert df.loc[0, "proto"] == "tcp" and pd.isna(df.loc[0, "time"])
+@pytest.mark.parametrize("engine", ["c", "python"])
+def test_invalid_timestamp_is_kept_as_nat_with_its_reason(engine):
+    # tcpdump's own rendering of a pcap record of 1000000 microseconds (its regression
+    # test timestamp_invalid_micro), dated, and a fraction of ten digits with no mark: no
+    # time is read from either (never 0.1 s), and 'error' says why
+    text = (
+        "2016-03-14 17:16:09.999999 IP 192.0.2.69.46656 > 198.51.100.94.80: tcp 0\n"
+        "2016-03-14 17:16:10.1000000 (invalid us) IP 198.51.100.94.80 > 192.0.2.69.46656: tcp 0\n"
+        "17:16:10.2147483648 (invalid ns) IP 192.0.2.69.46656 > 198.51.100.94.80: tcp 0\n"
+        "2016-03-14 17:16:10.1000000000 IP 192.0.2.69.46656 > 198.51.100.94.80: tcp 0\n"
+        "1457975770.1234567891 IP 192.0.2.69.46656 > 198.51.100.94.80: tcp 0\n"
+    )
+    with pytest.warns(ik.ParseWarning, match="4 of 5 records .* marked invalid.* line 2"):
+        df = ik.parse_tcpdump(text, date=DAY, engine=engine)
+    assert df["proto"].tolist() == ["tcp"] * 5 and df["sport"].tolist()[:2] == [46656, 80]
+    assert df.loc[0, "time"] == pd.Timestamp("2016-03-14 17:16:09.999999")
+    assert df["time"].iloc[1:].isna().all()
+    errors = df["error"].tolist()
+    assert pd.isna(errors[0])
+    assert all("tcpdump marks the time stamp invalid" in e for e in errors[1:3])
+    assert all("fraction has more than 9 digits" in e for e in errors[3:])
 
 
 def test_verbose_record_spans_lines_and_quoted_datagram_is_no_packet():

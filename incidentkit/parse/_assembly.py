@@ -182,8 +182,8 @@ def out_of_range_warning(name: str, count: int, records: int, first: int) -> Par
     """The warning for ``count`` of ``records`` records with a value left empty."""
     return ParseWarning(
         f"{name}: {count} of {records} records hold a value their column cannot (out of "
-        f"range, or no such date); it is left empty and 'error' says why (first at line "
-        f"{first})"
+        f"range, no such date, or a time stamp marked invalid); it is left empty and 'error' "
+        f"says why (first at line {first})"
     )
 
 

@@ -384,11 +384,13 @@ enum { Q_QUERY, Q_RESPONSE, Q_COUNT };
 static const char *QR_NAMES[Q_COUNT] = {[Q_QUERY] = "query", [Q_RESPONSE] = "response"};
 
 /* `_tkind` codes: how a timestamp reads, as the _T_* kinds of _times.py (the scanner writes
- * clock, dated and epoch times; the patterns read the rest) */
-enum { T_NONE, T_CLOCK, T_DATED, T_EPOCH, T_DELTA, T_BAD_DATE, T_COUNT };
+ * clock, dated and epoch times; the patterns read the rest, and the stamps tcpdump marks
+ * "(invalid us)" or whose fraction runs past 9 digits) */
+enum { T_NONE, T_CLOCK, T_DATED, T_EPOCH, T_DELTA, T_BAD_DATE, T_INVALID, T_FRACTION, T_COUNT };
 static const char *TIME_KIND_NAMES[T_COUNT] = {
-    [T_NONE] = "none",   [T_CLOCK] = "clock", [T_DATED] = "dated",
-    [T_EPOCH] = "epoch", [T_DELTA] = "delta", [T_BAD_DATE] = "bad_date"};
+    [T_NONE] = "none",         [T_CLOCK] = "clock",     [T_DATED] = "dated",
+    [T_EPOCH] = "epoch",       [T_DELTA] = "delta",     [T_BAD_DATE] = "bad_date",
+    [T_INVALID] = "invalid",   [T_FRACTION] = "fraction"};
 
 /* The number columns and their widths in bytes (those of the schema's dtypes; _tkind,
  * _tval, proto and dns_qr are codes the reader turns into the frame's columns) */

@@ -32,7 +32,7 @@ class _TimeInfo:
 
 
 # Time kinds: how a record's timestamp reads (see _time_parts)
-_T_NONE, _T_CLOCK, _T_DATED, _T_EPOCH, _T_DELTA, _T_BAD_DATE = range(6)
+_T_NONE, _T_CLOCK, _T_DATED, _T_EPOCH, _T_DELTA, _T_BAD_DATE, _T_INVALID, _T_FRACTION = range(8)
 
 #: NaT's value; in ``value`` of :func:`_time_parts` it marks a time past what int64 holds
 _NAT: Final = np.iinfo(np.int64).min
@@ -48,6 +48,11 @@ _TIME_REASONS: Final = {
     _T_CLOCK: f"time out of range: the time of day on its date is past {_TIME_SPAN}",
     _T_DELTA: f"time out of range: the time its delta comes to is outside {_TIME_SPAN}",
     _T_BAD_DATE: "time unknown: its date is no day of the calendar",
+    # tcpdump prints a stamp whose fraction is not below a second with its digits and this
+    # mark: "17:16:10.1000000 (invalid us)" (a pcap record's 1000000 microseconds)
+    _T_INVALID: "time unknown: tcpdump marks the time stamp invalid (its fraction is not "
+    "below a second)",
+    _T_FRACTION: "time unknown: the time stamp's fraction has more than 9 digits",
 }
 
 
@@ -84,6 +89,10 @@ def _time_parts(h: dict[str, pa.Array]) -> tuple[np.ndarray, np.ndarray, np.ndar
     tod = np.where(tod_past, 0, tod_s) * _NS + frac_ns
     kind = np.full(n, _T_NONE, dtype=np.int8)
     value = np.zeros(n, dtype=np.int64)
+    stamped = _np(pc.is_valid(h["hh"])) | _np(pc.is_valid(h["epoch"]))
+    marked = _np(pc.is_valid(h["invalid"]))
+    kind[stamped & marked] = _T_INVALID
+    kind[stamped & ~marked & ~good_frac] = _T_FRACTION
     kind[has_epoch] = _T_EPOCH
     ep, ep_past = ints("epoch")
     ep_past |= ep > whole_s
@@ -191,6 +200,7 @@ def _times(
             out = times
         else:
             out[idx] = times
+    why |= (kind == _T_INVALID) | (kind == _T_FRACTION)  # (NaT, as every kind not read)
     times = out.view("datetime64[ns]")
     if not why.any():
         return times, info, None
