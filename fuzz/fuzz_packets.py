@@ -8,7 +8,8 @@ rest is the packet's captured bytes. On it:
   AddressSanitizer report), as a packet of that link type and alone in its buffer; its
   output must be well formed (one row; every string column's offsets in order, within
   its text; a flag of 0 or 1 saying whether the compiled decoder read it);
-- ``_fastpcap.walk`` runs over the input taken as a pcap file's records;
+- ``_fastpcap.walk`` runs over the input taken as a pcap file's records, and
+  ``_fastpcap.walk_epb`` over it taken as a run of pcapng Enhanced Packet Blocks;
 - one input in ``FUZZ_DIFF_EVERY`` (8), picked by its CRC-32, is also written as a pcap
   of that one packet and read by ``read_pcap`` with ``engine="c"`` and
   ``engine="python"``: the frames, and ``attrs["capture"]`` less how each engine read it,
@@ -105,6 +106,7 @@ def TestOneInput(data: bytes) -> None:  # (the name atheris's examples use)
     linktype, packet = LINKTYPES[data[0] % len(LINKTYPES)], data[1:]
     check_decode(packet, linktype)
     built.walk(exact(data), 0, 16, data[0] & 1, 0)
+    built.walk_epb(exact(data), 0, data[0] & 1, data[0] >> 1)
     if zlib.crc32(data) % DIFF_EVERY == 0:
         check_engines(capture(packet, linktype))
         compared += 1

@@ -373,6 +373,9 @@ for name in sys.argv[2:]:
     if data[:4] in (b"\\xd4\\xc3\\xb2\\xa1", b"\\xa1\\xb2\\xc3\\xd4", b"\\x4d\\x3c\\xb2\\xa1"):
         for cut in (len(data), len(data) - 1, len(data) - 7, 40):
             built.walk(exact(data[:cut]), 24, 16, data[:4] == b"\\xa1\\xb2\\xc3\\xd4", 0)
+    # every offset of the file as the start of a run of pcapng packet blocks, cut short
+    for pos in range(0, min(len(data), 4000), 4):
+        built.walk_epb(exact(data[pos : pos + 200]), 0, pos // 4 % 2, 2**31)
     reader.read_pcap(io.BytesIO(Path(name).read_bytes()), engine="c")
     # each packet alone, in a buffer of its own length, then cut and damaged
     for i in range(min(len(frames.offset), 3000)):

@@ -31,6 +31,7 @@ import time
 import tracemalloc
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -966,43 +967,94 @@ def test_a_tcpdump_text_log_is_pointed_to_read_tcpdump(tmp_path):
         _read(path)
 
 
+def _mixed_pcapng() -> bytes:
+    """Two sections of two byte orders; enhanced, simple and obsolete packet blocks, runs
+    of enhanced ones, a block of no packet, and interfaces declared between packets."""
+    return (
+        _shb(LE)
+        + _idb(LE, 1, 64, (2, b"eth0"), _tsresol(9), (14, struct.pack("<q", 7)))
+        + _epb(LE, 0, 1700000000_000000001, _frame(0))
+        + _epb(LE, 0, 1700000000_000000002, _frame(1))
+        + _spb(LE, 90, _frame(2)[:64])
+        + _pb(LE, 0, 3, _frame(1))
+        + _idb(LE, 101, 0, _tsresol(3))
+        + _epb(LE, 1, 1700000000_123, _raw(4))
+        + _epb(LE, 0, 1700000000_000000009, _frame(3))
+        + _block(LE, 5, b"\0" * 12)
+        + _shb(BE)
+        + _idb(BE, 101, 0, _tsresol(0x80 | 30))
+        + _epb(BE, 0, 2**63, _raw(3))
+        + _epb(BE, 0, 2**40, _raw(2))
+    )
+
+
+def _hostile(rng: random.Random, original: bytes) -> bytes:
+    """``original`` with 1 to 4 bytes flipped or lengths overwritten with extremes, and
+    cut somewhere three times in ten."""
+    extremes = [0, 1, 3, 8, 11, 12, 13, 2**31, 2**32 - 4, 2**32 - 1]
+    data = bytearray(original)
+    for _ in range(rng.randint(1, 4)):
+        where = rng.randrange(len(data) - 4)
+        if rng.random() < 0.5:
+            data[where] = rng.randrange(256)
+        else:
+            struct.pack_into(rng.choice("<>") + "I", data, where & ~3, rng.choice(extremes))
+    if rng.random() < 0.3:
+        del data[rng.randrange(len(data)) :]
+    return bytes(data)
+
+
 def test_hostile_files_give_frames_or_an_input_error_and_stay_bounded():
     """Bytes flipped, lengths overwritten with extremes, files cut anywhere: every read ends
     with frames or an InputError, at once, and every frame lies inside the data."""
     rng = random.Random(20240601)
     pcap_file = _five_packets()[0]
-    pcapng_file = (
-        _shb(LE)
-        + _idb(LE, 1, 64, (2, b"eth0"), _tsresol(9), (14, struct.pack("<q", 7)))
-        + _epb(LE, 0, 1700000000_000000001, _frame(0))
-        + _spb(LE, 90, _frame(2)[:64])
-        + _pb(LE, 0, 3, _frame(1))
-        + _block(LE, 5, b"\0" * 12)
-        + _shb(BE)
-        + _idb(BE, 101, 0, _tsresol(0x80 | 30))
-        + _epb(BE, 0, 2**63, _raw(3))
-    )
-    extremes = [0, 1, 3, 8, 11, 12, 13, 2**31, 2**32 - 4, 2**32 - 1]
     started = time.perf_counter()
-    for original in (pcap_file, pcapng_file, gzip.compress(pcap_file)):
+    for original in (pcap_file, _mixed_pcapng(), gzip.compress(pcap_file)):
         for _ in range(400):
-            data = bytearray(original)
-            for _ in range(rng.randint(1, 4)):
-                where = rng.randrange(len(data) - 4)
-                if rng.random() < 0.5:
-                    data[where] = rng.randrange(256)
-                else:
-                    struct.pack_into(rng.choice("<>") + "I", data, where & ~3, rng.choice(extremes))
-            if rng.random() < 0.3:
-                del data[rng.randrange(len(data)) :]
             try:
-                frames = read_frames(bytes(data), "hostile")
+                frames = read_frames(_hostile(rng, original), "hostile")
             except InputError:
                 continue
             assert (frames.offset + frames.caplen <= len(frames.data)).all()
             assert (frames.caplen >= 0).all()
             assert len(frames.error) == frames.meta["packets"] == len(frames.time_ns)
     assert time.perf_counter() - started < 30
+
+
+def _frames_or_error(data: bytes, name: str) -> Any:
+    """What read_frames makes of ``data``: its fields, or the InputError's words."""
+    try:
+        frames = read_frames(data, name)
+    except InputError as exc:
+        return ("InputError", str(exc))
+    arrays = ("offset", "caplen", "origlen", "time_ns", "linktype", "interface")
+    for field in arrays:  # (the dtypes too: the decoder takes them as they are)
+        assert getattr(frames, field).dtype in (np.int64, np.int32), field
+    return (
+        {field: getattr(frames, field).tolist() for field in arrays},
+        {field: str(getattr(frames, field).dtype) for field in arrays},
+        frames.error,
+        frames.meta,
+    )
+
+
+@pytest.mark.skipif(_pcapfile._fastpcap is None, reason="the compiled walkers are not built")
+def test_the_compiled_walks_read_every_capture_as_the_python_walks(monkeypatch):
+    """The compiled walkers (pcap records, runs of pcapng Enhanced Packet Blocks) against
+    the reader's loops in Python, which say what each block holds: the same frames, the
+    same errors, the same metadata, or the same InputError, on tcpdump's corpus, the
+    scenarios, and pcap and pcapng files built here, whole and damaged."""
+    rng = random.Random(5353)
+    inputs = [(p.name, p.read_bytes()) for p in CORPUS_FILES + SCENARIO_FILES]
+    built = (_five_packets()[0], _mixed_pcapng())
+    inputs += [(f"built-{i}", data) for i, data in enumerate(built)]
+    inputs += [(f"hostile-{i}", _hostile(rng, built[i % 2])) for i in range(600)]
+    compiled = [_frames_or_error(data, name) for name, data in inputs]
+    monkeypatch.setattr(_pcapfile, "_fastpcap", None)
+    for (name, data), got in zip(inputs, compiled, strict=True):
+        assert _frames_or_error(data, name) == got, name
+    assert sum(isinstance(got[0], dict) for got in compiled) >= 300
 
 
 def _exact(base: int, exp: int, units: list[int], off_s: list[int], off_ns: list[int]) -> int:

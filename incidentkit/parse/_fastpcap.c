@@ -1080,6 +1080,80 @@ out:
     return result;
 }
 
+/*
+ * walk_epb(data, pos, big_endian, interfaces): the run of well-formed Enhanced Packet
+ * Blocks from `pos`, as _pcapfile._read_pcapng reads them: a tuple of five int64 arrays
+ * (data offset, interface id, time stamp units, captured and original length) and the
+ * offset of the first block it leaves to _read_pcapng: one of another type, or one with
+ * anything to say (a length under 32 or not a multiple of 4, a block past the end of the
+ * data, lengths at its two ends that differ, a captured length past the block, an
+ * interface id of `interfaces` or more).
+ */
+static PyObject *walk_epb(PyObject *self, PyObject *args) {
+    Py_buffer data;
+    Py_ssize_t pos;
+    int big;
+    long long interfaces;
+    if (!PyArg_ParseTuple(args, "y*niL", &data, &pos, &big, &interfaces)) return NULL;
+    const uint8_t *b = data.buf;
+    Py_ssize_t n = data.len, count = 0;
+    Buf cols[5];
+    memset(cols, 0, sizeof(cols));
+    int failed = 0;
+    if (pos < 0) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_ValueError, "walk_epb: bad arguments");
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    /* (room for a few blocks, grown as needed: a run may be one block, between two
+     * Interface Description Blocks) */
+    for (int c = 0; c < 5 && !failed; c++)
+        if (buf_reserve(&cols[c], 64 * 8) < 0) failed = 1;
+#define U32(at) (big ? be32(b + (at)) : (uint32_t)b[at] | (uint32_t)b[(at) + 1] << 8 | \
+                 (uint32_t)b[(at) + 2] << 16 | (uint32_t)b[(at) + 3] << 24)
+    while (!failed && pos <= n - 32) {
+        if (U32(pos) != 6) break;
+        uint32_t length = U32(pos + 4);
+        if (length < 32 || length % 4 || (Py_ssize_t)length > n - pos) break;
+        if (U32(pos + length - 4) != length) break;
+        uint32_t iface = U32(pos + 8), high = U32(pos + 12), low = U32(pos + 16);
+        uint32_t cap = U32(pos + 20), orig = U32(pos + 24);
+        Py_ssize_t start = pos + 28, end = pos + length - 4;
+        if ((Py_ssize_t)cap > end - start || (long long)iface >= interfaces) break;
+        for (int c = 0; c < 5 && !failed; c++) {
+            cols[c].len = count * 8;
+            if (buf_reserve(&cols[c], 8) < 0) failed = 1;
+        }
+        if (failed) break;
+        int64_t row[5] = {start, iface, (int64_t)((uint64_t)high << 32 | low), cap, orig};
+        for (int c = 0; c < 5; c++) ((int64_t *)cols[c].p)[count] = row[c];
+        count++;
+        pos += length;
+    }
+#undef U32
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    PyObject *arrays = NULL, *result = NULL;
+    if (failed) {
+        PyErr_NoMemory();
+        goto out;
+    }
+    arrays = PyTuple_New(5);
+    if (!arrays) goto out;
+    for (int c = 0; c < 5; c++) {
+        cols[c].len = count * 8;
+        PyObject *o = as_bytes(&cols[c]);
+        if (!o) goto out;
+        PyTuple_SET_ITEM(arrays, c, o);
+    }
+    result = Py_BuildValue("On", arrays, pos);
+out:
+    Py_XDECREF(arrays);
+    for (int c = 0; c < 5; c++) buf_free(&cols[c]);
+    return result;
+}
+
 static PyObject *names(const char *const *list, int count) {
     PyObject *t = PyTuple_New(count);
     for (int i = 0; t && i < count; i++) {
@@ -1098,6 +1172,9 @@ static PyMethodDef methods[] = {
      "decode(data, offset, caplen, linktype, time_ns, fixed) -> dict of the text columns' "
      "buffers; writes done, proto, dns_qr and the numeric columns into `fixed` (see "
      "the module's source; done[i] == 0: left to the Python decoder)."},
+    {"walk_epb", walk_epb, METH_VARARGS,
+     "walk_epb(data, pos, big_endian, interfaces) -> (arrays, end): a pcapng's run of "
+     "well-formed Enhanced Packet Blocks, as _pcapfile reads them."},
     {"walk", walk, METH_VARARGS,
      "walk(data, pos, header_len, big_endian, swapped) -> (arrays, end, cut): a pcap's "
      "records, as _pcapfile reads them."},

@@ -711,12 +711,30 @@ def _read_pcapng(data: bytes, name: str) -> Frames:
     timed: list[bool] = []  # False for a Simple Packet Block or an unreadable one
     owner: list[int] = []  # index in ``interfaces``, -1 when unknown
     ids: list[int] = []  # interface id as the block says it, -1 when unreadable
+    at: list[int] = []  # the packet number (0-based) of each of those
+    runs: list[tuple[int, Any, Any]] = []  # (first packet, arrays, owners) of each C run
+    count = 0
     problems: dict[int, list[str]] = {}
     truncated: dict[str, Any] | None = None
     pos = 0
+    epb_type = {"little": b"\x06\0\0\0", "big": b"\0\0\0\x06"}
     while pos < n:
         left = n - pos
-        k = len(offsets) + 1
+        k = count + 1
+        if (
+            _fastpcap is not None
+            and current
+            and not skipping
+            and data[pos : pos + 4] == epb_type[order.name]
+        ):  # a run of Enhanced Packet Blocks with nothing to say, in the compiled walker
+            arrays, stop = _fastpcap.walk_epb(data, pos, order.name == "big", len(current))
+            if stop > pos:
+                columns = [np.frombuffer(a, dtype=np.int64) for a in arrays]
+                # (a section's interfaces are numbered on from its first one's index)
+                runs.append((count, columns, columns[1] + current[0].index))
+                count += len(columns[0])
+                pos = stop
+                continue
         if left < 8:
             truncated = {
                 "at_packet": k,
@@ -800,7 +818,7 @@ def _read_pcapng(data: bytes, name: str) -> Frames:
                     "offset": pos,
                     "byte_order": order.name,
                     "version": f"{major}.{minor}",
-                    "first_packet": len(offsets),
+                    "first_packet": count,
                 }
             )
         elif skipping:
@@ -810,7 +828,7 @@ def _read_pcapng(data: bytes, name: str) -> Frames:
             current.append(iface)
             interfaces.append(iface)
         elif block_type in (_EPB, _PB, _SPB):
-            index = len(offsets)
+            index = count
             room = end - body
             reasons: list[str] = []
             if block_type == _SPB:
@@ -871,6 +889,8 @@ def _read_pcapng(data: bytes, name: str) -> Frames:
                         f"{section} (it has {len(current)}): link type and time unknown"
                     )
                     has_time = False
+            at.append(index)
+            count += 1
             offsets.append(start)
             captured.append(cap)
             original.append(orig)
@@ -886,16 +906,23 @@ def _read_pcapng(data: bytes, name: str) -> Frames:
             skipped[block_type] = skipped.get(block_type, 0) + 1
         pos += length
 
-    count = len(offsets)
-    owners = np.array(owner, dtype=np.int64)
+    # the packets of the compiled walker's runs and of this loop, in their places
+    starts, owners, caplen, origlen = (np.empty(count, dtype=np.int64) for _ in range(4))
+    counts, iface_ids = np.empty(count, dtype=np.uint64), np.empty(count, dtype=np.int32)
+    is_timed = np.ones(count, dtype=bool)
+    for run_start, (offs, run_ids, units, caps, origs), run_owners in runs:
+        rows = slice(run_start, run_start + len(offs))
+        starts[rows], iface_ids[rows], counts[rows] = offs, run_ids, units.view(np.uint64)
+        caplen[rows], origlen[rows], owners[rows] = caps, origs, run_owners
+    rows_py = np.array(at, dtype=np.int64)
+    starts[rows_py], caplen[rows_py], origlen[rows_py] = offsets, captured, original
+    counts[rows_py], is_timed[rows_py] = stamps, timed
+    owners[rows_py], iface_ids[rows_py] = owner, ids
     link_table = np.array([i.link_type for i in interfaces] + [-1], dtype=np.int32)
     snap_table = np.array([i.snaplen for i in interfaces] + [0], dtype=np.int64)
-    caplen = np.array(captured, dtype=np.int64)
-    origlen = np.array(original, dtype=np.int64)
     _check_lengths(caplen, origlen, snap_table[owners], problems)
     time_ns = np.full(count, NAT, dtype=np.int64)
-    counts = np.array(stamps, dtype=np.uint64)
-    _stamp_times(counts, np.array(timed, dtype=bool), owners, interfaces, time_ns, problems)
+    _stamp_times(counts, is_timed, owners, interfaces, time_ns, problems)
 
     labels = {_resolution_label(i.base, i.exp) for i in interfaces if not i.problem}
     resolution = None
@@ -925,12 +952,12 @@ def _read_pcapng(data: bytes, name: str) -> Frames:
     }
     return Frames(
         data=data,
-        offset=np.array(offsets, dtype=np.int64),
+        offset=starts,
         caplen=caplen,
         origlen=origlen,
         time_ns=time_ns,
         linktype=link_table[owners],
-        interface=np.array(ids, dtype=np.int32),
+        interface=iface_ids,
         error=_joined(problems, count),
         meta=meta,
     )

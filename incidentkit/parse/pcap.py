@@ -255,7 +255,7 @@ def _frame_c(frames: Any) -> tuple[pd.DataFrame, int]:
     fixed, parts = _decode(frames)
     done = fixed["done"]
     if frames.error.count(None) != n:  # (the container's words come first)
-        done &= np.equal(np.array(frames.error, dtype=object), None)
+        done &= pd.isna(np.array(frames.error, dtype=object))
     rest = np.flatnonzero(~done)
     slow = _decoded(frames, rest) if len(rest) else {}
     frames.data = b""  # (every packet is read: the file's bytes go before the frame is made)
