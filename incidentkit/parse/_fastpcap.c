@@ -1007,6 +1007,53 @@ out:
     return result;
 }
 
+/* ------------------------------------------------------------------ the container walks */
+/* A walk's rows: five int64 columns (see walk and walk_epb), grown as rows come */
+typedef struct {
+    Buf col[5];
+    Py_ssize_t count;
+} Rows;
+
+static uint32_t u32(const uint8_t *p, int big) {
+    return big ? be32(p) : (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                               (uint32_t)p[3] << 24;
+}
+
+/* room for `rows` rows to start with (see GUESS_MAX); -1 when there is no memory */
+static int rows_start(Rows *r, Py_ssize_t rows) {
+    memset(r, 0, sizeof(*r));
+    if (rows > GUESS_MAX / 8) rows = GUESS_MAX / 8;
+    for (int c = 0; c < 5; c++)
+        if (buf_reserve(&r->col[c], rows * 8) < 0) return -1;
+    return 0;
+}
+
+static int rows_add(Rows *r, const int64_t row[5]) {
+    for (int c = 0; c < 5; c++) { /* (cheap but when a column grows) */
+        r->col[c].len = r->count * 8;
+        if (room(&r->col[c], 8) < 0) return -1;
+        ((int64_t *)r->col[c].p)[r->count] = row[c];
+    }
+    r->count++;
+    return 0;
+}
+
+/* the rows as a tuple of five Blocks (which take over their memory); NULL on failure */
+static PyObject *rows_tuple(Rows *r) {
+    PyObject *arrays = PyTuple_New(5);
+    for (int c = 0; arrays && c < 5; c++) {
+        r->col[c].len = r->count * 8;
+        PyObject *o = as_bytes(&r->col[c]);
+        if (!o) Py_CLEAR(arrays);
+        else PyTuple_SET_ITEM(arrays, c, o);
+    }
+    return arrays;
+}
+
+static void rows_free(Rows *r) {
+    for (int c = 0; c < 5; c++) buf_free(&r->col[c]);
+}
+
 /*
  * walk(data, pos, header_len, big_endian, swapped): the pcap packet records from `pos`,
  * as _pcapfile._read_pcap's loop reads them: a tuple of five int64 arrays (data offset,
@@ -1015,37 +1062,22 @@ out:
  */
 static PyObject *walk(PyObject *self, PyObject *args) {
     Py_buffer data;
-    Py_ssize_t pos;
-    int header_len, big, swapped;
+    Py_ssize_t pos, cut = -1;
+    int header_len, big, swapped, failed = 0;
     if (!PyArg_ParseTuple(args, "y*niii", &data, &pos, &header_len, &big, &swapped)) return NULL;
-    const uint8_t *b = data.buf;
-    Py_ssize_t n = data.len, count = 0, cut = -1;
-    Buf cols[5];
-    memset(cols, 0, sizeof(cols));
-    int failed = 0;
     if (header_len < 16 || pos < 0) {
         PyBuffer_Release(&data);
         PyErr_SetString(PyExc_ValueError, "walk: bad arguments");
         return NULL;
     }
+    const uint8_t *b = data.buf;
+    Py_ssize_t n = data.len;
+    Rows rows;
     Py_BEGIN_ALLOW_THREADS
-    /* room for a record per 64 bytes to start with, grown as needed (see GUESS_MAX) */
-    Py_ssize_t room = (n - pos) / 64 + 1;
-    if (room > GUESS_MAX / 8) room = GUESS_MAX / 8;
-    for (int c = 0; c < 5 && !failed; c++)
-        if (buf_reserve(&cols[c], room * 8) < 0) failed = 1;
+    failed = rows_start(&rows, (n - pos) / 64 + 1) < 0; /* (a record per 64 bytes) */
     while (!failed && pos <= n - header_len) {
-        for (int c = 0; c < 5 && !failed; c++) { /* (cheap but when a column grows) */
-            cols[c].len = count * 8;
-            if (buf_reserve(&cols[c], 8) < 0) failed = 1;
-        }
-        if (failed) break;
-        const uint8_t *h = b + pos;
         uint32_t f[4];
-        for (int j = 0; j < 4; j++)
-            f[j] = big ? be32(h + 4 * j)
-                       : (uint32_t)h[4 * j] | (uint32_t)h[4 * j + 1] << 8 |
-                             (uint32_t)h[4 * j + 2] << 16 | (uint32_t)h[4 * j + 3] << 24;
+        for (int j = 0; j < 4; j++) f[j] = u32(b + pos + 4 * j, big);
         uint32_t incl = f[2], orig = f[3];
         if (swapped && (swapped == 1 || incl > orig)) incl = f[3], orig = f[2];
         Py_ssize_t start = pos + header_len;
@@ -1054,29 +1086,15 @@ static PyObject *walk(PyObject *self, PyObject *args) {
             break;
         }
         int64_t row[5] = {start, f[0], f[1], incl, orig};
-        for (int c = 0; c < 5; c++) ((int64_t *)cols[c].p)[count] = row[c];
-        count++;
+        failed = rows_add(&rows, row) < 0;
         pos = start + incl;
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    PyObject *arrays = NULL, *result = NULL;
-    if (failed) {
-        PyErr_NoMemory();
-        goto out;
-    }
-    arrays = PyTuple_New(5);
-    if (!arrays) goto out;
-    for (int c = 0; c < 5; c++) {
-        cols[c].len = count * 8;
-        PyObject *o = as_bytes(&cols[c]);
-        if (!o) goto out;
-        PyTuple_SET_ITEM(arrays, c, o);
-    }
-    result = Py_BuildValue("Onn", arrays, pos, cut);
-out:
+    PyObject *arrays = failed ? PyErr_NoMemory() : rows_tuple(&rows);
+    PyObject *result = arrays ? Py_BuildValue("Onn", arrays, pos, cut) : NULL;
     Py_XDECREF(arrays);
-    for (int c = 0; c < 5; c++) buf_free(&cols[c]);
+    rows_free(&rows);
     return result;
 }
 
@@ -1092,65 +1110,40 @@ out:
 static PyObject *walk_epb(PyObject *self, PyObject *args) {
     Py_buffer data;
     Py_ssize_t pos;
-    int big;
+    int big, failed = 0;
     long long interfaces;
     if (!PyArg_ParseTuple(args, "y*niL", &data, &pos, &big, &interfaces)) return NULL;
-    const uint8_t *b = data.buf;
-    Py_ssize_t n = data.len, count = 0;
-    Buf cols[5];
-    memset(cols, 0, sizeof(cols));
-    int failed = 0;
     if (pos < 0) {
         PyBuffer_Release(&data);
         PyErr_SetString(PyExc_ValueError, "walk_epb: bad arguments");
         return NULL;
     }
+    const uint8_t *b = data.buf;
+    Py_ssize_t n = data.len;
+    Rows rows;
     Py_BEGIN_ALLOW_THREADS
-    /* (room for a few blocks, grown as needed: a run may be one block, between two
-     * Interface Description Blocks) */
-    for (int c = 0; c < 5 && !failed; c++)
-        if (buf_reserve(&cols[c], 64 * 8) < 0) failed = 1;
-#define U32(at) (big ? be32(b + (at)) : (uint32_t)b[at] | (uint32_t)b[(at) + 1] << 8 | \
-                 (uint32_t)b[(at) + 2] << 16 | (uint32_t)b[(at) + 3] << 24)
+    /* (room for a few blocks: a run may be one block, between two interface blocks) */
+    failed = rows_start(&rows, 64) < 0;
     while (!failed && pos <= n - 32) {
-        if (U32(pos) != 6) break;
-        uint32_t length = U32(pos + 4);
+        if (u32(b + pos, big) != 6) break;
+        uint32_t length = u32(b + pos + 4, big);
         if (length < 32 || length % 4 || (Py_ssize_t)length > n - pos) break;
-        if (U32(pos + length - 4) != length) break;
-        uint32_t iface = U32(pos + 8), high = U32(pos + 12), low = U32(pos + 16);
-        uint32_t cap = U32(pos + 20), orig = U32(pos + 24);
+        if (u32(b + pos + length - 4, big) != length) break;
+        uint32_t iface = u32(b + pos + 8, big), high = u32(b + pos + 12, big);
+        uint32_t low = u32(b + pos + 16, big), cap = u32(b + pos + 20, big);
+        uint32_t orig = u32(b + pos + 24, big);
         Py_ssize_t start = pos + 28, end = pos + length - 4;
         if ((Py_ssize_t)cap > end - start || (long long)iface >= interfaces) break;
-        for (int c = 0; c < 5 && !failed; c++) {
-            cols[c].len = count * 8;
-            if (buf_reserve(&cols[c], 8) < 0) failed = 1;
-        }
-        if (failed) break;
         int64_t row[5] = {start, iface, (int64_t)((uint64_t)high << 32 | low), cap, orig};
-        for (int c = 0; c < 5; c++) ((int64_t *)cols[c].p)[count] = row[c];
-        count++;
+        failed = rows_add(&rows, row) < 0;
         pos += length;
     }
-#undef U32
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    PyObject *arrays = NULL, *result = NULL;
-    if (failed) {
-        PyErr_NoMemory();
-        goto out;
-    }
-    arrays = PyTuple_New(5);
-    if (!arrays) goto out;
-    for (int c = 0; c < 5; c++) {
-        cols[c].len = count * 8;
-        PyObject *o = as_bytes(&cols[c]);
-        if (!o) goto out;
-        PyTuple_SET_ITEM(arrays, c, o);
-    }
-    result = Py_BuildValue("On", arrays, pos);
-out:
+    PyObject *arrays = failed ? PyErr_NoMemory() : rows_tuple(&rows);
+    PyObject *result = arrays ? Py_BuildValue("On", arrays, pos) : NULL;
     Py_XDECREF(arrays);
-    for (int c = 0; c < 5; c++) buf_free(&cols[c]);
+    rows_free(&rows);
     return result;
 }
 
