@@ -614,15 +614,9 @@ class _Edges:
     counts: _Counts
 
 
-def _naive(t: pd.Series) -> pd.Series:
-    if isinstance(t.dtype, pd.DatetimeTZDtype):
-        return t.dt.tz_convert("UTC").dt.tz_localize(None)
-    return t
-
-
 def _edges(df: pd.DataFrame, reach: pd.Timedelta) -> _Edges:
     rows = pd.DataFrame({c: df[c] for c in _CONTEXT_COLUMNS}, copy=False)
-    t = _naive(rows["time"])
+    t = schema.utc_naive(rows["time"])
     known = t.dropna()
     index = _input_of(df)
     if not len(known):
@@ -652,7 +646,7 @@ def _placed(e: _Edges, offset: tuple[int, int]) -> _Edges:
 
 
 def _within(rows: pd.DataFrame, lo: pd.Timestamp | None, hi: pd.Timestamp | None) -> pd.DataFrame:
-    t = _naive(rows["time"])
+    t = schema.utc_naive(rows["time"])
     keep = np.ones(len(rows), dtype=bool)
     if lo is not None:
         keep &= (t >= lo).to_numpy(dtype=bool, na_value=False)

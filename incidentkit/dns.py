@@ -11,6 +11,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from . import schema
 from .icmp import is_error
 
 #: How long after a query its retry, answer or ICMP error may come, unless told otherwise.
@@ -500,9 +501,7 @@ def _groups(q: pd.DataFrame, keys: list[str]) -> dict[tuple[object, ...], list[i
 
 def _ns_array(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Times as int64 nanoseconds, and where they are NaT, whatever the time zone."""
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = times.to_numpy(dtype="datetime64[ns]")
+    values = schema.utc_naive(times).to_numpy(dtype="datetime64[ns]")
     return values.view("int64"), np.isnat(values)
 
 

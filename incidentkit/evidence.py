@@ -35,6 +35,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from . import schema
 from .dns import OUTCOMES, _no_gc, _ns_array, _positions, _transactions
 from .icmp import KINDS, is_error
 
@@ -507,9 +508,8 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     # the columns it reads, without a copy and without the frame's attrs (pandas copies
     # attrs deeply at every step)
     rows = pd.DataFrame({c: df[c] for c in _NEEDED}, copy=False)
-    times = rows["time"]
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        rows = rows.assign(time=times.dt.tz_convert("UTC").dt.tz_localize(None))
+    if isinstance(rows["time"].dtype, pd.DatetimeTZDtype):
+        rows = rows.assign(time=schema.utc_naive(rows["time"]))
     known = rows["time"].dropna()
     ev = Evidence(settings, packets=len(rows))
     _hosts(rows, ev)

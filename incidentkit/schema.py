@@ -90,6 +90,22 @@ def source_dtype(names: list[str]) -> pd.CategoricalDtype:
     return pd.CategoricalDtype(list(names))
 
 
+def utc_naive(times: pd.Series) -> pd.Series:
+    """``times`` as naive UTC: the time column of a frame read with ``tz=`` converted, a
+    naive one (the readers' UTC, or a log's own clock) as it is. Analysis compares and
+    subtracts times in this form, whatever zone a frame was read in.
+
+    Examples
+    --------
+    >>> aware = pd.Series(pd.to_datetime(["2026-01-01 10:00"]).tz_localize("Europe/Berlin"))
+    >>> str(utc_naive(aware).iloc[0])
+    '2026-01-01 09:00:00'
+    """
+    if isinstance(times.dtype, pd.DatetimeTZDtype):
+        return times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times
+
+
 def dtypes() -> dict[str, object]:
     """Return ``{column: dtype}`` for :data:`COLUMNS`.
 

@@ -55,9 +55,7 @@ def source_streams(df: pd.DataFrame) -> list[np.ndarray]:
     present = sorted(set(codes.tolist()) - {-1})
     if len(present) < 2:
         return [np.ones(len(df), dtype=bool)]
-    times = df["time"]
-    if isinstance(times.dtype, pd.DatetimeTZDtype):
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    times = schema.utc_naive(df["time"])
     spans: list[Span] = []
     for c in present:
         t = times[codes == c].dropna()
