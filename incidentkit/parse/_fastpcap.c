@@ -1054,6 +1054,15 @@ static void rows_free(Rows *r) {
     for (int c = 0; c < 5; c++) buf_free(&r->col[c]);
 }
 
+/* a walk's answer, (arrays, where it stopped, cut), and the rows freed; NULL on failure */
+static PyObject *rows_result(Rows *r, int failed, Py_ssize_t pos, Py_ssize_t cut) {
+    PyObject *arrays = failed ? PyErr_NoMemory() : rows_tuple(r);
+    PyObject *result = arrays ? Py_BuildValue("Onn", arrays, pos, cut) : NULL;
+    Py_XDECREF(arrays);
+    rows_free(r);
+    return result;
+}
+
 /*
  * walk(data, pos, header_len, big_endian, swapped): the pcap packet records from `pos`,
  * as _pcapfile._read_pcap's loop reads them: a tuple of five int64 arrays (data offset,
@@ -1091,11 +1100,7 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    PyObject *arrays = failed ? PyErr_NoMemory() : rows_tuple(&rows);
-    PyObject *result = arrays ? Py_BuildValue("Onn", arrays, pos, cut) : NULL;
-    Py_XDECREF(arrays);
-    rows_free(&rows);
-    return result;
+    return rows_result(&rows, failed, pos, cut);
 }
 
 /*
@@ -1105,11 +1110,11 @@ static PyObject *walk(PyObject *self, PyObject *args) {
  * offset of the first block it leaves to _read_pcapng: one of another type, or one with
  * anything to say (a length under 32 or not a multiple of 4, a block past the end of the
  * data, lengths at its two ends that differ, a captured length past the block, an
- * interface id of `interfaces` or more).
+ * interface id of `interfaces` or more), and -1 (as walk's cut: none).
  */
 static PyObject *walk_epb(PyObject *self, PyObject *args) {
     Py_buffer data;
-    Py_ssize_t pos;
+    Py_ssize_t pos, cut = -1; /* (always: a block cut short is _read_pcapng's to say) */
     int big, failed = 0;
     long long interfaces;
     if (!PyArg_ParseTuple(args, "y*niL", &data, &pos, &big, &interfaces)) return NULL;
@@ -1140,11 +1145,7 @@ static PyObject *walk_epb(PyObject *self, PyObject *args) {
     }
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&data);
-    PyObject *arrays = failed ? PyErr_NoMemory() : rows_tuple(&rows);
-    PyObject *result = arrays ? Py_BuildValue("On", arrays, pos) : NULL;
-    Py_XDECREF(arrays);
-    rows_free(&rows);
-    return result;
+    return rows_result(&rows, failed, pos, cut);
 }
 
 static PyObject *names(const char *const *list, int count) {
@@ -1166,7 +1167,7 @@ static PyMethodDef methods[] = {
      "buffers; writes done, proto, dns_qr and the numeric columns into `fixed` (see "
      "the module's source; done[i] == 0: left to the Python decoder)."},
     {"walk_epb", walk_epb, METH_VARARGS,
-     "walk_epb(data, pos, big_endian, interfaces) -> (arrays, end): a pcapng's run of "
+     "walk_epb(data, pos, big_endian, interfaces) -> (arrays, end, -1): a pcapng's run of "
      "well-formed Enhanced Packet Blocks, as _pcapfile reads them."},
     {"walk", walk, METH_VARARGS,
      "walk(data, pos, header_len, big_endian, swapped) -> (arrays, end, cut): a pcap's "

@@ -727,7 +727,7 @@ def _read_pcapng(data: bytes, name: str) -> Frames:
             and not skipping
             and data[pos : pos + 4] == epb_type[order.name]
         ):  # a run of Enhanced Packet Blocks with nothing to say, in the compiled walker
-            arrays, stop = _fastpcap.walk_epb(data, pos, order.name == "big", len(current))
+            arrays, stop, _ = _fastpcap.walk_epb(data, pos, order.name == "big", len(current))
             if stop > pos:
                 columns = [np.frombuffer(a, dtype=np.int64) for a in arrays]
                 # (a section's interfaces are numbered on from its first one's index)
