@@ -948,18 +948,16 @@ static PyObject *decode(PyObject *self, PyObject *args) {
             break;
         }
         for (int col = 0; col < S_COUNT; col++) {
-            StrCol *s = &strc[col];
-            if (!ok) { /* (no value: an empty row) */
-            } else if (col == S_RAW) {
+            StrCol *s = &strc[col]; /* (a packet not decoded here is an empty row) */
+            int has = ok && (col == S_RAW || col == S_INFO || k->str[col]);
+            if (has && col == S_RAW) {
                 memcpy(s->data.p + s->data.len, stamp, (size_t)stamp_len);
                 memcpy(s->data.p + s->data.len + stamp_len, k->text, (size_t)k->text_len);
                 s->data.len += stamp_len + k->text_len;
-                s->valid.p[i >> 3] |= (char)(1 << (i & 7));
-            } else if (col == S_INFO) {
+            } else if (has && col == S_INFO) {
                 memcpy(s->data.p + s->data.len, k->text + k->info_at, (size_t)info_len);
                 s->data.len += info_len;
-                s->valid.p[i >> 3] |= (char)(1 << (i & 7));
-            } else if (k->str[col]) {
+            } else if (has) {
                 int len = k->len[col];
                 if (room(&s->data, len) < 0) {
                     failed = 1;
@@ -967,8 +965,8 @@ static PyObject *decode(PyObject *self, PyObject *args) {
                 }
                 memcpy(s->data.p + s->data.len, k->str[col], (size_t)len);
                 s->data.len += len;
-                s->valid.p[i >> 3] |= (char)(1 << (i & 7));
             }
+            if (has) s->valid.p[i >> 3] |= (char)(1 << (i & 7));
             ((int64_t *)s->offsets.p)[i + 1] = s->data.len;
         }
     }
