@@ -269,13 +269,19 @@ def _counts(df: pd.DataFrame) -> _Counts:
     unparsed = (df["proto"] == "unparsed").to_numpy()
     wrong = df["error"].notna().to_numpy() & ~unparsed
     lines = df["line"].to_numpy(dtype="float64", na_value=np.nan)
+
+    def first(rows: np.ndarray) -> int | None:
+        """The line of the first of ``rows`` (None: none, or a capture's, of no line)."""
+        at = lines[rows][:1]
+        return int(at[0]) if len(at) and not np.isnan(at[0]) else None
+
     return _Counts(
         len(df),
         int(df.attrs.get("capture", {}).get("lines", 0)),
         int(unparsed.sum()),
-        int(lines[unparsed][0]) if unparsed.any() else None,
+        first(unparsed),
         int(wrong.sum()),
-        int(lines[wrong][0]) if wrong.any() and not np.isnan(lines[wrong][0]) else None,
+        first(wrong),
     )
 
 
@@ -433,21 +439,20 @@ def _warn(parts: list[Part], counts: list[_Counts], offsets: list[tuple[int, int
     by_input: dict[int, list[int]] = {}
     for i, part in enumerate(parts):
         by_input.setdefault(part.index, []).append(i)
+    # (in the order reading an input alone gives them: out of range first)
+    kinds = (
+        ("out_of_range", "rows", out_of_range_warning),
+        ("unparsed", "lines", unparsed_warning),
+    )
     for members in by_input.values():
         name = parts[members[0]].path
-        c = [counts[i] for i in members]
-        wrong = sum(x.out_of_range for x in c)
-        if wrong:
-            at = next(i for i in members if counts[i].out_of_range)
-            first = (counts[at].first_out_of_range or 0) + offsets[at][1]
-            rows = sum(x.rows for x in c)
-            warnings.warn(out_of_range_warning(name, wrong, rows, first), stacklevel=4)
-        unparsed = sum(x.unparsed for x in c)
-        if unparsed:
-            at = next(i for i in members if counts[i].unparsed)
-            first = (counts[at].first_unparsed or 0) + offsets[at][1]
-            lines = sum(x.lines for x in c)
-            warnings.warn(unparsed_warning(name, unparsed, lines, first), stacklevel=4)
+        for kind, of, warning in kinds:
+            count = sum(getattr(counts[i], kind) for i in members)
+            if count:
+                at = next(i for i in members if getattr(counts[i], kind))
+                first = (getattr(counts[at], f"first_{kind}") or 0) + offsets[at][1]
+                total = sum(getattr(counts[i], of) for i in members)
+                warnings.warn(warning(name, count, total, first), stacklevel=4)
 
 
 def _tree(items: list[Any], dask: Any) -> Any:
