@@ -508,8 +508,7 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     # the columns it reads, without a copy and without the frame's attrs (pandas copies
     # attrs deeply at every step)
     rows = pd.DataFrame({c: df[c] for c in _NEEDED}, copy=False)
-    if isinstance(rows["time"].dtype, pd.DatetimeTZDtype):
-        rows = rows.assign(time=schema.utc_naive(rows["time"]))
+    rows["time"] = schema.utc_naive(rows["time"])
     known = rows["time"].dropna()
     ev = Evidence(settings, packets=len(rows))
     _hosts(rows, ev)

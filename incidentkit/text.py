@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from . import schema
 from .diagnose import Diagnosis
 
 
@@ -82,7 +83,8 @@ def describe(diagnosis: Diagnosis, df: pd.DataFrame | None) -> str:
 def _where(row: pd.Series) -> str:
     """'line     12' in a text log, 'frame    12' in a capture, else the record; after
     the input's name in a frame of several inputs."""
-    source = f"{row['source']} " if "source" in row.index and pd.notna(row["source"]) else ""
+    known = schema.SOURCE in row.index and pd.notna(row[schema.SOURCE])
+    source = f"{row[schema.SOURCE]} " if known else ""
     for column, word in (("line", "line"), ("packet", "frame")):
         if pd.notna(row[column]):
             return f"{source}{word:<5} {int(row[column]):>6}"
