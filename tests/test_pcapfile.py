@@ -1050,7 +1050,22 @@ def test_the_compiled_walks_read_every_capture_as_the_python_walks(monkeypatch):
     built = (_five_packets()[0], _mixed_pcapng())
     inputs += [(f"built-{i}", data) for i, data in enumerate(built)]
     inputs += [(f"hostile-{i}", _hostile(rng, built[i % 2])) for i in range(600)]
+    built_walker = _pcapfile._fastpcap
+    runs: list[int] = []  # the blocks of each run the compiled pcapng walker took
+
+    class Counted:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(built_walker, name)
+
+        def walk_epb(self, *args: Any) -> Any:
+            got = built_walker.walk_epb(*args)
+            runs.append(len(got[0][0]) // 8)
+            return got
+
+    monkeypatch.setattr(_pcapfile, "_fastpcap", Counted())
     compiled = [_frames_or_error(data, name) for name, data in inputs]
+    # (the compiled walker took runs of several blocks, and left blocks to the loop)
+    assert max(runs) >= 2 and 0 in runs and sum(runs) >= 1000, runs[:20]
     monkeypatch.setattr(_pcapfile, "_fastpcap", None)
     for (name, data), got in zip(inputs, compiled, strict=True):
         assert _frames_or_error(data, name) == got, name
