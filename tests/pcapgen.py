@@ -68,6 +68,17 @@ def udp(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
     return bare[:6] + struct.pack("!H", value) + bare[8:]
 
 
+def tcp(
+    src: str, dst: str, sport: int, dport: int, seq: int, ack: int, flags: int, payload: bytes = b""
+) -> bytes:
+    """A TCP segment (no options; ``flags`` the header's bits: 0x02 SYN, 0x10 ACK, 0x18
+    PSH and ACK) with its checksum over the pseudo-header of ``src`` and ``dst``."""
+    bare = struct.pack("!HHIIHHHH", sport, dport, seq, ack, 5 << 12 | flags, 64240, 0, 0)
+    bare += payload
+    value = checksum(pseudo_header(src, dst, 6, len(bare)) + bare)
+    return bare[:16] + struct.pack("!H", value) + bare[18:]
+
+
 def icmp_echo(ident: int = 1, seq: int = 1, data: bytes = b"incidentkit") -> bytes:
     bare = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + data
     return bare[:2] + struct.pack("!H", checksum(bare)) + bare[4:]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import shutil
+import struct
 import subprocess
 import sys
 import warnings
@@ -337,3 +338,53 @@ def test_a_capture_piped_into_parse_is_read_whole():
     rows = pd.read_json(io.BytesIO(out), lines=True)
     assert len(rows) == len(_read(SCENARIOS / "service_down.pcap"))
     assert rows["packet"].tolist() == list(range(1, len(rows) + 1))
+
+
+def _icmp6_unreachable(src: str, dst: str, quoted: bytes) -> bytes:
+    """ICMPv6 port unreachable from ``src`` to ``dst`` quoting ``quoted``, with its
+    checksum."""
+    from pcapgen import pseudo_header
+
+    from incidentkit.testing import checksum
+
+    bare = struct.pack("!BBHI", 1, 4, 0, 0) + quoted
+    value = checksum(pseudo_header(src, dst, 58, len(bare)) + bare)
+    return bare[:2] + struct.pack("!H", value) + bare[4:]
+
+
+#: extension headers before the quoted UDP header: (next header of the one before, bytes)
+_EXTENSIONS = {
+    "hop-by-hop, destination options, routing": [
+        (0, bytes([60, 0]) + bytes(6)),
+        (60, bytes([43, 0]) + bytes(6)),
+        (43, bytes([17, 0, 0, 0]) + bytes(4)),
+    ],
+    "first fragment": [(44, bytes([17, 0, 0, 0]) + struct.pack("!I", 7))],
+}
+
+
+@pytest.mark.parametrize("chain", list(_EXTENSIONS))
+def test_an_icmp6_error_quoting_extension_headers_names_the_udp_query(chain, tmp_path):
+    """The quoted datagram's extension headers are walked to its UDP header, as
+    print-icmp6.c does: the quoted protocol, ports and DNS id are the query's."""
+    from pcapgen import dns_query, ipv6
+
+    client, server = "2001:db8::1", "2001:db8::53"
+    headers = _EXTENSIONS[chain]
+    query = udp(client, server, 40000, 53, dns_query(0xBEEF, "example.test"))
+    inner = b"".join(body for _, body in headers) + query
+    quoted = ipv6(client, server, headers[0][0], inner)
+    packet = ipv6(server, client, 58, _icmp6_unreachable(server, client, quoted))
+    path = tmp_path / "icmp6.pcap"
+    path.write_bytes(pcap([ether(packet, ethertype=0x86DD)]))
+    text = subprocess.run(
+        ["tcpdump", "-nn", "-r", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"{server} udp port 53" in text  # tcpdump finds the UDP header too
+    for engine in ("c", "python"):
+        row = ik.read_pcap(path, engine=engine).iloc[0]
+        got = row[["icmp_orig_proto", "icmp_orig_sport", "icmp_orig_dport", "icmp_orig_dns_id"]]
+        assert got.tolist() == ["udp", 40000, 53, 0xBEEF]
+        assert row["raw"].endswith(
+            f"unreachable port, {server} udp port 53, length {len(packet) - 40}"
+        )

@@ -38,6 +38,7 @@ message. A message costs time linear in its length.
 
 from __future__ import annotations
 
+import re
 import struct
 from dataclasses import dataclass
 from typing import Final
@@ -1013,6 +1014,13 @@ class _Printer:
         return answers
 
 
+#: the ``error`` of a DNS-over-TCP segment whose length prefix is not its payload's length
+#: (a message that continues in the next segments, or more than one message);
+#: :data:`PREFIX_RE` reads it back
+PREFIX_NOTE: Final = "the length prefix says {prefix} bytes, the segment holds {wire}"
+PREFIX_RE: Final = re.compile(r"the length prefix says (\d+) bytes, the segment holds (\d+)")
+
+
 def decode_dns(
     msg: bytes | bytearray | memoryview,
     *,
@@ -1077,8 +1085,10 @@ def decode_dns(
         raw = raw[2:]
         if prefix != wire:
             prefix_text = f"[prefix length({prefix}) != length({wire})] (invalid)"
-            # tcpdump prints no more of it; the message is read from the bytes there are
-            prefix_note = f"the length prefix says {prefix} bytes, the segment holds {wire}"
+            # tcpdump prints no more of it; the message is read from the bytes there are,
+            # and whether they begin a message at all is told by the segment's place in
+            # its connection (incidentkit.parse._tcpdns)
+            prefix_note = PREFIX_NOTE.format(prefix=prefix, wire=wire)
     if len(raw) < _HEADER_SIZE or wire < _HEADER_SIZE:
         return None  # domain_print(): "if(length < sizeof(*np))" ... nd_print_invalid()
     ident, flags, qd, an, ns, ar = struct.unpack_from("!6H", raw)

@@ -550,19 +550,39 @@ def _icmp6(p: _Packet, b: memoryview, src: str, dst: str, wire: int) -> None:
     p.cols.update(icmp_type=itype, icmp_code=code, icmp_reason=words or f"type-#{itype}")
     if itype in _ICMP6_ERRORS and len(b) >= 48:
         q = b[8:]
-        nxt = q[6]
+        nxt, at = _upper_layer(q[40:], q[6])
         orig = {
             "icmp_orig_proto": _IP_PROTO_NAMES.get(nxt, str(nxt)),
             "icmp_orig_src": _ip6(q[8:24]),
             "icmp_orig_dst": _ip6(q[24:40]),
         }
-        _quoted_ports(orig, q[40:], nxt)
+        if at is not None:
+            _quoted_ports(orig, q[40 + at :], nxt)
         p.cols.update(orig)
     if itype in (128, 129) and len(b) >= 8:
         ident, seq = struct.unpack_from("!HH", b, 4)
         p.text = f"{head} {words}, id {ident}, seq {seq}, length {length}"
         return
     p.text = f"{head} {_icmp6_text(p, b, itype, code, words)}, length {length}"
+
+
+def _upper_layer(body: memoryview, nxt: int) -> tuple[int, int | None]:
+    """The protocol after the extension headers of a quoted IPv6 datagram (hop-by-hop,
+    routing, destination options, fragment, authentication; print-icmp6.c's
+    get_upperlayer()) and where its header begins in ``body``; None for the place when
+    the headers run past the quote or a later fragment holds no transport header."""
+    at = 0
+    for _ in range(16):  # extension headers, bounded
+        if nxt in (0, 43, 60, 44, 51):
+            if len(body) < at + 8:  # (every extension header is 8 bytes at least)
+                return nxt, None
+            if nxt == 44 and struct.unpack_from("!H", body, at + 2)[0] & 0xFFF8:
+                return body[at], None  # a later fragment: no transport header in it
+            size = {44: 8, 51: (body[at + 1] + 2) * 4}.get(nxt, (body[at + 1] + 1) * 8)
+            nxt, at = body[at], at + size
+        else:
+            return nxt, at
+    return nxt, None
 
 
 #: print-icmp6.c's words for the codes of destination unreachable (its own spacing)

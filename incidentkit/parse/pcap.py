@@ -28,6 +28,7 @@ from ..errors import InputError, ParseWarning
 from ._packets import decode_packet
 from ._pcapfile import NAT, capture_kind, read_frames
 from ._source import Source
+from ._tcpdns import tcp_dns_messages
 
 __all__ = ["PcapEngine", "read", "read_pcap"]
 
@@ -121,6 +122,7 @@ def read_pcap(
     del data
     compiled = engine != "python" and _fastpcap is not None
     df, c_rows = _frame_c(frames) if compiled else (_frame_python(frames), 0)
+    df = tcp_dns_messages(df)
     if tz is not None:
         df["time"] = df["time"].dt.tz_localize("UTC").dt.tz_convert(tz)
     df.attrs["capture"] = {
