@@ -388,3 +388,26 @@ def test_an_icmp6_error_quoting_extension_headers_names_the_udp_query(chain, tmp
         assert row["raw"].endswith(
             f"unreachable port, {server} udp port 53, length {len(packet) - 40}"
         )
+
+
+def test_sctp_and_dccp_have_their_protocol_and_ports(tmp_path):
+    """The schema's sctp and dccp rows, with their ports, as the text reader reads
+    tcpdump's lines for them."""
+    init = struct.pack("!HHII", 5000, 36412, 0, 0) + struct.pack(
+        "!BBHIIHHI", 1, 0, 20, 7, 65535, 10, 10, 1
+    )
+    dccp = struct.pack("!HHBBHBBH", 40000, 5001, 3, 0, 0, 0x06, 0, 0) + bytes(8)
+    path = tmp_path / "ported.pcap"
+    path.write_bytes(
+        pcap(
+            [
+                ether(ipv4("192.0.2.1", "198.51.100.53", proto, body))
+                for proto, body in ((132, init), (33, dccp))
+            ]
+        )
+    )
+    for engine in ("c", "python"):
+        df = ik.read_pcap(path, engine=engine)
+        got = df[["proto", "sport", "dport"]].astype(object).values.tolist()
+        assert got == [["sctp", 5000, 36412], ["dccp", 40000, 5001]]
+    assert disagreements(path) == {}

@@ -352,6 +352,10 @@ def _ipv6(p: _Packet, b: memoryview) -> None:
 
 
 # --------------------------------------------------------------------------- transport
+#: transports whose header begins with the two ports and that the schema names
+_PORTED = {132: "sctp", 33: "dccp"}
+
+
 def _transport(
     p: _Packet, b: memoryview, proto: int, src: str, dst: str, family: str, wire: int
 ) -> None:
@@ -363,6 +367,14 @@ def _transport(
         _icmp(p, b, src, dst, wire)
     elif proto == 58 and family == "IP6":
         _icmp6(p, b, src, dst, wire)
+    elif proto in _PORTED:  # SCTP and DCCP: ports first, as UDP and TCP (schema.PROTOCOLS)
+        name = _PORTED[proto]
+        p.cols.update(proto=name, length=max(wire, 0))
+        ports = _ports(p, b, name.upper())
+        shown = f"{src}.{ports[0]} > {dst}.{ports[1]}" if ports else f"{src} > {dst}"
+        p.text = (
+            f"{family} {shown}: {name} {max(wire, 0)}" if ports else f"{family} {shown}: [|{name}]"
+        )
     else:
         name = _IP_PROTO_NAMES.get(proto, f"ip-proto-{proto}")
         p.text = f"{family} {src} > {dst}: {name} {max(wire, 0)}"
