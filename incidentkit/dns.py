@@ -586,6 +586,8 @@ def _transactions(
     q = _queries(df).sort_values("query_record").reset_index(drop=True)
     r = _responses(df)
     resp = _answered_by(q, _pair_responses(q, r, reply))
+    by_tcp = _tcp_replies(q, df, resp, reply)
+    resp = np.where(resp >= 0, resp, by_tcp)
     icmp_at = _pair_icmp(q, df, resp, reply)
 
     out = q.copy()
@@ -603,7 +605,9 @@ def _transactions(
         return pd.Series(df[column].array.take(pos, allow_fill=True), index=out.index)
 
     rcode = at("dns_rcode", resp, use_resp).astype("string")
-    answered = use_resp & (rcode == "NoError").fillna(False).to_numpy(dtype=bool)
+    # a reply over TCP whose DNS the reader could not read is an answer of unknown rcode
+    said = (rcode == "NoError").fillna(False).to_numpy(dtype=bool)
+    answered = use_resp & (said | (by_tcp >= 0))
     kind = np.select([answered, use_resp, use_err], [0, 1, 2], default=3).astype(np.int8)
     outcomes = pd.Categorical.from_codes(kind, dtype=pd.CategoricalDtype(list(OUTCOMES)))
     out["outcome"] = np.asarray(outcomes, dtype=object) if lists else outcomes
@@ -624,6 +628,70 @@ def _transactions(
                 [a] if b < 0 else [a, b]
                 for a, b in zip(recs.tolist(), outcome.tolist(), strict=True)
             ]
+    return out
+
+
+#: the ports the readers read DNS over TCP on (tcpdump's: 53; a capture's: 53 and 5353)
+_TCP_DNS_PORTS: Final = (53, 5353)
+
+
+def undecoded_tcp(df: pd.DataFrame) -> np.ndarray:
+    """Where ``df`` has a TCP segment with data from a DNS port that carries no DNS
+    message the reader could read: among them the replies of a DNS server whose message
+    spans segments (tcpdump prints ``[prefix length(3010) != length(1206)] (invalid)``
+    for each, and no DNS; a capture's later segments of a message, see
+    :mod:`incidentkit.parse._tcpdns`)."""
+    return (
+        (df["proto"] == "tcp")
+        & df["dns_qr"].isna()
+        & (df["length"] > 0)
+        & df["sport"].isin(_TCP_DNS_PORTS)
+    ).to_numpy(dtype=bool, na_value=False)
+
+
+def pairable(df: pd.DataFrame) -> np.ndarray:
+    """Where ``df`` has a row a query can pair with or be: a DNS message, an ICMP error,
+    or a TCP segment of :func:`undecoded_tcp` (what the evidence keeps for its seams)."""
+    return (df["dns_qr"].notna() | is_error(df)).to_numpy(dtype=bool) | undecoded_tcp(df)
+
+
+def _tcp_replies(
+    q: pd.DataFrame, df: pd.DataFrame, resp: np.ndarray, window: pd.Timedelta
+) -> np.ndarray:
+    """Per query of ``q``: the record of the TCP segment that answers it when no DNS
+    response does (-1 for none).
+
+    A query over TCP that no response pairs with is answered by the first segment with
+    data that its server sends back on the connection (same addresses and ports) after
+    it, within ``window``, when that segment carries no DNS message the reader could read:
+    the answer spans segments and tcpdump printed none of it. Each segment answers one
+    query, the oldest waiting on its connection (first in, first out, as responses pair).
+    """
+    out = np.full(len(q), -1, dtype=np.int64)
+    waiting = np.flatnonzero((resp < 0) & (np.asarray(q["proto"], dtype=object) == "tcp"))
+    segments = undecoded_tcp(df)
+    if len(waiting) == 0 or not segments.any():
+        return out
+    w = q.iloc[waiting]
+    seg = df.loc[segments, ["record", "time", "src", "sport", "dst", "dport"]]
+    pairs = [
+        ("client", "dst"),
+        ("client_port", "dport"),
+        ("server", "src"),
+        ("server_port", "sport"),
+    ]
+    columns = []
+    for mine, theirs in pairs:
+        both = pd.concat([w[mine], seg[theirs]], ignore_index=True)
+        columns.append(both.fillna("") if isinstance(both.dtype, pd.StringDtype) else both)
+    keys = _combined(columns)
+    recs = np.concatenate(
+        [w["query_record"].to_numpy(dtype=np.int64), seg["record"].to_numpy(dtype=np.int64)]
+    )
+    w_at, s_at = _fifo(keys, recs, len(w))
+    delta = seg["time"].to_numpy()[s_at] - w["time"].to_numpy()[w_at]
+    ok = _within(pd.Series(delta), window)
+    out[waiting[w_at[ok]]] = recs[len(w) + s_at[ok]]
     return out
 
 

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import schema
-from .dns import OUTCOMES, _no_gc, _ns_array, _positions, _transactions
+from .dns import OUTCOMES, _no_gc, _ns_array, _positions, _transactions, pairable
 from .icmp import KINDS, is_error
 
 #: Rcodes that say the server refused or failed to resolve the question.
@@ -48,7 +48,7 @@ _KIND_NAMES: Final = ["port", "host", "route", "filter", "path", "other"]
 CAP: Final = 50
 
 _NEEDED: Final = (
-    "record", "line", "time", "proto", "src", "dst", "sport", "dport", "dns_id", "dns_qr",
+    "record", "line", "time", "proto", "src", "dst", "sport", "dport", "length", "dns_id", "dns_qr",
     "dns_flags", "dns_qtype", "dns_qname", "dns_rcode", "dns_ancount", "dns_answers",
     "icmp_type", "icmp_code", "icmp_reason", "icmp_orig_proto", "icmp_orig_src",
     "icmp_orig_sport", "icmp_orig_dst", "icmp_orig_dport", "icmp_orig_dns_id", "tcp_flags",
@@ -528,9 +528,9 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     counted = _count(rows, settings, lo, hi)
     ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
     ev.unsolicited_records = counted.unsolicited_records
-    # what a seam pairs: the DNS messages and the ICMP errors (without the text of the
-    # rest of their line)
-    seams = rows.loc[(rows["dns_qr"].notna() | is_error(rows)).to_numpy(dtype=bool)]
+    # what a seam pairs: the DNS messages, the ICMP errors and the TCP segments that may
+    # answer a query over TCP (without the text of the rest of their line)
+    seams = rows.loc[pairable(rows)]
     seams = seams.drop(columns="info")
     t = seams["time"]
     ev.head = seams.loc[(t < lo + c).fillna(False)].reset_index(drop=True)

@@ -597,8 +597,9 @@ class Story:
             if len(clients) <= 3
             else f"{len(clients)} clients (the busiest are in the table below)"
         )
+        lead = "The traffic that failed is" if len(failing) else "No query failed; the traffic is"
         return self._p(
-            f"The traffic that failed is <b>{esc(d.service)}</b> carried over "
+            f"{lead} <b>{esc(d.service)}</b> carried over "
             f"<b>{esc(d.protocol.upper())}</b>: {_plural(len(subject), 'query', 'queries')} "
             f"from {who} to <b>{esc(d.server)}</b> port {esc(d.port)} "
             f"({_lines(self.df, records)})."

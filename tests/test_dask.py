@@ -388,3 +388,23 @@ def test_cli_dask_local_starts_and_stops_its_own_cluster(tmp_path, capsys):
     left = [p for p in me.children(recursive=True) if p.pid not in before]
     _, alive = psutil.wait_procs(left, timeout=10)
     assert not alive, f"processes left behind: {alive}"
+
+
+def test_an_answer_over_tcp_split_across_files_and_blocks(client, tmp_path):
+    """A DNS answer over TCP that spans segments, in a log cut into two files and blocks
+    between the query and the answer: the Dask path pairs the query with the answer's
+    first segment as one machine does (the segment is kept for the seam)."""
+    from pcapgen import pcap, render
+    from test_tcpdns import spanning
+
+    conn, query, first = spanning()
+    lines = render(pcap(conn.frames), tmp_path / "c.pcap", "-nn", "-tttt").splitlines(True)
+    files = []
+    for k, part in enumerate((lines[:query], lines[query:])):
+        files.append(tmp_path / f"tcp{k}.txt")
+        files[-1].write_text("".join(part))
+    d, whole = _same_everything(files, client, 256, window="2s")
+    assert d.cause == "none"
+    tx = ik.dns_transactions(whole)
+    assert tx["outcome"].tolist() == ["answered"]
+    assert int(tx["response_record"].iloc[0]) == first  # (records run on across the files)

@@ -186,3 +186,57 @@ def test_a_length_sent_in_a_segment_of_its_own(tmp_path):
     df = read(conn, tmp_path)
     assert [kind for _, kind, _ in dns_rows(df)] == ["query"]
     assert df.loc[body, "error"] == "DNS: no DNS message is known to begin at this segment"
+
+
+def text_of(conn: Connection, tmp_path: Path) -> pd.DataFrame:
+    """tcpdump's -nn -tttt rendering of the connection, read by the text reader."""
+    text = render(pcap(conn.frames), tmp_path / "t.pcap", "-nn", "-tttt")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ik.ParseWarning)
+        return ik.parse_tcpdump(text)
+
+
+def spanning(family: int = 4) -> tuple[Connection, int, int]:
+    """A connection whose answer takes three segments; (it, the query's frame, the frame
+    of the answer's first segment)."""
+    conn = Connection(family)
+    conn.handshake()
+    query = conn.send("c", framed(dns_query(20142, "huge.example.test", qtype=16)))
+    conn.send("s", flags=ACK)
+    first, *_ = [conn.send("s", part) for part in cut(framed(big_answer(20142, "x.test")), 1208)]
+    conn.send("c", flags=ACK)
+    return conn, query, first
+
+
+@pytest.mark.parametrize("family", [4, 6])
+def test_a_text_log_of_an_answer_tcpdump_could_not_print_is_answered(family, tmp_path):
+    """tcpdump prints no DNS for any segment of an answer that spans segments: the query
+    is answered by the first segment with data its server sends back on the connection,
+    with no rcode, and no cause is found."""
+    conn, query, first = spanning(family)
+    df = text_of(conn, tmp_path)
+    assert df["dns_qr"].tolist().count("response") == 0  # (tcpdump printed none)
+    tx = ik.dns_transactions(df)
+    assert tx["outcome"].tolist() == ["answered"]
+    assert (int(tx["query_line"].iloc[0]), int(tx["response_record"].iloc[0])) == (query, first)
+    assert pd.isna(tx["rcode"].iloc[0])
+    d = ik.diagnose(df)
+    assert d.cause == "none"
+    said = str(ik.Story(df, d, tx).protocol())
+    assert said.startswith("<p>No query failed; the traffic is <b>DNS</b> carried over <b>TCP</b>")
+    # the evidence of two parts, cut anywhere, adds up to the whole's
+    whole = ik.diagnose(df).to_dict()
+    for k in range(len(df) + 1):
+        parts = ik.evidence(df.iloc[:k]) + ik.evidence(df.iloc[k:])
+        assert ik.diagnose(parts).to_dict() == whole, k
+
+
+def test_a_server_that_only_acknowledges_did_not_answer(tmp_path):
+    """A segment with no data (an acknowledgement) answers nothing: the query over TCP
+    that got only that is unanswered in both readers."""
+    conn = Connection()
+    conn.handshake()
+    conn.send("c", framed(dns_query(11, "quiet.example.test")))
+    conn.send("s", flags=ACK)
+    for df in (read(conn, tmp_path).reset_index(), text_of(conn, tmp_path)):
+        assert ik.dns_transactions(df)["outcome"].tolist() == ["no_response"]

@@ -121,18 +121,21 @@ class _Flow:
         holds exactly one. None when the segment begins a message (or holds no DNS
         message to speak of); otherwise why its DNS values go."""
         if seq in self.starts:  # (a segment sent again begins its message again)
-            return self._began(seq, size, length, frame)
+            self._began(seq, size, length, frame)
+            return None
         if self.next is not None:
             ahead = (seq - self.next) % _MOD
             if ahead == 0:
-                return self._began(seq, size, length, frame)
+                self._began(seq, size, length, frame)
+                return None
             if ahead >= _MOD // 2:  # before the next message: inside the current one
                 if (self.next - seq) % _MOD < size:  # ... and a new one begins within it
                     self.next = None
                 return _INSIDE.format(frame=self.frame)
             self.next = None  # segments were not captured: the places are lost
         if whole:
-            return self._began(seq, size, length, frame)
+            self._began(seq, size, length, frame)
+            return None
         return _UNKNOWN
 
     def _began(self, seq: int, size: int, length: int | None, frame: int) -> None:
