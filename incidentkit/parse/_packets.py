@@ -287,8 +287,14 @@ def _ipv4(p: _Packet, b: memoryview) -> None:
         p.errors.append(f"IPv4 header length {ihl} is past what was captured or too short")
         p.text = f"IP {src} > {dst}: [|ip]"
         return
-    end = min(len(b), total) if total >= ihl else len(b)
-    payload = b[ihl:end]
+    if 0 < total < ihl:  # print-ip.c: "bad-len", and nothing of the datagram
+        p.errors.append(f"IPv4 total length {total} is shorter than its header ({ihl} bytes)")
+        p.text = f"IP bad-len {total}"
+        return
+    # a total length of 0 is a segment the sender's NIC was to cut (TSO, BIG TCP): what
+    # was captured is the datagram, as tcpdump 5 and Wireshark take it
+    total = total or len(b)
+    payload = b[ihl : min(len(b), total)]
     offset = (frag & 0x1FFF) * 8
     if offset:  # a later fragment: the transport header is in the first
         p.errors.append(f"an IPv4 fragment (offset {offset}): its transport header is in the first")
@@ -403,8 +409,12 @@ def _udp(p: _Packet, b: memoryview, src: str, dst: str, family: str, wire: int) 
         p.text = f"{head} [|udp]"
         return
     ulen = struct.unpack_from("!H", b, 4)[0]
+    if ulen < 8:  # print-udp.c: "truncated-udplength", and nothing of the payload
+        p.errors.append(f"UDP length {ulen} is shorter than the UDP header")
+        p.text = f"{head} truncated-udplength {ulen}"
+        return
     # print-udp.c: the payload is what the UDP length says, within the IP datagram
-    size = max(min(ulen, wire) - 8, 0) if ulen >= 8 else max(wire - 8, 0)
+    size = max(min(ulen, wire) - 8, 0)
     p.cols["length"] = size
     if sport in DNS_PORTS or dport in DNS_PORTS:
         dns = decode_dns(b[8:], length=size, mdns=5353 in (sport, dport))
