@@ -641,12 +641,13 @@ def undecoded_tcp(df: pd.DataFrame) -> np.ndarray:
     spans segments (tcpdump prints ``[prefix length(3010) != length(1206)] (invalid)``
     for each, and no DNS; a capture's later segments of a message, see
     :mod:`incidentkit.parse._tcpdns`)."""
-    return (
-        (df["proto"] == "tcp")
-        & df["dns_qr"].isna()
-        & (df["length"] > 0)
-        & df["sport"].isin(_TCP_DNS_PORTS)
-    ).to_numpy(dtype=bool, na_value=False)
+    out = ((df["proto"] == "tcp") & df["dns_qr"].isna()).to_numpy(dtype=bool, copy=True)
+    rows = np.flatnonzero(out)
+    # (Series.isin() of a UInt16 column is 20 times slower)
+    sport = df["sport"].array.take(rows).to_numpy(dtype=np.int32, na_value=-1)
+    size = df["length"].array.take(rows).to_numpy(dtype=np.int64, na_value=0)
+    out[rows] = np.isin(sport, _TCP_DNS_PORTS) & (size > 0)
+    return out
 
 
 def pairable(df: pd.DataFrame) -> np.ndarray:

@@ -36,6 +36,8 @@ DNS_COLUMNS: Final = (
     "dns_answers",
 )  # fmt: skip
 _MOD: Final = 1 << 32
+_PORTS: Final = ("sport", "dport")
+_DNS: Final = np.array(sorted(DNS_PORTS), dtype=np.int32)
 _INSIDE: Final = "DNS: the segment continues the DNS message that frame {frame} begins"
 #: (the connection's start or a segment before this one was not captured, or a segment
 #: before it was too short to read a length from)
@@ -53,8 +55,10 @@ def tcp_dns_messages(df: pd.DataFrame) -> pd.DataFrame:
     >>> tcp_dns_messages(df) is df
     True
     """
-    ports = df["sport"].isin(DNS_PORTS) | df["dport"].isin(DNS_PORTS)
-    rows = np.flatnonzero(((df["proto"] == "tcp") & ports).to_numpy(dtype=bool, na_value=False))
+    tcp = np.flatnonzero((df["proto"] == "tcp").to_numpy(dtype=bool))
+    ports = [df[c].array.take(tcp).to_numpy(dtype=np.int32, na_value=-1) for c in _PORTS]
+    # (Series.isin() of a UInt16 column is 20 times slower)
+    rows = tcp[np.isin(ports[0], _DNS) | np.isin(ports[1], _DNS)]
     if len(rows) == 0:
         return df
     sub = df.iloc[rows]
