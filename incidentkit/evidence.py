@@ -268,12 +268,26 @@ class HostEvidence:
 
 @dataclass
 class TcpEvidence:
-    """TCP connection attempts to one (server, port)."""
+    """TCP connection attempts to one (server, port): the connections (client address and
+    port) that sent a SYN, got a SYN-ACK, got a reset; a SYN sent again is the same
+    attempt."""
 
-    syn: int = 0
-    syn_ack: int = 0
-    rst: int = 0
+    syns: Tally = field(default_factory=Tally)
+    syn_acks: Tally = field(default_factory=Tally)
+    rsts: Tally = field(default_factory=Tally)
     records: list[int] = field(default_factory=list)
+
+    @property
+    def syn(self) -> int:
+        return len(self.syns)
+
+    @property
+    def syn_ack(self) -> int:
+        return len(self.syn_acks)
+
+    @property
+    def rst(self) -> int:
+        return len(self.rsts)
 
     def __add__(self, other: TcpEvidence) -> TcpEvidence:
         return TcpEvidence(
@@ -614,16 +628,18 @@ def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
     seg = rows.loc[tcp, ["src", "dst", "sport", "dport", "record", "tcp_flags"]]
     flags = seg["tcp_flags"].fillna("")
     for mask, who, port, attr in (
-        (flags.eq("S"), "dst", "dport", "syn"),
-        (flags.eq("S."), "src", "sport", "syn_ack"),
-        (flags.str.startswith("R"), "src", "sport", "rst"),
+        (flags.eq("S"), "dst", "dport", "syns"),
+        (flags.eq("S."), "src", "sport", "syn_acks"),
+        (flags.str.startswith("R"), "src", "sport", "rsts"),
     ):
         part = seg.loc[mask.to_numpy(dtype=bool) & seg[port].notna().to_numpy(dtype=bool)]
         keys = part[who].astype(str) + " " + part[port].astype(str)
-        for key, (n, first) in _firsts(keys, part["record"]).items():
+        peer = part[["dst", "dport"] if who == "src" else ["src", "sport"]].astype(str)
+        for key, (_, first) in _firsts(keys, part["record"]).items():
             host, p = str(key).rsplit(" ", 1)
             t = ev.tcp.setdefault((host, int(p)), TcpEvidence())
-            setattr(t, attr, getattr(t, attr) + n)
+            connections = Tally.of(peer.loc[(keys == key).to_numpy(dtype=bool)])
+            setattr(t, attr, getattr(t, attr) + connections)
             t.records = _capped(t.records, first)
     # a port unreachable sent by the datagram's own destination to the host that sent it:
     # a client that no longer waits refuses a DNS answer

@@ -162,6 +162,14 @@ class View:
     # derived below
     refused_answers: int = 0
     unsolicited: Counter[str] = field(default_factory=Counter)
+    #: responses the server itself sent its clients that answer no query (a DNS id or
+    #: port other than the query's)
+    stray: int = 0
+    #: answers (any rcode) the same address, port and transport gave: to the judged
+    #: queries, and to the queries of other names (``other_names``) when ``--domain``
+    #: judges one site's
+    port_answers: int = 0
+    other_names: int = 0
     flood: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -312,8 +320,8 @@ def service_down(v: View) -> Hypothesis:
         signs.append(
             Sign("port unreachable from the server itself", port, False, v.recs("icmp_port_server"))
         )
-    if v.tcp_refused:
-        signs.append(Sign("TCP reset to a SYN on the port", v.tcp_refused, True, v.tcp.records))
+    if v.tcp_refused:  # (iptables' REJECT --reject-with tcp-reset answers the same)
+        signs.append(Sign("TCP reset to a SYN on the port", v.tcp_refused, False, v.tcp.records))
     if not signs:
         return _hyp(
             "service_down",
@@ -430,8 +438,10 @@ def firewall(v: View) -> Hypothesis:
     server is alive, or a TCP retry of a truncated answer that gets nowhere."""
     filt = v.icmp("filter")
     hop = v.icmp("port", "hop")
-    # (queries lost in a flood are the flood's)
+    # (queries lost in a flood are the flood's; those the server answered with another
+    # DNS id or port than theirs are the misconfiguration's)
     silent = v.s.silent + v.tcp_silent - v.flood.get("silent_in_spike", 0)
+    silent = max(0, silent - v.stray)
     signs = []
     parts = []
     if filt:
@@ -439,11 +449,30 @@ def firewall(v: View) -> Hypothesis:
         senders = ", ".join(sorted(v.s.icmp_senders))
         signs.append(Sign("administratively prohibited", filt, True, v.recs("icmp_filter")))
         parts.append(f"{_share(filt, v)} were refused with '{words}' by {senders}")
+    hops = ", ".join(s for s in sorted(v.s.icmp_senders) if s != v.server) or "a router"
     if hop:
-        senders = ", ".join(s for s in sorted(v.s.icmp_senders) if s != v.server)
+        words = "', '".join(v.reasons("port", "hop"))
         signs.append(Sign("port unreachable from a hop", hop, True, v.recs("icmp_port_hop")))
-        parts.append(f"{_share(hop, v)} drew port unreachable from {senders}, not the server")
+        parts.append(f"{_share(hop, v)} drew '{words}' from {hops}, not the server")
+    # a router that cannot reach a server that is up, for its DNS port only, rejects
+    cut = v.icmp("host") + v.icmp("route") if v.alive else 0
+    if cut:
+        words = "', '".join(v.reasons("host") + v.reasons("route"))
+        signs.append(
+            Sign(
+                "host or network unreachable from a router while the server is up",
+                cut,
+                True,
+                v.recs("icmp_host") + v.host.sent_records[:5],
+            )
+        )
+        parts.append(
+            f"{_share(cut, v)} drew '{words}' from {hops} while {v.server} sent "
+            f"{_plural(v.alive, 'packet')}"
+        )
     other_life = v.alive - v.icmp("port", "server")
+    # the same port answered other queries (or sent answers to none): not a port blocked
+    answering = v.port_answers + v.other_names
     if silent and other_life > 0:
         what = (
             f"answered {_plural(v.tcp_answered + v.peer_answered, 'DNS query')} "
@@ -451,11 +480,14 @@ def firewall(v: View) -> Hypothesis:
             if v.tcp_answered or v.peer_answered
             else f"sent {_plural(v.alive, 'packet')} of other traffic"
         )
+        if answering:
+            what = f"gave {_plural(answering, 'answer')} on the same port"
         signs.append(
             Sign(
-                "no response while the server is up",
+                "no response while the server is up"
+                + (" and answers on the same port" if answering else ""),
                 silent,
-                True,
+                not answering,
                 v.recs("silent") + v.host.sent_records[:5],
             )
         )
@@ -480,16 +512,35 @@ def firewall(v: View) -> Hypothesis:
         explained = (
             filt
             + hop
+            + cut
             + (silent if other_life > 0 else 0)
             + (v.truncated_stuck if tcp_blocked else 0)
+        )
+        blocked = (
+            f"a packet filter blocks {v.proto} port {v.port}"
+            if not answering or len(signs) > 1
+            else f"a filter drops some {v.proto} traffic on port {v.port} (by size, name or "
+            "type), or it is lost on the way"
         )
         return _hyp(
             "firewall",
             v,
             v.share(explained),
             signs,
-            f"On {v.where}, {'; '.join(parts)}: a packet filter blocks {v.proto} port {v.port}.",
+            f"On {v.where}, {'; '.join(parts)}: {blocked}.",
             claims={"server_sent": v.alive, "no_response": silent},
+            minority=v.minority
+            or (bool(v.other_names) and not (filt or hop or cut or tcp_blocked)),
+        )
+    if v.tcp_refused:  # iptables' REJECT --reject-with tcp-reset answers as a closed port
+        return _hyp(
+            "firewall",
+            v,
+            v.share(v.tcp_refused),
+            [],
+            f"A firewall rule that rejects with a TCP reset answers as a closed port does: "
+            f"the capture cannot tell it from a stopped service on {v.where}; the server's "
+            "own rules can.",
         )
     port = v.icmp("port", "server")
     if port:  # iptables' REJECT answers as a stopped service does
@@ -605,6 +656,28 @@ def misconfiguration(v: View) -> Hypothesis:
         want = v.ev.settings.expected_address
         signs.append(Sign("an address other than the expected one", s.wrong, True, v.recs("wrong")))
         parts.append(f"{s.wrong} answered {got} instead of {want}")
+    stray = min(v.stray, s.silent)  # (an answer sent twice answers nothing the second time)
+    if stray:
+        signs.append(
+            Sign(
+                "answers from the server that answer no query",
+                stray,
+                True,
+                v.ev.unsolicited_records,
+            )
+        )
+        parts.append(
+            f"{_plural(stray, 'answer')} from {v.server} matched no query (another DNS id "
+            "or port than the query's)"
+        )
+    unanswered = v.s.silent if v.other_names and not v.s.answered else 0
+    if unanswered:
+        signs.append(Sign("the site's names unanswered while others are", unanswered, False))
+        parts.append(
+            f"{_share(unanswered, v)} for the site got no answer while {v.where} gave "
+            f"{_plural(v.other_names, 'answer')} to other names (it cannot resolve the site: "
+            "its zone or its upstream)"
+        )
     if wrong_src:
         who = ", ".join(sorted(v.unsolicited))
         signs.append(
@@ -619,10 +692,21 @@ def misconfiguration(v: View) -> Hypothesis:
             f"{_plural(wrong_src, 'answer')} came from {who}, which the clients never asked"
         )
     if signs:
-        explained = sum(bad_rcodes.values()) + nx + s.nodata + s.wrong + min(wrong_src, v.failed)
+        explained = (
+            sum(bad_rcodes.values())
+            + nx
+            + s.nodata
+            + s.wrong
+            + min(wrong_src + stray, v.failed)
+            + unanswered
+        )
         answered = s.answered + s.wrong + s.nodata + sum(s.errors.values())
         lead = (
-            f"{v.server} answered, but wrongly" if answered else f"{v.server}'s answers went astray"
+            f"{v.server} answered, but wrongly"
+            if answered
+            else f"{v.server}'s answers went astray"
+            if stray or wrong_src
+            else f"{v.server} answers, but not for the site"
         )
         return _hyp(
             "misconfiguration",
