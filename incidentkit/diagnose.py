@@ -324,7 +324,7 @@ def _views(
         v.unsolicited = Counter(
             {a: n for (a, c), n in ev.unsolicited.items() if c in clients and a not in queried}
         )
-        v.stray = sum(n for (a, c), n in ev.unsolicited.items() if a == addr and c in clients)
+        v.stray = sum(n for (a, c), n in ev.mismatched.items() if a == addr and c in clients)
         v.port_answers = _answers(s)
         if site_any and port is not None and transport is not None:
             other = ev.servers.get((addr, port, transport, False))

@@ -318,6 +318,10 @@ class Evidence:
     tcp: dict[tuple[str, int], TcpEvidence] = field(default_factory=dict)
     unsolicited: Counter[tuple[str, str]] = field(default_factory=Counter)  # (answerer, client)
     unsolicited_records: list[int] = field(default_factory=list)
+    #: (server, client) -> answers that pair with no query but came from the server a query
+    #: that got no answer went to, to its client and ports, within the reply window: the
+    #: answer with another DNS id than the query's
+    mismatched: Counter[tuple[str, str]] = field(default_factory=Counter)
     packets: int = 0
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
@@ -355,6 +359,7 @@ class Evidence:
         out.servers = _add(out.servers, counted.servers)
         out.unsolicited = out.unsolicited + counted.unsolicited
         out.unsolicited_records = _capped(out.unsolicited_records, counted.unsolicited_records)
+        out.mismatched = out.mismatched + counted.mismatched
         out.head, out.tail, out.lo, out.hi = head, tail, a.lo, b.hi
         return out
 
@@ -373,6 +378,7 @@ class Evidence:
             tcp=_add(dict(self.tcp), other.tcp),
             unsolicited=self.unsolicited + other.unsolicited,
             unsolicited_records=_capped(self.unsolicited_records, other.unsolicited_records),
+            mismatched=self.mismatched + other.mismatched,
             packets=self.packets + other.packets,
             start=_add(self.start, other.start),
             end=max((t for t in (self.end, other.end) if t is not None), default=None),
@@ -396,6 +402,7 @@ class Evidence:
             out.servers = _add(out.servers, part.servers)
             out.unsolicited = out.unsolicited + part.unsolicited
             out.unsolicited_records = _capped(out.unsolicited_records, part.unsolicited_records)
+            out.mismatched = out.mismatched + part.mismatched
         return out
 
     def shifted(self, records: int, lines: int = 0) -> Evidence:
@@ -531,6 +538,7 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     if len(known) == 0 or settled:  # nothing to keep for a seam: count it all now
         counted = _count(rows, settings, None, None)
         ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
+        ev.mismatched = counted.mismatched
         ev.unsolicited_records = counted.unsolicited_records
         return ev
     start, end = ev.start, ev.end
@@ -541,6 +549,7 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     lo, hi = start + c, end - c + pd.Timedelta(1, "ns")
     counted = _count(rows, settings, lo, hi)
     ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
+    ev.mismatched = counted.mismatched
     ev.unsolicited_records = counted.unsolicited_records
     # what a seam pairs: the DNS messages, the ICMP errors and the TCP segments that may
     # answer a query over TCP (without the text of the rest of their line)
@@ -678,6 +687,10 @@ def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any, *, outside: bool =
     # what each query's outcome says, before the rows are cut to the span
     extra = _annotate(tx, rows, s)
     paired = tx["response_record"].to_numpy(dtype=np.int64, na_value=-1)
+    unanswered = tx.loc[
+        (tx["outcome"] == "no_response").to_numpy(dtype=bool),
+        ["time", "client", "client_port", "server", "server_port"],
+    ]
     if not keep.all():
         tx = tx.loc[keep]
         extra = extra.loc[keep]
@@ -685,14 +698,31 @@ def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any, *, outside: bool =
         _per_server(tx, extra, s, ev)
     # responses in the span that answer no query (from an address never asked, or late)
     resp = rows.loc[
-        (rows["dns_qr"] == "response").to_numpy(dtype=bool), ["record", "time", "src", "dst"]
+        (rows["dns_qr"] == "response").to_numpy(dtype=bool),
+        ["record", "time", "src", "dst", "sport", "dport"],
     ]
     inside = _span(resp["time"], lo, hi, outside)
     loose = resp.loc[inside & ~np.isin(resp["record"].to_numpy(dtype=np.int64), paired)]
     for pair, n in _pair_counts(loose):
         ev.unsolicited[pair] += n
     ev.unsolicited_records = sorted(loose["record"].head(CAP).tolist())
+    if len(loose) and len(unanswered):
+        for pair, n in _pair_counts(_mismatched(loose, unanswered, s.reply_window)):
+            ev.mismatched[pair] += n
     return ev
+
+
+def _mismatched(loose: pd.DataFrame, unanswered: pd.DataFrame, window: Any) -> pd.DataFrame:
+    """The answers of ``loose`` (they pair with no query) that came from the server of an
+    unanswered query to its client and ports, after it and within ``window``."""
+    both = loose.merge(
+        unanswered.rename(columns={"time": "asked"}),
+        left_on=["dst", "dport", "src", "sport"],
+        right_on=["client", "client_port", "server", "server_port"],
+    )
+    after = pd.to_timedelta(both["time"] - both["asked"])
+    near = ((after >= pd.Timedelta(0)) & (after <= window)).to_numpy(dtype=bool, na_value=False)
+    return both.loc[near].drop_duplicates("record")
 
 
 def _pair_counts(rows: pd.DataFrame) -> list[tuple[tuple[str, str], int]]:

@@ -162,8 +162,8 @@ class View:
     # derived below
     refused_answers: int = 0
     unsolicited: Counter[str] = field(default_factory=Counter)
-    #: responses the server itself sent its clients that answer no query (a DNS id or
-    #: port other than the query's)
+    #: answers the server sent its clients on the ports of a query that got none, that
+    #: pair with no query (another DNS id than the query's; Evidence.mismatched)
     stray: int = 0
     #: answers (any rcode) the same address, port and transport gave: to the judged
     #: queries, and to the queries of other names (``other_names``) when ``--domain``
@@ -656,7 +656,7 @@ def misconfiguration(v: View) -> Hypothesis:
         want = v.ev.settings.expected_address
         signs.append(Sign("an address other than the expected one", s.wrong, True, v.recs("wrong")))
         parts.append(f"{s.wrong} answered {got} instead of {want}")
-    stray = min(v.stray, s.silent)  # (an answer sent twice answers nothing the second time)
+    stray = min(v.stray, s.silent)
     if stray:
         signs.append(
             Sign(
@@ -667,8 +667,8 @@ def misconfiguration(v: View) -> Hypothesis:
             )
         )
         parts.append(
-            f"{_plural(stray, 'answer')} from {v.server} matched no query (another DNS id "
-            "or port than the query's)"
+            f"{_plural(stray, 'answer')} from {v.server} came on the ports of an unanswered "
+            "query with another DNS id than the query's"
         )
     unanswered = v.s.silent if v.other_names and not v.s.answered else 0
     if unanswered:

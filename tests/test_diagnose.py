@@ -430,3 +430,38 @@ def test_rows_without_a_time_count_once_wherever_the_cut_falls():
     for cut in range(len(df) + 1):
         total = ik.evidence(df.iloc[:cut], **kw) + ik.evidence(df.iloc[cut:], **kw)
         _same(ik.diagnose(total), whole)
+
+
+def test_an_answer_whose_query_came_before_the_capture_is_no_wrong_id():
+    """A capture that starts between a query and its answer holds an answer that pairs
+    with no query; with one query lost later, that is no server answering with the wrong
+    DNS id: the answer is on other ports, so no misconfiguration is found."""
+    lines = [(0.0, _answer(0.0, "198.51.100.15", 40000, 7))]
+    for k in range(1, 6):
+        t = 2.0 * k
+        lines.append((t, _query(t, "198.51.100.15", 40000 + k, k)))
+        if k != 3:
+            lines.append((t + 0.01, _answer(t + 0.01, "198.51.100.15", 40000 + k, k)))
+    d = ik.diagnose(_log(lines))
+    assert d.cause == "none"
+    assert {h.cause: h.confidence for h in d.hypotheses}["misconfiguration"] == "ruled out"
+
+
+def test_answers_with_another_dns_id_on_the_querys_ports_are_a_misconfiguration():
+    """Every answer comes from the server to the query's client and ports, but with the DNS
+    id plus one: the clients ignore them. The server is up and answering wrongly, whether
+    the evidence is taken whole or in two parts cut anywhere."""
+    lines = []
+    for k in range(1, 5):
+        t = 2.0 * k
+        lines.append((t, _query(t, "198.51.100.15", 40000 + k, k)))
+        lines.append((t + 0.01, _answer(t + 0.01, "198.51.100.15", 40000 + k, k + 1)))
+    df = _log(lines)
+    d = ik.diagnose(df)
+    assert (d.cause, d.confidence) == ("misconfiguration", "certain")
+    assert "another DNS id" in d.hypotheses[0].sentence
+    for cut in range(len(df) + 1):
+        parts = ik.evidence(df.iloc[:cut], reply_window="1s", retry_window="1s")
+        parts = parts + ik.evidence(df.iloc[cut:], reply_window="1s", retry_window="1s")
+        whole = ik.diagnose(df, reply_window="1s", retry_window="1s")
+        _same(ik.diagnose(parts), whole)
