@@ -191,8 +191,13 @@ class View:
 
     @property
     def late_refused(self) -> int:
-        """Answers the clients refused (they had given up): at most the answers given."""
-        return min(self.refused_answers, self.s.answered + self.s.wrong + self.s.nodata)
+        """Answers the clients refused because they had given up: at most the answers
+        given, and only answers that came late (after the client asked again, or half a
+        second and more on average). A client that refuses prompt answers (a second copy
+        of an answer it took, its own filter) has not given up on a slow server."""
+        refused = min(self.refused_answers, self.s.answered + self.s.wrong + self.s.nodata)
+        mean = self.s.latency_sum / self.s.latency_n if self.s.latency_n else 0.0
+        return refused if mean >= 0.5 else min(refused, self.s.after_retry)
 
     @property
     def resolution_unanswered(self) -> int:
