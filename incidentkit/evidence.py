@@ -259,6 +259,9 @@ class HostEvidence:
     refused_answers: Counter[str] = field(
         default_factory=Counter
     )  # answerer -> port unreachable sent
+    #: ICMP errors it received that quote no destination (tcpdump without -v prints none
+    #: for time exceeded and parameter problems): no query can be paired with them
+    icmp_unquoted: int = 0
 
     def __add__(self, other: HostEvidence) -> HostEvidence:
         return HostEvidence(
@@ -661,6 +664,10 @@ def _hosts(rows: pd.DataFrame, ev: Evidence) -> None:
     for (refuser, answerer), n in _pair_counts(errors.loc[own.to_numpy(dtype=bool)]):
         h = ev.hosts.setdefault(refuser, HostEvidence())
         h.refused_answers[answerer] += n
+    unquoted = errors["dst"][errors["icmp_orig_dst"].isna().to_numpy(dtype=bool)]
+    for host, n in unquoted.value_counts().items():
+        h = ev.hosts.setdefault(str(host), HostEvidence())
+        h.icmp_unquoted += int(n)
 
 
 # ---------------------------------------------------------------------- queries

@@ -446,7 +446,9 @@ def firewall(v: View) -> Hypothesis:
     # (queries lost in a flood are the flood's; those the server answered with another
     # DNS id or port than theirs are the misconfiguration's)
     silent = v.s.silent + v.tcp_silent - v.flood.get("silent_in_spike", 0)
-    silent = max(0, silent - v.stray)
+    # ... and as many as the ICMP errors the clients got that quote nothing could be theirs
+    unquoted = sum(v.ev.hosts[c].icmp_unquoted for c in v.s.clients if c in v.ev.hosts)
+    silent = max(0, silent - v.stray - unquoted)
     signs = []
     parts = []
     if filt:
@@ -567,6 +569,26 @@ def firewall(v: View) -> Hypothesis:
             f"{_plural(silent, 'attempt')} to {v.where} got no response at all, and {v.server} "
             "sent nothing else to tell a filter from a host that is down.",
             claims={"server_sent": v.alive, "no_response": silent},
+        )
+    died = v.icmp("path") + v.icmp("other", "hop") + unquoted
+    if died:  # time exceeded and the like: the queries died on the way, no filter did it
+        said = v.reasons("path") + v.reasons("other", "hop")
+        words = "', '".join(said)
+        errors = (
+            f"{_plural(died, 'ICMP error')} ('{words}') about them"
+            if said
+            else f"its clients {_plural(died, 'ICMP error')} that quote no query (tcpdump -v "
+            "shows what they quote)"
+        )
+        return _hyp(
+            "firewall",
+            v,
+            0.0,
+            [],
+            f"No filter refused or dropped the queries to {v.where}, but routers sent "
+            f"{errors}: the queries died on the way (a routing loop, or a hop limit too "
+            "small).",
+            ruled_out=True,
         )
     return _hyp(
         "firewall",
