@@ -2,7 +2,7 @@
 # situation 8: a server answering every query twice
 source "$(dirname "$0")/lib.sh"
 dup() { local name=$1 gap=$2; setup
-  ip netns exec $S timeout 40 python3 "$(dirname "$0")/dupresp.py" 203.0.113.2 2 $gap & PIDS+=($!); sleep 0.5
+  ip netns exec $S timeout 40 python3 "$(dirname "$0")/responder.py" 203.0.113.2 2 $gap 0 & PIDS+=($!); sleep 0.5
   capture_start $name
   for i in 1 2 3; do dg @203.0.113.2 $SITE A +tries=1 +timeout=2; sleep 0.3; done
   capture_stop; teardown; }

@@ -14,7 +14,7 @@ s9() { setup; dnsmasq_on --listen-address=203.0.113.2 --address=/$SITE/$SITE_ADD
   sleep 1; for i in 1 2; do dg @203.0.113.2 $SITE A +tries=1 +timeout=1; sleep 1; done
   capture_stop; teardown; }
 s10() { setup
-  ip netns exec $S timeout 40 python3 "$(dirname "$0")/wrongid.py" 203.0.113.2 wrongid & PIDS+=($!); sleep 0.5
+  ip netns exec $S timeout 40 python3 "$(dirname "$0")/responder.py" 203.0.113.2 1 0 1 & PIDS+=($!); sleep 0.5
   capture_start wrong_dns_id
   dg @203.0.113.2 $SITE A +tries=2 +timeout=2; ping_server
   capture_stop; teardown; }

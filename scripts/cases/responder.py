@@ -1,8 +1,8 @@
-"""A DNS responder that answers each query COPIES times, GAP seconds apart, with the right
-id (data/cases' dup_gap): the client takes the first copy and refuses the others.
-Bounded: 20 queries or 30 seconds.
+"""A DNS responder that answers each A query with 203.0.113.80, COPIES times, GAP seconds
+apart, with the query's DNS id plus OFFSET (data/cases: ``dup_gap`` answers twice with the
+right id, ``wrong_dns_id`` once with the id plus one). Bounded: 20 queries or 30 seconds.
 
-Usage: python3 dupresp.py ADDRESS COPIES GAP
+Usage: python3 responder.py ADDRESS COPIES GAP OFFSET
 """
 
 import socket
@@ -10,7 +10,7 @@ import struct
 import sys
 import time
 
-addr, copies, gap = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+addr, copies, gap, offset = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 family = socket.AF_INET6 if ":" in addr else socket.AF_INET
 sock = socket.socket(family, socket.SOCK_DGRAM)
 sock.bind((addr, 53))
@@ -23,7 +23,7 @@ while time.time() < end and n < 20:
     except TimeoutError:
         continue
     n += 1
-    qid = struct.unpack("!H", query[:2])[0]
+    qid = (struct.unpack("!H", query[:2])[0] + offset) & 0xFFFF
     at = 12
     for _ in range(128):  # the question's labels, bounded
         if at >= len(query) or not query[at]:
