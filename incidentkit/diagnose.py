@@ -325,19 +325,13 @@ def _views(
             {a: n for (a, c), n in ev.unsolicited.items() if c in clients and a not in queried}
         )
         v.stray = sum(n for (a, c), n in ev.mismatched.items() if a == addr and c in clients)
-        v.port_answers = _answers(s)
         if site_any and port is not None and transport is not None:
             other = ev.servers.get((addr, port, transport, False))
-            v.other_names = _answers(other) if other is not None else 0
+            v.other_names = other.answers if other is not None else 0
         full = every.get((addr, port, transport), s) if port is not None else s
         v.flood = flood_facts(full, ev, cfg, dos_threshold)
         views.append(v)
     return views
-
-
-def _answers(s: ServerEvidence) -> int:
-    """The answers (any rcode) of one server's evidence."""
-    return s.answered + s.wrong + s.nodata + sum(s.errors.values())
 
 
 def _judgement(v: View) -> ServerJudgement:

@@ -206,13 +206,16 @@ def _walk(
     return pd.DataFrame({"query_record": out_q, "response_record": out_r}, dtype="int64")
 
 
-def _key_codes(r: pd.DataFrame, q: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """One integer per distinct key (client, ports, server, DNS id, and the question when
-    every response prints it), for both frames; a missing value is a value of its own (as
-    "" would be: no address is empty)."""
+def _key_codes(
+    r: pd.DataFrame, q: pd.DataFrame, key: list[str] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per distinct key, for both frames; a missing value is a value of its
+    own (as "" would be: no address is empty). The key is ``key``'s columns, or by default
+    client, ports, server, DNS id, and the question when every response prints it."""
+    if key is None:
+        key = [*_KEY, "qname", "qtype"] if "qname" in r.columns else _KEY
     columns = []
-    named = "qname" in r.columns
-    for column in [*_KEY, "qname", "qtype"] if named else _KEY:
+    for column in key:
         both = pd.concat([r[column], q[column]], ignore_index=True)
         columns.append(both.fillna("") if isinstance(both.dtype, pd.StringDtype) else both)
     codes = _combined(columns)
@@ -674,18 +677,10 @@ def _tcp_replies(
     if len(waiting) == 0 or not segments.any():
         return out
     w = q.iloc[waiting]
-    seg = df.loc[segments, ["record", "time", "src", "sport", "dst", "dport"]]
-    pairs = [
-        ("client", "dst"),
-        ("client_port", "dport"),
-        ("server", "src"),
-        ("server_port", "sport"),
-    ]
-    columns = []
-    for mine, theirs in pairs:
-        both = pd.concat([w[mine], seg[theirs]], ignore_index=True)
-        columns.append(both.fillna("") if isinstance(both.dtype, pd.StringDtype) else both)
-    keys = _combined(columns)
+    seg = df.loc[segments, ["record", "time", "src", "sport", "dst", "dport"]].rename(
+        columns={"dst": "client", "dport": "client_port", "src": "server", "sport": "server_port"}
+    )
+    keys = np.concatenate(_key_codes(w, seg, _KEY[:4]))  # (the connection)
     recs = np.concatenate(
         [w["query_record"].to_numpy(dtype=np.int64), seg["record"].to_numpy(dtype=np.int64)]
     )

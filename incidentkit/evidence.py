@@ -240,6 +240,11 @@ class ServerEvidence:
     bin_records: dict[int, list[int]] = field(default_factory=dict)  # first new queries
     records: dict[str, list[int]] = field(default_factory=dict)
 
+    @property
+    def answers(self) -> int:
+        """The queries answered, with any rcode."""
+        return self.answered + self.wrong + self.nodata + sum(self.errors.values())
+
     def __add__(self, other: ServerEvidence) -> ServerEvidence:
         return ServerEvidence(
             **{f.name: _add(getattr(self, f.name), getattr(other, f.name)) for f in fields(self)}

@@ -165,10 +165,8 @@ class View:
     #: answers the server sent its clients on the ports of a query that got none, that
     #: pair with no query (another DNS id than the query's; Evidence.mismatched)
     stray: int = 0
-    #: answers (any rcode) the same address, port and transport gave: to the judged
-    #: queries, and to the queries of other names (``other_names``) when ``--domain``
-    #: judges one site's
-    port_answers: int = 0
+    #: answers (any rcode) the same address, port and transport gave to the queries of
+    #: other names, when ``--domain`` judges one site's
     other_names: int = 0
     flood: dict[str, Any] = field(default_factory=dict)
 
@@ -479,7 +477,7 @@ def firewall(v: View) -> Hypothesis:
         )
     other_life = v.alive - v.icmp("port", "server")
     # the same port answered other queries (or sent answers to none): not a port blocked
-    answering = v.port_answers + v.other_names
+    answering = v.s.answers + v.other_names
     if silent and other_life > 0:
         what = (
             f"answered {_plural(v.tcp_answered + v.peer_answered, 'DNS query')} "
@@ -727,7 +725,7 @@ def misconfiguration(v: View) -> Hypothesis:
             + min(wrong_src + stray, v.failed)
             + unanswered
         )
-        answered = s.answered + s.wrong + s.nodata + sum(s.errors.values())
+        answered = s.answers
         lead = (
             f"{v.server} answered, but wrongly"
             if answered

@@ -87,17 +87,17 @@ def tcp_dns_messages(df: pd.DataFrame) -> pd.DataFrame:
         length = sizes[k] if whole else (2 + int(note.group(1)) if note else None)
         why = flow.place(seq, sizes[k], length, whole, frames[k])
         if why is not None and decoded[k]:
-            cleared.append((int(rows[k]), why))
+            cleared.append((k, why))
     if not cleared:
         return df
     out = df.copy()
-    at = np.array([row for row, _ in cleared])
+    at = rows[[k for k, _ in cleared]]
     for column in DNS_COLUMNS:
         values = out[column].array.copy()
         values[at] = pd.NA
         out[column] = values
     error = out["error"].array.copy()
-    error[at] = [_joined(errors, rows, row, why) for row, why in cleared]
+    error[at] = [_joined(errors[k], why) for k, why in cleared]
     out["error"] = error
     return out
 
@@ -147,9 +147,7 @@ class _Flow:
         self.frame = frame
         # a message that ends inside the segment is followed by another whose length is
         # in bytes this pass does not see: the places are lost until a whole one
-        known = length is not None and length >= size
-        self.next = (seq + length) % _MOD if known and length is not None else None
-        return None
+        self.next = (seq + length) % _MOD if length is not None and length >= size else None
 
 
 def _first_seq(text: str) -> int | None:
@@ -158,8 +156,7 @@ def _first_seq(text: str) -> int | None:
     return int(head) if head.isdigit() and len(head) <= 10 else None
 
 
-def _joined(errors: list[str], rows: np.ndarray, row: int, why: str) -> str:
-    """The row's error with the prefix note replaced by ``why``."""
-    k = int(np.searchsorted(rows, row))
-    kept = [part for part in errors[k].split("; ") if part and not PREFIX_RE.search(part)]
+def _joined(error: str, why: str) -> str:
+    """``error`` with its prefix note replaced by ``why``."""
+    kept = [part for part in error.split("; ") if part and not PREFIX_RE.search(part)]
     return "; ".join([*kept, why])
