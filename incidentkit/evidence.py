@@ -330,6 +330,7 @@ class Evidence:
     #: that got no answer went to, to its client and ports, within the reply window: the
     #: answer with another DNS id than the query's
     mismatched: Counter[tuple[str, str]] = field(default_factory=Counter)
+    mismatched_records: list[int] = field(default_factory=list)
     packets: int = 0
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
@@ -368,6 +369,7 @@ class Evidence:
         out.unsolicited = out.unsolicited + counted.unsolicited
         out.unsolicited_records = _capped(out.unsolicited_records, counted.unsolicited_records)
         out.mismatched = out.mismatched + counted.mismatched
+        out.mismatched_records = _capped(out.mismatched_records, counted.mismatched_records)
         out.head, out.tail, out.lo, out.hi = head, tail, a.lo, b.hi
         return out
 
@@ -387,6 +389,7 @@ class Evidence:
             unsolicited=self.unsolicited + other.unsolicited,
             unsolicited_records=_capped(self.unsolicited_records, other.unsolicited_records),
             mismatched=self.mismatched + other.mismatched,
+            mismatched_records=_capped(self.mismatched_records, other.mismatched_records),
             packets=self.packets + other.packets,
             start=_add(self.start, other.start),
             end=max((t for t in (self.end, other.end) if t is not None), default=None),
@@ -411,6 +414,7 @@ class Evidence:
             out.unsolicited = out.unsolicited + part.unsolicited
             out.unsolicited_records = _capped(out.unsolicited_records, part.unsolicited_records)
             out.mismatched = out.mismatched + part.mismatched
+            out.mismatched_records = _capped(out.mismatched_records, part.mismatched_records)
         return out
 
     def shifted(self, records: int, lines: int = 0) -> Evidence:
@@ -456,6 +460,7 @@ class Evidence:
             sent_records={a: recs(v) for a, v in self.sent_records.items()},
             tcp={k: replace(t, records=recs(t.records)) for k, t in self.tcp.items()},
             unsolicited_records=recs(self.unsolicited_records),
+            mismatched_records=recs(self.mismatched_records),
             head=rows(self.head),
             tail=rows(self.tail),
         )
@@ -547,6 +552,7 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
         counted = _count(rows, settings, None, None)
         ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
         ev.mismatched = counted.mismatched
+        ev.mismatched_records = counted.mismatched_records
         ev.unsolicited_records = counted.unsolicited_records
         return ev
     start, end = ev.start, ev.end
@@ -558,6 +564,7 @@ def _evidence(df: pd.DataFrame, settings: Settings, settled: bool) -> Evidence:
     counted = _count(rows, settings, lo, hi)
     ev.servers, ev.unsolicited = counted.servers, counted.unsolicited
     ev.mismatched = counted.mismatched
+    ev.mismatched_records = counted.mismatched_records
     ev.unsolicited_records = counted.unsolicited_records
     # what a seam pairs: the DNS messages, the ICMP errors and the TCP segments that may
     # answer a query over TCP (without the text of the rest of their line)
@@ -719,8 +726,10 @@ def _count(rows: pd.DataFrame, s: Settings, lo: Any, hi: Any, *, outside: bool =
         ev.unsolicited[pair] += n
     ev.unsolicited_records = sorted(loose["record"].head(CAP).tolist())
     if len(loose) and len(unanswered):
-        for pair, n in _pair_counts(_mismatched(loose, unanswered, s.reply_window)):
+        wrong_id = _mismatched(loose, unanswered, s.reply_window)
+        for pair, n in _pair_counts(wrong_id):
             ev.mismatched[pair] += n
+        ev.mismatched_records = sorted(wrong_id["record"].head(CAP).tolist())
     return ev
 
 

@@ -688,7 +688,7 @@ def misconfiguration(v: View) -> Hypothesis:
                 "answers from the server that answer no query",
                 stray,
                 True,
-                v.ev.unsolicited_records,
+                v.ev.mismatched_records,
             )
         )
         parts.append(

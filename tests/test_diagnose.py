@@ -456,10 +456,15 @@ def test_answers_with_another_dns_id_on_the_querys_ports_are_a_misconfiguration(
         t = 2.0 * k
         lines.append((t, _query(t, "198.51.100.15", 40000 + k, k)))
         lines.append((t + 0.01, _answer(t + 0.01, "198.51.100.15", 40000 + k, k + 1)))
+    # an answer on ports no query used answers nothing, and is no answer with a wrong id
+    lines.append((9.5, _answer(9.5, "198.51.100.15", 41000, 99)))
+
     df = _log(lines)
     d = ik.diagnose(df)
     assert (d.cause, d.confidence) == ("misconfiguration", "certain")
     assert "another DNS id" in d.hypotheses[0].sentence
+    wrong = df.loc[(df["dns_qr"] == "response") & (df["dport"] != 41000), "record"]
+    assert d.hypotheses[0].records == wrong.tolist()  # the four answers, and only those
     for cut in range(len(df) + 1):
         parts = ik.evidence(df.iloc[:cut], reply_window="1s", retry_window="1s")
         parts = parts + ik.evidence(df.iloc[cut:], reply_window="1s", retry_window="1s")
