@@ -35,6 +35,11 @@ DNS_COLUMNS: Final = (
     "dns_id", "dns_qr", "dns_flags", "dns_qtype", "dns_qname", "dns_rcode", "dns_ancount",
     "dns_answers",
 )  # fmt: skip
+#: the columns the pass reads
+_READ: Final = (
+    "tcp_flags", "tcp_seq", "length", "dns_qr", "error", "src", "sport", "dst", "dport",
+    "packet",
+)  # fmt: skip
 _MOD: Final = 1 << 32
 _PORTS: Final = ("sport", "dport")
 _DNS: Final = np.array(sorted(DNS_PORTS), dtype=np.int32)
@@ -61,7 +66,13 @@ def tcp_dns_messages(df: pd.DataFrame) -> pd.DataFrame:
     rows = tcp[np.isin(ports[0], _DNS) | np.isin(ports[1], _DNS)]
     if len(rows) == 0:
         return df
-    sub = df.iloc[rows]
+    # (each column through a boolean mask, not by positions: Arrow takes positions from a
+    # text column of several chunks, as a frame decoded in parts has, by joining its
+    # chunks first, a copy of the whole column; a mask filters chunk by chunk. A frame's
+    # .loc[mask] takes positions too.)
+    keep = np.zeros(len(df), dtype=bool)
+    keep[rows] = True
+    sub = {column: df[column][keep] for column in _READ}
     flags = sub["tcp_flags"].fillna("").to_list()
     seqs = sub["tcp_seq"].fillna("").to_list()
     sizes = sub["length"].fillna(0).astype("int64").to_list()
