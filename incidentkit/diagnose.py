@@ -28,6 +28,7 @@ from .rules import (
     caveats,
     flood_facts,
     judge,
+    made_up_names,
 )
 from .services import service_name
 from .sources import seen_by, sources_evidence
@@ -329,6 +330,7 @@ def _views(
             other = ev.servers.get((addr, port, transport, False))
             v.other_names = other.answers if other is not None else 0
         full = every.get((addr, port, transport), s) if port is not None else s
+        v.made_up = made_up_names(s.nx_names, full.found, int(cfg["made_up_min_names"]))
         v.flood = flood_facts(full, ev, cfg, dos_threshold)
         views.append(v)
     return views

@@ -46,6 +46,8 @@ FAIL_RCODES: Final = frozenset(
 _KIND_NAMES: Final = ["port", "host", "route", "filter", "path", "other"]
 #: How many record numbers each kind of evidence keeps (its count is always kept).
 CAP: Final = 50
+#: the width of the intervals an outage is found in (``ServerEvidence.fine_good``)
+FINE_NS: Final = 100_000_000
 
 _NEEDED: Final = (
     "record", "line", "time", "proto", "src", "dst", "sport", "dport", "length", "dns_id", "dns_qr",
@@ -227,6 +229,11 @@ class ServerEvidence:
     latency_sum: float = 0.0
     questions: Tally = field(default_factory=Tally)  # (client, name, type) -> queries
     names: Counter[str] = field(default_factory=Counter)  # question name -> queries
+    #: NXDomain answers, by question name (lower case): which names the server denied ...
+    nx_names: Counter[str] = field(default_factory=Counter)
+    #: ... and the names it answered with records (NoError, at least one answer), so that a
+    #: name denied in a zone that answers can be told from a zone that is missing
+    found: Counter[str] = field(default_factory=Counter)
     clients: Counter[str] = field(default_factory=Counter)
     first_time: pd.Timestamp | None = None
     first_failure: pd.Timestamp | None = None
@@ -236,6 +243,12 @@ class ServerEvidence:
     bins_new: Counter[int] = field(default_factory=Counter)
     bins_answered: Counter[int] = field(default_factory=Counter)
     bins_silent: Counter[int] = field(default_factory=Counter)
+    bins_responded: Counter[int] = field(default_factory=Counter)  # any DNS answer, any rcode
+    #: per interval of FINE_NS (its number): queries answered as they should be, and
+    #: queries that failed; when every failure falls in one stretch without an answer,
+    #: the service stopped for a while (View.outage)
+    fine_good: Counter[int] = field(default_factory=Counter)
+    fine_failed: Counter[int] = field(default_factory=Counter)
     bin_sources: Pairs = field(default_factory=Pairs)  # sources of new queries, per interval
     bin_records: dict[int, list[int]] = field(default_factory=dict)  # first new queries
     records: dict[str, list[int]] = field(default_factory=dict)
@@ -815,6 +828,7 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
             "nodata": answered
             & (ancount == 0).fillna(False).to_numpy(dtype=bool)
             & qtype.isin(["A", "AAAA"]).fillna(False).to_numpy(dtype=bool),
+            "data": answered & (ancount > 0).fillna(False).to_numpy(dtype=bool),
             "site": _site_mask(tx["qname"], s.domain).to_numpy(dtype=bool),
             "retry": retry,
             "gap": gaps,
@@ -850,7 +864,9 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
     nodata = extra["nodata"].to_numpy(dtype=bool) & flag["site"]
     good = answered & ~wrong & ~nodata
     rcode = tx["rcode"]
-    nx = failed_rc & rcode.eq("NXDomain").to_numpy(dtype=bool, na_value=False) & flag["site"]
+    nx_any = failed_rc & rcode.eq("NXDomain").to_numpy(dtype=bool, na_value=False)
+    nx = nx_any & flag["site"]
+    data = extra["data"].to_numpy(dtype=bool)
     error = (failed_rc & rcode.isin(FAIL_RCODES).to_numpy(dtype=bool)) | nx
     reasons, reasons_u = pd.factorize(tx["icmp_reason"])  # (missing: -1)
     kind_of = np.array([_KIND_NAMES.index(KINDS.get(str(r), "other")) for r in reasons_u] + [5])
@@ -951,6 +967,8 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.questions = Tally.of(g[["client", "qname", "qtype"]])
         names = g["qname"].value_counts()
         se.names = Counter(dict(zip(map(str, names.index), names.tolist(), strict=True)))
+        se.nx_names = _name_counts(g["qname"][pick(nx_any)])
+        se.found = _name_counts(g["qname"][pick(data)])
         c_codes, c_uniques = pd.factorize(g["client"])
         c_names = [str(c) for c in c_uniques]
         c_counts = np.bincount(c_codes[c_codes >= 0], minlength=len(c_names))
@@ -969,6 +987,10 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.bins_new = _counts(b[new])
         se.bins_answered = _counts(b[fine & ok])
         se.bins_silent = _counts(b[fine & pick(silent)])
+        se.bins_responded = _counts(b[fine & pick(answered | failed_rc)])
+        t_fine = t_ns // FINE_NS
+        se.fine_good = _counts(t_fine[~t_nat & ok])
+        se.fine_failed = _counts(t_fine[~t_nat & ~ok])
         se.bin_sources = Pairs.of_codes(b[new], c_codes[new], c_names)
         se.bin_records = {
             int(k): first
@@ -977,6 +999,14 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.records = _records(pick(q_rec), pick(o_rec), {k: pick(v) for k, v in masks.items()})
         key = (str(server), int(port), str(proto), bool(in_site))
         ev.servers[key] = ev.servers[key] + se if key in ev.servers else se
+
+
+def _name_counts(names: pd.Series) -> Counter[str]:
+    """Counter of question names, in lower case and without a trailing dot."""
+    if not len(names):
+        return Counter()
+    counts = names.str.lower().str.rstrip(".").value_counts()
+    return Counter(dict(zip(map(str, counts.index), counts.tolist(), strict=True)))
 
 
 def _first(ns: np.ndarray) -> pd.Timestamp | None:

@@ -37,6 +37,7 @@ traffic as a whole shows.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ import pandas as pd
 
 from .evidence import (
     FAIL_RCODES,
+    FINE_NS,
     Evidence,
     HostEvidence,
     ServerEvidence,
@@ -95,6 +97,12 @@ DEFAULTS: Final[dict[str, Any]] = {
     "retry_min_gap": "100ms",  # a retry comes at least this long after the attempt before
     "reply_window": "5min",  # the longest wait for an answer or ICMP error
     "max_evidence": 50,  # record numbers kept per hypothesis (the count is always kept)
+    # NXDomain for this many names and more, each asked at most twice on average, in a
+    # zone whose other names were answered: names that do not exist (random subdomains)
+    "made_up_min_names": 10,
+    # this many failures and more, all in one stretch of time in which nothing was answered,
+    # with answers before or after it: an outage, judged as a failure, not as a minority
+    "outage_min_failures": 3,
 }
 
 _RANK: Final = {c: i for i, c in enumerate(CONFIDENCE)}
@@ -169,6 +177,14 @@ class View:
     #: other names, when ``--domain`` judges one site's
     other_names: int = 0
     flood: dict[str, Any] = field(default_factory=dict)
+    #: NXDomain answers to names that do not exist in a zone that answers (made_up_names):
+    #: answered as they should be, not failures
+    made_up: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def absent(self) -> int:
+        """Queries answered NXDomain for names that do not exist (:attr:`made_up`)."""
+        return sum(self.made_up.values())
 
     @property
     def tcp_refused(self) -> int:
@@ -208,7 +224,8 @@ class View:
 
     @property
     def good(self) -> int:
-        return max(0, self.s.answered - self.truncated_stuck - self.late_refused)
+        answered = self.s.answered + self.absent
+        return max(0, answered - self.truncated_stuck - self.late_refused)
 
     @property
     def failed(self) -> int:
@@ -221,8 +238,28 @@ class View:
 
     @property
     def minority(self) -> bool:
-        """Failures are a minority of the attempts: a partial failure, not a block."""
-        return self.attempts > 0 and self.failed < 0.5 * self.attempts
+        """Failures are a minority of the attempts: a partial failure, not a block (an
+        :attr:`outage` is a block for a while)."""
+        return self.attempts > 0 and self.failed < 0.5 * self.attempts and self.outage is None
+
+    @functools.cached_property
+    def outage(self) -> tuple[pd.Timestamp, pd.Timestamp, int] | None:
+        """(from, to, failures) when every failed query came in one stretch of time in which
+        no query was answered, with answers before or after it: the service stopped for a
+        while (a restart, a crash, a rule put in and taken out). None otherwise, and when
+        any failure is not a query's (TCP, an answer refused as late, a truncated answer
+        not asked again), or its time is unknown. The stretch runs from the first failed
+        query to the end of the tenth of a second (FINE_NS) of the last one."""
+        fails, good = self.s.fine_failed, self.s.fine_good
+        n = sum(fails.values())
+        if n < int(self.cfg["outage_min_failures"]) or not good:
+            return None
+        if self.absent or n != self.s.queries - self.s.answered or self.failed != n:
+            return None
+        lo, hi = min(fails), max(fails)
+        if any(lo <= b <= hi for b in good):
+            return None
+        return pd.Timestamp(lo * FINE_NS), pd.Timestamp((hi + 1) * FINE_NS), n
 
     def icmp(self, kind: str, role: str | None = None) -> int:
         return sum(
@@ -252,6 +289,26 @@ class View:
     @property
     def proto(self) -> str:
         return (self.transport or "dns").upper()
+
+
+def _stretch(v: View) -> str:
+    """When the :attr:`View.outage` was, in words: "about 1.2 s (10:00:01.2 to
+    10:00:02.4)", in the capture's clock."""
+    assert v.outage is not None
+    start, end, _ = v.outage
+    seconds = (end - start).total_seconds()
+    stamp = "%H:%M:%S.%f"
+    return f"about {seconds:.1f} s ({start.strftime(stamp)[:-5]} to {end.strftime(stamp)[:-5]})"
+
+
+def _around(v: View) -> str:
+    """Whether the answers came before the outage, after it, or both."""
+    assert v.outage is not None
+    start, end, _ = v.outage
+    lo, hi = start.value // FINE_NS, end.value // FINE_NS
+    before = any(b < lo for b in v.s.fine_good)
+    after = any(b >= hi for b in v.s.fine_good)
+    return "before and after it" if before and after else "before it" if before else "after it"
 
 
 def _plural(n: int, word: str) -> str:
@@ -347,6 +404,11 @@ def service_down(v: View) -> Hypothesis:
         if not v.s.answered
         else f"the host is up; some {v.proto} queries on port {v.port} were not accepted."
     )
+    if v.outage and port:
+        tail = (
+            f"the service stopped for {_stretch(v)}, and answered {_around(v)}: it was down for "
+            "a while (a restart, a crash, or a stop)."
+        )
     return _hyp(
         "service_down",
         v,
@@ -527,6 +589,12 @@ def firewall(v: View) -> Hypothesis:
             else f"a filter drops some {v.proto} traffic on port {v.port} (by size, name or "
             "type), or it is lost on the way"
         )
+        if v.outage:
+            blocked = (
+                f"a filter blocked {v.proto} port {v.port} for {_stretch(v)}, and queries were "
+                f"answered {_around(v)}: a rule put in and taken out"
+                + ("" if filt or hop or cut else ", or a path that failed for a while")
+            )
         return _hyp(
             "firewall",
             v,
@@ -602,6 +670,19 @@ def dos(v: View) -> Hypothesis:
     """A query rate far above the capture's baseline, not explained by retries."""
     f = v.flood
     unit = f"per {v.cfg['dos_freq']}"
+    random = _made_up_words(v)
+    if not f.get("spike_bins") and random:
+        return _hyp(
+            "dos",
+            v,
+            0.0,
+            [Sign("queries for names that do not exist", v.absent, False, v.recs("error"))],
+            f"{random}. The busiest {v.cfg['dos_freq']} carried "
+            f"{_plural(f.get('peak', 0), 'new query')} to {v.where} (baseline "
+            f"{f.get('baseline', 0):g} {unit}; a flood needs {f.get('threshold', 0):g}): "
+            "below the rate of a flood, and the server answered them.",
+            claims={"made_up_queries": v.absent, "made_up_names": len(v.made_up)},
+        )
     if not f.get("spike_bins"):
         return _hyp(
             "dos",
@@ -641,9 +722,11 @@ def dos(v: View) -> Hypothesis:
             )
         )
         worse = (
-            f" During the spike {f['answered_in_spike']:.0%} of queries were answered, "
-            f"against {f['answered_outside']:.0%} outside it."
+            f" During the spike {f['answered_in_spike']:.0%} of queries got an answer (any "
+            f"rcode), against {f['answered_outside']:.0%} outside it."
         )
+    if random:
+        worse += f" {random}."
     explains = v.share(f["failed_in_spike"]) if v.failed else 1.0
     return _hyp(
         "dos",
@@ -659,11 +742,56 @@ def dos(v: View) -> Hypothesis:
     )
 
 
+def _parent(name: str) -> str | None:
+    """The zone a name is in when it is one under a domain (``a.example.com`` ->
+    ``example.com``); None for a name of two labels and less (no top-level zone)."""
+    _, dot, rest = name.partition(".")
+    return rest if dot and "." in rest else None
+
+
+def made_up_names(nx_names: Counter[str], found: Counter[str], min_names: int) -> Counter[str]:
+    """The names of NXDomain answers that are names that do not exist, not a fault of the
+    server: at least ``min_names`` names, asked at most twice each on average, that were
+    never answered with records, in zones (``_parent``) whose other names were (``found``).
+
+    A zone the server lost denies its names too, but answers none of them; a name users
+    need and the zone lacks is asked again and again. Many names, each asked about once,
+    denied by a zone that works, are the pattern of a random-subdomain flood.
+
+    Examples
+    --------
+    >>> found = Counter({"www.example.com": 5})
+    >>> nx = Counter({f"x{i}.example.com": 1 for i in range(12)})
+    >>> len(made_up_names(nx, found, 10)), len(made_up_names(nx, Counter(), 10))
+    (12, 0)
+    """
+    zones = set(found) | {z for z in map(_parent, found) if z is not None}
+    denied = Counter({n: c for n, c in nx_names.items() if n not in found and _parent(n) in zones})
+    if len(denied) < min_names or sum(denied.values()) > 2 * len(denied):
+        return Counter()
+    return denied
+
+
+def _made_up_words(v: View) -> str:
+    """The sentence on :attr:`View.made_up`, or ""."""
+    if not v.made_up:
+        return ""
+    zones = Counter(_parent(n) for n in v.made_up)
+    named = " and ".join(str(z) for z, _ in zones.most_common(2))
+    more = f" (and {len(zones) - 2} other zones)" if len(zones) > 2 else ""
+    return (
+        f"{_plural(v.absent, 'query')} asked for {_plural(len(v.made_up), 'name')} under "
+        f"{named}{more} that do not exist, each about once, and got NXDomain while the "
+        "zone answered its other names: random subdomains, the pattern of a random-subdomain "
+        "(water torture) flood"
+    )
+
+
 def misconfiguration(v: View) -> Hypothesis:
     """Answers that refuse, fail, deny the site or point elsewhere."""
     s = v.s
     bad_rcodes = {k: n for k, n in s.errors.items() if k in FAIL_RCODES}
-    nx = s.nxdomain_site
+    nx = max(0, s.nxdomain_site - v.absent)
     wrong_src = sum(v.unsolicited.values())
     signs = []
     parts = []
@@ -771,14 +899,15 @@ def misconfiguration(v: View) -> Hypothesis:
             claims={"answers": v.host.sent_dns},
         )
     want = v.ev.settings.expected_address
-    return _hyp(
-        "misconfiguration",
-        v,
-        0.0,
-        [],
-        "Every answer was NoError" + (f" and gave {want}" if want else "") + ".",
-        ruled_out=True,
-    )
+    sentence = "Every answer was NoError" + (f" and gave {want}" if want else "") + "."
+    if v.absent:
+        sentence = (
+            f"The {_plural(v.absent, 'NXDomain answer')} denied names that do not exist in a "
+            "zone the server answers; every other answer was NoError"
+            + (f" and gave {want}" if want else "")
+            + "."
+        )
+    return _hyp("misconfiguration", v, 0.0, [], sentence, ruled_out=True)
 
 
 def slow_server(v: View) -> Hypothesis:
@@ -830,19 +959,22 @@ def none(v: View) -> Hypothesis:
     want = v.ev.settings.expected_address
     signs = [Sign("answered", v.good, v.failed == 0, v.recs("answered"))]
     sentence = f"{v.good} of {_q(v)} to {v.where} were answered" + (f" with {want}" if want else "")
-    sentence += (
-        "."
-        if not v.failed
-        else f"; the other {v.failed} {'is a caveat' if v.failed == 1 else 'are caveats'}, "
-        "not a cause."
-    )
+    if v.outage:
+        sentence += f"; the other {v.failed} failed together, within {_stretch(v)}: an outage."
+    else:
+        sentence += (
+            "."
+            if not v.failed
+            else f"; the other {v.failed} {'is a caveat' if v.failed == 1 else 'are caveats'}, "
+            "not a cause."
+        )
     return _hyp(
         "none",
         v,
         1.0 if not v.failed else v.good / v.attempts,
         signs,
         sentence,
-        minority=False,
+        minority=v.outage is not None,
         claims={"failed": v.failed},
     )
 
@@ -891,6 +1023,12 @@ def caveats(v: View) -> list[str]:
     def pct(n: int) -> str:
         return f"{n / a:.0%}"
 
+    if v.outage:
+        out.append(
+            f"All {v.outage[2]} failures came within {_stretch(v)}, and queries were answered "
+            f"{_around(v)}: an outage, not scattered loss."
+        )
+        return out
     silent = v.s.silent - v.flood.get("silent_in_spike", 0)  # (a flood's are the flood's)
     if v.good and 0 < silent < 0.5 * a:
         out.append(
@@ -908,8 +1046,11 @@ def caveats(v: View) -> list[str]:
         out.append(
             f"{_plural(v.s.after_retry, 'answer')} came only after the client had asked again."
         )
-    if v.good and v.s.errors:
-        errs = ", ".join(f"{n} {k}" for k, n in sorted(v.s.errors.items()))
+    errors = Counter(v.s.errors)
+    errors["NXDomain"] -= v.absent  # (names that do not exist: the dos hypothesis says so)
+    errors = +errors
+    if v.good and errors:
+        errs = ", ".join(f"{n} {k}" for k, n in sorted(errors.items()))
         out.append(f"Some answers were errors ({errs}).")
     return out
 
@@ -962,10 +1103,12 @@ def flood_facts(
         "spike_bins": spike,
     }
     if spike:
+        # (an answer with any rcode: a server that denies a flood's made-up names keeps up)
         q_in = sum(s.bins[b] for b in spike)
-        a_in = sum(s.bins_answered.get(b, 0) for b in spike)
+        a_in = sum(s.bins_responded.get(b, 0) for b in spike)
         q_out = sum(s.bins.values()) - q_in
-        a_out = sum(s.bins_answered.values()) - a_in
+        a_out = sum(s.bins_responded.values()) - a_in
+        good_in = sum(s.bins_answered.get(b, 0) for b in spike)
         recs: list[int] = []
         for b in spike:
             if len(recs) < int(cfg["max_evidence"]):
@@ -978,7 +1121,7 @@ def flood_facts(
             sources=len(hashed),
             answered_in_spike=a_in / q_in if q_in else 0.0,
             answered_outside=a_out / q_out if q_out else 0.0,
-            failed_in_spike=int(q_in - a_in),
+            failed_in_spike=int(q_in - good_in),
             silent_in_spike=int(sum(s.bins_silent.get(b, 0) for b in spike)),
             top_sources=sorted(srcs)[:50],
             records=sorted(recs)[: int(cfg["max_evidence"])],

@@ -1,12 +1,15 @@
 """Send a bounded burst of DNS queries from many source addresses (the DoS scenario).
 
-Usage: dns_flood.py --server IP --count N --max-seconds S --name NAME [--rate Q] SRC [SRC ...]
+Usage: dns_flood.py --server IP --count N --max-seconds S --name NAME [--rate Q]
+                    [--random-subdomains] SRC [SRC ...]
 
 Every source address must already be configured on a local interface (one address is a
 flood from a single source). The burst stops after COUNT queries or MAX-SECONDS,
 whichever comes first, and never sends anywhere but SERVER (a test host in a network
 namespace of the capture script). With --rate the queries are paced to at most Q a
-second; without it they go out as fast as the capture keeps up.
+second; without it they go out as fast as the capture keeps up. With --random-subdomains
+each query asks for a name of its own under NAME (a random label, as a random-subdomain
+flood does); the labels come from a fixed seed, so a recording can be made again.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import random
 import socket
 import struct
 import time
+
+LABEL = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def query(qid: int, name: str) -> bytes:
@@ -31,6 +36,7 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=20.0)
     parser.add_argument("--name", required=True)
     parser.add_argument("--rate", type=float, default=0.0, help="queries a second (0: no pacing)")
+    parser.add_argument("--random-subdomains", action="store_true")
     parser.add_argument("sources", nargs="+")
     args = parser.parse_args()
     rng = random.Random(53)
@@ -52,7 +58,11 @@ def main() -> None:
                 continue
         sock = socks[sent % len(socks)]
         try:
-            sock.sendto(query(rng.randrange(65536), args.name), (args.server, 53))
+            name = args.name
+            if args.random_subdomains:
+                label = "".join(rng.choice(LABEL) for _ in range(10))
+                name = f"{label}.{name}"
+            sock.sendto(query(rng.randrange(65536), name), (args.server, 53))
             sent += 1
         except BlockingIOError:
             time.sleep(0.001)

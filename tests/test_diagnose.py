@@ -470,3 +470,154 @@ def test_answers_with_another_dns_id_on_the_querys_ports_are_a_misconfiguration(
         parts = parts + ik.evidence(df.iloc[cut:], reply_window="1s", retry_window="1s")
         whole = ik.diagnose(df, reply_window="1s", retry_window="1s")
         _same(ik.diagnose(parts), whole)
+
+
+# ----------------------------------------------------------------- names that do not exist
+def _nx(t: float, client: str, port: int, qid: int) -> str:
+    return f"{_t(t)} IP 203.0.113.2.53 > {client}.{port}: {qid} NXDomain* 0/1/0 (90)"
+
+
+def _random_names(count: int, *, site_found: bool, per_name: int = 1, zone: str = "example.com"):
+    """Lookups of www.ZONE (answered when ``site_found``, else NXDomain) every second, and
+    ``count`` names under ZONE asked ``per_name`` times each from ten addresses, denied."""
+    lines, qid = [], 0
+    for k in range(6):
+        qid += 1
+        t = 1.0 * k
+        lines.append((t, _query(t, "198.51.100.15", 30000 + k, qid, f"www.{zone}")))
+        reply = _answer if site_found else _nx
+        lines.append((t + 0.001, reply(t + 0.001, "198.51.100.15", 30000 + k, qid)))
+    for i in range(count):
+        for r in range(per_name):
+            qid += 1
+            t = 0.5 + 5.0 * (i * per_name + r) / (count * per_name)
+            client, port = f"198.51.100.{100 + i % 10}", 40000 + qid
+            name = f"q{i:04d}x7k.{zone}" if i % 2 else f"Q{i:04d}X7K.{zone.upper()}"  # (0x20)
+            lines.append((t, _query(t, client, port, qid, name)))
+            lines.append((t + 0.002, _nx(t + 0.002, client, port, qid)))
+    return _log(lines)
+
+
+@pytest.mark.parametrize("domain", [None, "example.com"])
+def test_names_that_do_not_exist_in_a_zone_that_answers_are_no_misconfiguration(domain):
+    """Random names under the site (each asked once, from many addresses, written in any
+    case) denied while the site's own name is answered: the server answered them as it
+    should. DNS worked, and the dos hypothesis names the pattern, below the flood rate."""
+    df = _random_names(40, site_found=True)
+    d = ik.diagnose(df, domain=domain)
+    assert (d.cause, d.confidence) == ("none", "certain"), d.summary
+    judged = {h.cause: h for h in d.hypotheses}
+    assert judged["misconfiguration"].confidence == "ruled out"
+    assert "40 NXDomain answers denied names that do not exist" in (
+        judged["misconfiguration"].sentence
+    )
+    dos = judged["dos"]
+    assert dos.confidence == "possible"
+    assert "40 queries asked for 40 names under example.com that do not exist" in dos.sentence
+    assert "below the rate of a flood" in dos.sentence
+    assert dos.claims == {"made_up_queries": 40, "made_up_names": 40}
+    assert not any("NXDomain" in c for c in d.caveats), d.caveats
+
+
+def test_a_zone_the_server_does_not_have_stays_a_misconfiguration():
+    """The same random names, but the site's own name is denied too: no name under the zone
+    is answered, so the zone is missing, whatever the names look like."""
+    d = ik.diagnose(_random_names(40, site_found=False), domain="example.com")
+    assert (d.cause, d.confidence) == ("misconfiguration", "certain"), d.summary
+    assert "46 NXDomain for the site" in d.hypotheses[0].sentence
+
+
+@pytest.mark.parametrize(("count", "per_name"), [(9, 1), (12, 3)])
+def test_names_users_ask_again_or_a_few_missing_names_are_a_misconfiguration(count, per_name):
+    """Fewer names than the threshold (a few records missing from a zone that works), or
+    names each asked three times (names clients need): NXDomain is a fault of the zone."""
+    df = _random_names(count, site_found=True, per_name=per_name)
+    d = ik.diagnose(df, domain="example.com")
+    assert d.cause == "misconfiguration", d.summary
+    assert f"{count * per_name} NXDomain for the site" in d.hypotheses[0].sentence
+    fewer = ik.diagnose(_random_names(count, site_found=True), made_up_min_names=count + 1)
+    assert fewer.cause == "misconfiguration"
+
+
+def test_a_flood_of_names_that_do_not_exist_is_answered_during_the_spike():
+    """At the flood rate, the denied names are a flood the server kept up with: every query
+    got an answer (NXDomain), so no 'answers stopped' sign, and the words say so."""
+    d = ik.diagnose(_random_names(40, site_found=True), dos_threshold=5)
+    assert (d.cause, d.confidence) == ("dos", "certain"), d.summary
+    dos = d.hypotheses[0]
+    assert "random-subdomain" in dos.sentence
+    assert [s.name for s in dos.signs if "stopped" in s.name] == []
+    assert "During the spike" not in dos.sentence
+
+
+def test_names_that_do_not_exist_add_up_across_parts():
+    df = _random_names(12, site_found=True)
+    whole = ik.diagnose(df)
+    assert whole.cause == "none"
+    for cut in range(0, len(df) + 1, 3):
+        parts = ik.evidence(df.iloc[:cut]) + ik.evidence(df.iloc[cut:])
+        _same(ik.diagnose(parts), whole)
+
+
+# --------------------------------------------------------------------------- outages
+def _lookups(failing: set[int], how: str = "unreach", n: int = 10) -> pd.DataFrame:
+    """``n`` lookups 0.4 s apart; those in ``failing`` draw port unreachable from the
+    server (``unreach``) or nothing (``silent``), the others an answer."""
+    lines = []
+    for k in range(n):
+        t = 0.4 * k
+        lines.append((t, _query(t, "198.51.100.15", 40000 + k, k + 1)))
+        if k not in failing:
+            lines.append((t + 0.001, _answer(t + 0.001, "198.51.100.15", 40000 + k, k + 1)))
+        elif how == "unreach":
+            lines.append((t + 0.001, _unreach(t + 0.001, "198.51.100.15")))
+    return _log(lines)
+
+
+def test_failures_back_to_back_amid_answers_are_an_outage():
+    """The service stopped and came back within the capture: three lookups in a row drew
+    port unreachable from the server, answered before and after. That is the service being
+    down for a while, not a caveat of a working one."""
+    d = ik.diagnose(_lookups({4, 5, 6}))
+    assert (d.cause, d.confidence) == ("service_down", "likely"), d.summary
+    said = d.hypotheses[0].sentence
+    # (from the first failed query to the end of the tenth of a second of the last one)
+    assert "the service stopped for about 0.9 s (10:00:01.6 to 10:00:02.5)" in said, said
+    assert "answered before and after it" in said
+    judged = {h.cause: h.confidence for h in d.hypotheses}
+    assert judged["none"] == "possible" and judged["firewall"] == "possible"
+    assert any(c.startswith("All 3 failures came within about 0.9 s") for c in d.caveats)
+
+
+def test_scattered_failures_are_no_outage():
+    """The same three failures spread among the answers: no stretch without an answer, so
+    they stay a minority (caveats), as loss or a partial failure is."""
+    d = ik.diagnose(_lookups({2, 5, 8}))
+    assert (d.cause, d.confidence) == ("none", "likely"), d.summary
+    assert not any("outage" in c for c in d.caveats)
+    assert {h.cause: h.confidence for h in d.hypotheses}["service_down"] == "possible"
+
+
+def test_an_outage_at_the_end_and_a_threshold():
+    """Answers before the failures only (the capture ends in the outage) still make one;
+    with outage_min_failures above the failures, it is a minority again."""
+    d = ik.diagnose(_lookups({7, 8, 9}))
+    assert d.cause == "service_down", d.summary
+    assert "answered before it:" in d.hypotheses[0].sentence
+    assert ik.diagnose(_lookups({7, 8, 9}), outage_min_failures=4).cause == "none"
+
+
+def test_a_silent_outage_is_a_filter_or_path_for_a_while():
+    d = ik.diagnose(_lookups({3, 4, 5, 6}, how="silent"))
+    assert d.cause == "firewall", d.summary
+    said = d.hypotheses[0].sentence
+    assert "for about 1.3 s (10:00:01.2 to 10:00:02.5)" in said, said
+    assert "a rule put in and taken out, or a path that failed for a while" in said
+
+
+@pytest.mark.parametrize("failing", [{4, 5, 6}, {2, 5, 8}])
+def test_outages_add_up_across_parts(failing):
+    df = _lookups(failing)
+    whole = ik.diagnose(df)
+    for cut in range(len(df) + 1):
+        _same(ik.diagnose(ik.evidence(df.iloc[:cut]) + ik.evidence(df.iloc[cut:])), whole)
