@@ -42,3 +42,16 @@ def test_each_case_gets_its_cause_from_the_capture_and_its_renderings(row, rende
     for cause in filter(None, row["also_open"].split(",")):
         # what the capture cannot tell apart from the cause stays open, below it
         assert judged[cause] in ("possible", "likely"), (cause, judged)
+
+
+@pytest.mark.parametrize("rendering", ["nn", "nn-tttt", "v"])
+def test_icmpv6_time_exceeded_names_the_quoted_destination_as_the_bytes_do(rendering):
+    """tcpdump prints 'time exceeded in-transit for ADDR' for ICMPv6: the text reader takes
+    ADDR as the quoted destination, as read_pcap reads it from the quoted header."""
+    path = CASES / "ttl1_v6.pcap"
+    text = ik.parse_tcpdump(tcpdump(path, *RENDERINGS[rendering]))
+    capture = ik.read(path)
+    for df in (text, capture):
+        exceeded = df[(df["proto"] == "icmp6") & (df["icmp_type"] == 3)]
+        assert len(exceeded) == 3
+        assert exceeded["icmp_orig_dst"].tolist() == ["2001:db8:2::2"] * 3

@@ -234,6 +234,10 @@ ICMP6_UNREACH_QUOTED: Final = (
     r"| (?P<dst1>[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*|\d+\.\d+\.\d+\.\d+)(?:,|$))"
 )
 
+#: ICMPv6 time exceeded names the destination of the datagram it quotes (print-icmp6.c):
+#:   time exceeded in-transit for 2001:db8:2::2, length 95
+ICMP6_EXCEEDED_QUOTED: Final = r"^time exceeded in-transit for (?P<dst>[^\s,]+)(?:,|$)"
+
 #: The quoted datagram that -v prints on the lines after an ICMP error:
 #:   \tIP (tos 0x0, ttl 64, id 2, offset 0, flags [none], proto UDP (17), length 52)
 #:       192.51.100.15.52444 > 203.0.113.2.53: 35084+ A? yummyrecipesforme.com. (24)
