@@ -405,9 +405,13 @@ def service_down(v: View) -> Hypothesis:
         else f"the host is up; some {v.proto} queries on port {v.port} were not accepted."
     )
     if v.outage and port:
-        tail = (
-            f"the service stopped for {_stretch(v)}, and answered {_around(v)}: it was down for "
-            "a while (a restart, a crash, or a stop)."
+        around = _around(v)
+        tail = f"the service stopped for {_stretch(v)}, and answered {around}: " + (
+            "it was down for a while (a restart, a crash, or a stop)."
+            if around == "before and after it"
+            else "it stopped, and had not come back when the capture ended."
+            if around == "before it"
+            else "it was down when the capture began, and came back."
         )
     return _hyp(
         "service_down",
@@ -592,7 +596,14 @@ def firewall(v: View) -> Hypothesis:
         if v.outage:
             blocked = (
                 f"a filter blocked {v.proto} port {v.port} for {_stretch(v)}, and queries were "
-                f"answered {_around(v)}: a rule put in and taken out"
+                f"answered {_around(v)}: "
+                + (
+                    "a rule put in and taken out"
+                    if _around(v) == "before and after it"
+                    else "a rule put in during the capture"
+                    if _around(v) == "before it"
+                    else "a rule taken out during the capture"
+                )
                 + ("" if filt or hop or cut else ", or a path that failed for a while")
             )
         return _hyp(

@@ -603,7 +603,14 @@ def test_an_outage_at_the_end_and_a_threshold():
     with outage_min_failures above the failures, it is a minority again."""
     d = ik.diagnose(_lookups({7, 8, 9}))
     assert d.cause == "service_down", d.summary
-    assert "answered before it:" in d.hypotheses[0].sentence
+    assert "answered before it: it stopped, and had not come back when the capture ended" in (
+        d.hypotheses[0].sentence
+    )
+    later = ik.diagnose(_lookups({0, 1, 2}))
+    assert later.cause == "service_down", later.summary
+    assert "answered after it: it was down when the capture began, and came back" in (
+        later.hypotheses[0].sentence
+    )
     assert ik.diagnose(_lookups({7, 8, 9}), outage_min_failures=4).cause == "none"
 
 
