@@ -222,6 +222,9 @@ class ServerEvidence:
     silent: int = 0
     truncated: int = 0  # answered with the TC flag: the answer must be asked over TCP
     after_retry: int = 0  # answered only after the client had asked again
+    #: answered, and asked again with the same DNS id after the answer came: the client
+    #: did not take the answer (its own filter, or the answer did not reach it whole)
+    resent: int = 0
     retries: int = 0  # queries that repeat a question whose last attempt failed
     # (record, client, name, type, seconds since the attempt before) of the first retries
     retry_gaps: list[tuple[int, str, str, str, float | None]] = field(default_factory=list)
@@ -821,10 +824,27 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
     gaps[order] = np.where(same_prev, gap, np.nan)
     late = np.empty(n, dtype=bool)
     late[order] = late_o
+    # asked again with the same DNS id after the answer had come, within the retry window
+    ids = tx["dns_id"].to_numpy(dtype=np.int64, na_value=-1)[order]
+    resent_o = np.zeros(n, dtype=bool)
+    after = t_o[1:] - out_o[:-1]
+    truncated = flags.str.contains("|", regex=False).fillna(False).to_numpy(dtype=bool)
+    resent_o[:-1] = (
+        nxt
+        & (answered & ~truncated)[order][:-1]  # (a truncated answer is asked again over TCP)
+        & (ids[:-1] == ids[1:])
+        & (ids[:-1] >= 0)
+        & ~out_nat_o[:-1]
+        & ~nat_o[1:]
+        & (after >= 0)
+        & (after <= s.retry_window.value)
+    )
+    resent = np.empty(n, dtype=bool)
+    resent[order] = resent_o
     qtype = tx["qtype"]
     return pd.DataFrame(
         {
-            "truncated": flags.str.contains("|", regex=False).fillna(False).to_numpy(dtype=bool),
+            "truncated": truncated,
             "nodata": answered
             & (ancount == 0).fillna(False).to_numpy(dtype=bool)
             & qtype.isin(["A", "AAAA"]).fillna(False).to_numpy(dtype=bool),
@@ -833,6 +853,7 @@ def _annotate(tx: pd.DataFrame, rows: pd.DataFrame, s: Settings) -> pd.DataFrame
             "retry": retry,
             "gap": gaps,
             "after_retry": late & answered,
+            "resent": resent,
         },
         index=tx.index,
     )
@@ -860,7 +881,10 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         wrong = answered & np.fromiter(
             (bool(a) and want not in a for a in tx["addresses"]), dtype=bool, count=n
         )
-    flag = {c: extra[c].to_numpy(dtype=bool) for c in ("site", "truncated", "retry", "after_retry")}
+    flag = {
+        c: extra[c].to_numpy(dtype=bool)
+        for c in ("site", "truncated", "retry", "after_retry", "resent")
+    }
     nodata = extra["nodata"].to_numpy(dtype=bool) & flag["site"]
     good = answered & ~wrong & ~nodata
     rcode = tx["rcode"]
@@ -889,6 +913,7 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         "silent": silent,
         "truncated": flag["truncated"],
         "after_retry": flag["after_retry"],
+        "resent": flag["resent"],
         "icmp_port_server": (kind == 0) & from_server,
         "icmp_port_hop": (kind == 0) & ~from_server,
         "icmp_filter": kind == 3,
@@ -947,6 +972,7 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.silent = int(pick(silent).sum())
         se.truncated = int(pick(flag["truncated"]).sum())
         se.after_retry = int(pick(flag["after_retry"]).sum())
+        se.resent = int(pick(flag["resent"]).sum())
         se.retries = int(retry.sum())
         first = np.flatnonzero(retry)[:CAP]
         se.retry_gaps = [

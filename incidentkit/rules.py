@@ -1034,6 +1034,19 @@ def caveats(v: View) -> list[str]:
     def pct(n: int) -> str:
         return f"{n / a:.0%}"
 
+    if v.s.resent:
+        n = v.s.resent
+        why = (
+            f"it sent port unreachable back for {_plural(v.refused_answers, 'answer')}"
+            if v.refused_answers
+            else "the answer was lost after this capture point, a fragmented answer did not "
+            "arrive whole, or the client's own filter dropped it"
+        )
+        out.append(
+            f"{_plural(n, 'answered query')} {'was' if n == 1 else 'were'} sent again with the "
+            f"same DNS id after {'its' if n == 1 else 'their'} answer had come: the client did "
+            f"not take the answer ({why})."
+        )
     if v.outage:
         out.append(
             f"All {v.outage[2]} failures came within {_stretch(v)}, and queries were answered "

@@ -18,6 +18,14 @@ import incidentkit as ik
 CASES = DATA / "cases"
 with open(CASES / "MANIFEST.tsv", newline="") as handle:
     ROWS = list(csv.DictReader(handle, delimiter="\t"))
+#: cases whose client asked again, with the same DNS id, after an answer had come
+RESENT = {
+    "clientfw_reject": "2 answered queries were sent again with the same DNS id after their "
+    "answer had come: the client did not take the answer (it sent port unreachable back",
+    "frag_later_dropped": "2 answered queries were sent again with the same DNS id after "
+    "their answer had come: the client did not take the answer (the answer was lost after "
+    "this capture point, a fragmented answer did not arrive whole",
+}
 RENDERINGS = {"pcap": None, "nn-tttt": ("-nn", "-tttt"), "nn": ("-nn",), "v": ("-nn", "-v")}
 
 
@@ -38,6 +46,8 @@ def test_each_case_gets_its_cause_from_the_capture_and_its_renderings(row, rende
     if row["case"].startswith("ttl1"):  # no cause of the list: the firewall says why not
         said = {h.cause: h.sentence for h in d.hypotheses}["firewall"]
         assert "died on the way (a routing loop, or a hop limit too small)" in said
+    if row["case"] in RESENT:  # answers the client did not take: said, not a cause
+        assert any(c.startswith(RESENT[row["case"]]) for c in d.caveats), d.caveats
     judged = {h.cause: h.confidence for h in d.hypotheses}
     for cause in filter(None, row["also_open"].split(",")):
         # what the capture cannot tell apart from the cause stays open, below it

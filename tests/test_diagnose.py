@@ -628,3 +628,33 @@ def test_outages_add_up_across_parts(failing):
     whole = ik.diagnose(df)
     for cut in range(len(df) + 1):
         _same(ik.diagnose(ik.evidence(df.iloc[:cut]) + ik.evidence(df.iloc[cut:])), whole)
+
+
+# --------------------------------------------------------------------------- answers not taken
+def _asked_again(same_id: bool) -> pd.DataFrame:
+    """A question answered three times, asked again 1 s after each answer: with the same
+    DNS id (the client's resolver did not take the answer) or a new one (a new lookup)."""
+    lines = []
+    for k in range(3):
+        t, qid = 1.0 * k, 7 if same_id else 7 + k
+        lines.append((t, _query(t, "198.51.100.15", 40000 + k, qid)))
+        lines.append((t + 0.001, _answer(t + 0.001, "198.51.100.15", 40000 + k, qid)))
+    return _log(lines)
+
+
+def test_answers_asked_again_with_the_same_id_are_a_caveat():
+    d = ik.diagnose(_asked_again(same_id=True))
+    assert (d.cause, d.confidence) == ("none", "certain"), d.summary
+    said = [c for c in d.caveats if "sent again with the same DNS id" in c]
+    assert said and said[0].startswith("2 answered queries were sent again"), d.caveats
+    assert "a fragmented answer did not arrive whole" in said[0]
+    df = _asked_again(same_id=True)
+    for cut in range(len(df) + 1):
+        parts = ik.diagnose(ik.evidence(df.iloc[:cut]) + ik.evidence(df.iloc[cut:]))
+        _same(parts, d)
+        assert parts.caveats == d.caveats
+
+
+def test_new_lookups_of_an_answered_name_are_no_caveat():
+    d = ik.diagnose(_asked_again(same_id=False))
+    assert (d.cause, d.confidence, d.caveats) == ("none", "certain", []), d.summary
