@@ -941,8 +941,7 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.queries = len(at)
         ok, retry, o_fail = pick(good), pick(flag["retry"]), pick(failed_rc)
         se.answered = int(ok.sum())
-        err = g["rcode"][o_fail].fillna("?").value_counts()
-        se.errors = Counter(dict(zip(map(str, err.index), err.tolist(), strict=True)))
+        se.errors = _text_counts(g["rcode"][o_fail].fillna("?"))
         se.nxdomain_site = int(pick(nx).sum())
         se.nodata = int(pick(nodata).sum())
         w = pick(wrong)
@@ -965,10 +964,7 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
                     for v, c in zip(values.tolist(), counts.tolist(), strict=True)
                 }
             )
-            senders = g["icmp_sender"][m].value_counts()
-            se.icmp_senders = Counter(
-                dict(zip(map(str, senders.index), senders.tolist(), strict=True))
-            )
+            se.icmp_senders = _text_counts(g["icmp_sender"][m])
         se.silent = int(pick(silent).sum())
         se.truncated = int(pick(flag["truncated"]).sum())
         se.after_retry = int(pick(flag["after_retry"]).sum())
@@ -991,8 +987,7 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         se.latency_n = int(known.sum())
         se.latency_sum = float(lat_g[known].sum())
         se.questions = Tally.of(g[["client", "qname", "qtype"]])
-        names = g["qname"].value_counts()
-        se.names = Counter(dict(zip(map(str, names.index), names.tolist(), strict=True)))
+        se.names = _text_counts(g["qname"])
         se.nx_names = _name_counts(g["qname"][pick(nx_any)])
         se.found = _name_counts(g["qname"][pick(data)])
         c_codes, c_uniques = pd.factorize(g["client"])
@@ -1027,12 +1022,15 @@ def _per_server(tx: pd.DataFrame, extra: pd.DataFrame, s: Settings, ev: Evidence
         ev.servers[key] = ev.servers[key] + se if key in ev.servers else se
 
 
+def _text_counts(values: pd.Series) -> Counter[str]:
+    """Counter of the values (as text) of a column; missing ones are not counted."""
+    counts = values.value_counts()
+    return Counter(dict(zip(map(str, counts.index), counts.tolist(), strict=True)))
+
+
 def _name_counts(names: pd.Series) -> Counter[str]:
     """Counter of question names, in lower case and without a trailing dot."""
-    if not len(names):
-        return Counter()
-    counts = names.str.lower().str.rstrip(".").value_counts()
-    return Counter(dict(zip(map(str, counts.index), counts.tolist(), strict=True)))
+    return _text_counts(names.str.lower().str.rstrip(".")) if len(names) else Counter()
 
 
 def _first(ns: np.ndarray) -> pd.Timestamp | None:
