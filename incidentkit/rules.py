@@ -594,14 +594,15 @@ def firewall(v: View) -> Hypothesis:
             "type), or it is lost on the way"
         )
         if v.outage:
+            around = _around(v)
             blocked = (
                 f"a filter blocked {v.proto} port {v.port} for {_stretch(v)}, and queries were "
-                f"answered {_around(v)}: "
+                f"answered {around}: "
                 + (
                     "a rule put in and taken out"
-                    if _around(v) == "before and after it"
+                    if around == "before and after it"
                     else "a rule put in during the capture"
-                    if _around(v) == "before it"
+                    if around == "before it"
                     else "a rule taken out during the capture"
                 )
                 + ("" if filt or hop or cut else ", or a path that failed for a while")
