@@ -1048,20 +1048,19 @@ def caveats(v: View) -> list[str]:
             f"same DNS id after {'its' if n == 1 else 'their'} answer had come: the client did "
             f"not take the answer ({why})."
         )
-    if v.outage:
+    if v.outage:  # (it says what the minority caveats of silence and port unreachable would)
         out.append(
             f"All {v.outage[2]} failures came within {_stretch(v)}, and queries were answered "
             f"{_around(v)}: an outage, not scattered loss."
         )
-        return out
     silent = v.s.silent - v.flood.get("silent_in_spike", 0)  # (a flood's are the flood's)
-    if v.good and 0 < silent < 0.5 * a:
+    if v.good and 0 < silent < 0.5 * a and not v.outage:
         out.append(
             f"{_plural(silent, 'query')} of {a} to {v.where} ({pct(silent)}) got no "
             "response while the others were answered: packet loss on the path, a query type "
             "the server or a filter ignores, or an answer after the client gave up."
         )
-    if v.good and v.icmp("port", "server"):
+    if v.good and v.icmp("port", "server") and not v.outage:
         n = v.icmp("port", "server")
         out.append(
             f"{_plural(n, 'query')} of {a} ({pct(n)}) drew port unreachable although other "

@@ -571,6 +571,9 @@ def _lookups(failing: set[int], how: str = "unreach", n: int = 10) -> pd.DataFra
             lines.append((t + 0.001, _answer(t + 0.001, "198.51.100.15", 40000 + k, k + 1)))
         elif how == "unreach":
             lines.append((t + 0.001, _unreach(t + 0.001, "198.51.100.15")))
+        elif how == "servfail":
+            reply = f"{_t(t + 0.001)} IP 203.0.113.2.53 > 198.51.100.15.{40000 + k}: {k + 1} "
+            lines.append((t + 0.001, reply + "ServFail 0/0/0 (33)"))
     return _log(lines)
 
 
@@ -658,3 +661,15 @@ def test_answers_asked_again_with_the_same_id_are_a_caveat():
 def test_new_lookups_of_an_answered_name_are_no_caveat():
     d = ik.diagnose(_asked_again(same_id=False))
     assert (d.cause, d.confidence, d.caveats) == ("none", "certain", []), d.summary
+
+
+def test_an_outage_replaces_the_minority_caveats_only():
+    """Three ServFail answers in a row: the outage caveat says when; the answers that were
+    errors are still said, as in any capture (the outage stands for the caveats of
+    scattered silence and port unreachable, not for the others)."""
+    d = ik.diagnose(_lookups({4, 5, 6}, how="servfail"))
+    assert d.cause == "misconfiguration", d.summary
+    assert [c.split(" within")[0] for c in d.caveats] == [
+        "All 3 failures came",
+        "Some answers were errors (3 ServFail).",
+    ]
