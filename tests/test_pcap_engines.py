@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import struct
 import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -421,3 +422,75 @@ def test_a_capture_decoded_in_parts_is_the_frame_of_one_part(monkeypatch):
     flood = SCENARIOS / "dos.pcap.gz"
     monkeypatch.setattr(pcap_reader, "_PART_PACKETS", 1000)
     pd.testing.assert_frame_equal(ik.read_pcap(flood), ik.read_pcap(flood, engine="python"))
+
+
+@needs_c
+def test_a_file_decoded_in_mapped_parts_lets_every_part_go_and_is_the_same_frame(
+    monkeypatch, tmp_path
+):
+    """A capture file on disk is mapped, decoded in parts, and the pages of each part are
+    given back once it is read; the frame is the one the same bytes give from memory."""
+    import gzip
+    import io
+
+    path = tmp_path / "dos.pcap"
+    path.write_bytes(gzip.decompress((SCENARIOS / "dos.pcap.gz").read_bytes()))
+    # (damaged records too: the Python decoder reads those from the mapping afterwards)
+    cut = tmp_path / "built.pcap"
+    cut.write_bytes(_capture(frames() + [(f, len(f) // 2) for f in frames()]))
+    monkeypatch.setattr(pcap_reader, "_PART_PACKETS", 7)
+    monkeypatch.setattr(pcap_reader, "_MAPPED_PART", 50)
+    monkeypatch.setattr(pcap_reader.os, "cpu_count", lambda: 2)
+    released: list[tuple[int, int]] = []
+    real = pcap_reader._release
+    monkeypatch.setattr(
+        pcap_reader, "_release", lambda data, a, b: (released.append((a, b)), real(data, a, b))
+    )
+    for file in (path, cut):
+        released.clear()
+        df = ik.read_pcap(file, engine="c")
+        first, *parts = released
+        from_memory = ik.read_pcap(io.BytesIO(file.read_bytes()), engine="c")
+        pd.testing.assert_frame_equal(df, from_memory)
+        pd.testing.assert_frame_equal(df, ik.read_pcap(file, engine="python"))
+        # every packet's bytes were in a part that was let go after the first pass
+        frames_ = pcap_reader.read_frames(file.read_bytes(), file.name)
+        assert first == (0, file.stat().st_size)
+        assert len(parts) == -(-len(frames_.offset) // 50)
+        for o, c in zip(frames_.offset.tolist(), frames_.caplen.tolist(), strict=True):
+            assert any(a <= o and o + c <= b for a, b in parts), o
+        # and the mapping is gone when the reader returns
+        assert str(file) not in Path("/proc/self/maps").read_text()
+
+
+def test_a_mapped_file_is_let_go_when_the_reader_raises(tmp_path):
+    path = tmp_path / "cut.pcap"
+    path.write_bytes(_capture(frames())[:-9])  # (tcpdump killed while writing)
+    with pytest.raises(ik.InputError, match="cut"):
+        ik.read_pcap(path, strict=True)
+    assert str(path) not in Path("/proc/self/maps").read_text()
+    with pytest.warns(ik.ParseWarning, match="cut off"):
+        assert len(ik.read_pcap(path)) == len(frames()) - 1
+
+
+def test_a_capture_from_a_named_pipe_is_read_whole(tmp_path):
+    """A pipe (``<(tcpdump -w - ...)``) cannot be mapped, nor read twice: it is read once,
+    whole, and told apart from text by what it holds."""
+    import io
+    import os
+    import threading
+
+    data = _capture(frames())
+    fifo = tmp_path / "live.pcap"
+    os.mkfifo(fifo)
+
+    def write() -> None:
+        with open(fifo, "wb") as handle:
+            handle.write(data)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    df = ik.read(fifo)
+    writer.join(timeout=30)
+    assert not writer.is_alive()
+    pd.testing.assert_frame_equal(df, ik.read_pcap(io.BytesIO(data)))

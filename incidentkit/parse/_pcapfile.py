@@ -25,6 +25,7 @@ decompresses to is held in memory, up to :data:`GZIP_LIMIT`.)
 
 from __future__ import annotations
 
+import mmap
 import struct
 import zlib
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ try:  # the compiled record walk (built with the package when a C compiler is th
     from . import _fastpcap  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - a build without a compiler
     _fastpcap = None
+
+#: A capture's bytes: in memory, or a read-only mapping of its file (see ``pcap._file_bytes``)
+Buffer = bytes | mmap.mmap
 
 #: The value of ``time_ns`` that stands for "no time" (pandas reads it as NaT).
 NAT = int(np.iinfo(np.int64).min)
@@ -127,8 +131,8 @@ class Frames:
 
     Attributes
     ----------
-    data : bytes
-        The whole file's bytes (decompressed if it was gzip).
+    data : bytes or mmap.mmap
+        The whole file's bytes (decompressed if it was gzip), or a mapping of the file.
     offset : numpy.ndarray of int64
         Where each packet's captured bytes start in ``data``.
     caplen : numpy.ndarray of int64
@@ -149,7 +153,7 @@ class Frames:
         What the file says about itself; see :func:`read_frames`.
     """
 
-    data: bytes
+    data: Buffer
     offset: npt.NDArray[np.int64]
     caplen: npt.NDArray[np.int64]
     origlen: npt.NDArray[np.int64]
@@ -196,14 +200,15 @@ def capture_kind(head: bytes) -> str | None:
     return None
 
 
-def read_frames(data: bytes, name: str, *, strict: bool = False) -> Frames:
+def read_frames(data: Buffer, name: str, *, strict: bool = False) -> Frames:
     """Find every packet record of a pcap or pcapng capture (or a gzip of either).
 
     Parameters
     ----------
-    data : bytes
-        The file's bytes. A gzip stream (``1f 8b``) is decompressed first, up to
-        :data:`GZIP_LIMIT`; several gzip members are read one after the other.
+    data : bytes or mmap.mmap
+        The file's bytes (or a mapping of the file). A gzip stream (``1f 8b``) is
+        decompressed first, up to :data:`GZIP_LIMIT`; several gzip members are read one
+        after the other.
     name : str
         The file's name, for messages.
     strict : bool, default False
@@ -297,7 +302,7 @@ def read_frames(data: bytes, name: str, *, strict: bool = False) -> Frames:
     >>> int(frames.time_ns[0]), int(frames.caplen[0]), int(frames.origlen[0])
     (1700000000250000000, 4, 60)
     """
-    raw = data if isinstance(data, bytes) else bytes(data)
+    raw = data if isinstance(data, (bytes, mmap.mmap)) else bytes(data)
     gzip_meta: dict[str, Any] | None = None
     if raw[:2] == b"\x1f\x8b":
         raw, gzip_meta = _gunzip(raw, name)
@@ -352,7 +357,7 @@ def read_frames(data: bytes, name: str, *, strict: bool = False) -> Frames:
 # gzip
 
 
-def _gunzip(data: bytes, name: str, limit: int = GZIP_LIMIT) -> tuple[bytes, dict[str, Any]]:
+def _gunzip(data: Buffer, name: str, limit: int = GZIP_LIMIT) -> tuple[bytes, dict[str, Any]]:
     """Decompress every gzip member of ``data``, keeping what a cut or damaged one gave.
 
     The compressed bytes are fed ``_GZIP_IN`` at a time and the output asked for
@@ -412,7 +417,7 @@ def _gunzip(data: bytes, name: str, limit: int = GZIP_LIMIT) -> tuple[bytes, dic
 # pcap
 
 
-def _read_pcap(data: bytes, name: str) -> Frames:
+def _read_pcap(data: Buffer, name: str) -> Frames:
     """Read a pcap file: the file header, then packet records to the end."""
     n = len(data)
     if n < 24:
@@ -512,7 +517,7 @@ def _read_pcap(data: bytes, name: str) -> Frames:
 
 
 def _walk(
-    data: bytes, header_len: int, order: str, swapped: int
+    data: Buffer, header_len: int, order: str, swapped: int
 ) -> tuple[Any, Any, Any, Any, Any, int, int]:
     """The packet records from byte 24: their data offsets, seconds, fractions, captured
     and original lengths; where the walk stopped; the captured length of a record cut
@@ -524,7 +529,7 @@ def _walk(
 
 
 def _walk_python(
-    data: bytes, header_len: int, order: str, swapped: int
+    data: Buffer, header_len: int, order: str, swapped: int
 ) -> tuple[Any, Any, Any, Any, Any, int, int]:
     n = len(data)
     offsets: list[int] = []
@@ -560,7 +565,7 @@ def _walk_python(
 
 
 def _pcap_frames(
-    data: bytes,
+    data: Buffer,
     offsets: Any,
     caplen: Any,
     origlen: Any,
@@ -693,7 +698,7 @@ def _order(prefix: str) -> _Order:
 _ORDERS = {"<": _order("<"), ">": _order(">")}
 
 
-def _read_pcapng(data: bytes, name: str) -> Frames:
+def _read_pcapng(data: Buffer, name: str) -> Frames:
     """Read a pcapng file block by block (the first block is a Section Header Block)."""
     n = len(data)
     order = _ORDERS["<"]
@@ -1009,7 +1014,7 @@ def _stamp_times(
 
 
 def _read_idb(
-    data: bytes,
+    data: Buffer,
     pos: int,
     body: int,
     end: int,
@@ -1074,7 +1079,7 @@ def _read_idb(
 
 
 def _options(
-    data: bytes, start: int, end: int, order: _Order
+    data: Buffer, start: int, end: int, order: _Order
 ) -> tuple[list[tuple[int, int, int]], str | None]:
     """The options between ``start`` and ``end``: (code, value start, value length) each.
 
@@ -1212,13 +1217,13 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def _describe(data: bytes) -> str:
+def _describe(data: Buffer) -> str:
     """The first bytes, in hex and as text: ``'48 54 54 50 ... (b"HTTP/1.1 ...")'``."""
     head = data[:16]
     more = " ..." if len(data) > 16 else ""
     return f"{head.hex(' ')}{more} = {head!r}{more}"
 
 
-def _looks_like_text(data: bytes) -> bool:
+def _looks_like_text(data: Buffer) -> bool:
     head = data[:256]
     return bool(head) and all(32 <= b < 127 or b in (9, 10, 13) for b in head)

@@ -11,7 +11,9 @@ and cites frames. The container is read by :mod:`._pcapfile`, the packets by
 from __future__ import annotations
 
 import io
+import mmap
 import os
+import stat
 import sys
 import warnings
 from collections.abc import Sequence
@@ -118,10 +120,14 @@ def read_pcap(
     if engine == "c" and _fastpcap is None:
         raise InputError("engine='c': the compiled decoder is not built (no C compiler at install)")
     data, name = _capture_bytes(source)
-    frames = read_frames(data, name, strict=strict)
-    del data
-    compiled = engine != "python" and _fastpcap is not None
-    df, c_rows = _frame_c(frames) if compiled else (_frame_python(frames), 0)
+    try:
+        frames = read_frames(data, name, strict=strict)
+        _release(data, 0, len(data))  # (the walk read every page; the decoder reads them again)
+        compiled = engine != "python" and _fastpcap is not None
+        df, c_rows = _frame_c(frames) if compiled else (_frame_python(frames), 0)
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()  # (nothing holds a view of it: the decoders have let theirs go)
     df = tcp_dns_messages(df)
     if tz is not None:
         df["time"] = df["time"].dt.tz_localize("UTC").dt.tz_convert(tz)
@@ -202,6 +208,23 @@ _TEXT: Any = pd.api.types.pandas_dtype(_DTYPES["raw"])
 #: decoder lets go of the GIL); each part's columns are chunks of the frame's
 _PART_PACKETS = 200_000
 
+#: a file read through a mapping is decoded in parts of at most this many packets (and at
+#: least one per thread), and the pages of each part are let go once it is decoded: the
+#: file's bytes are never all in memory beside the frame's columns
+_MAPPED_PART = 131_072
+
+_PAGE = mmap.PAGESIZE
+
+
+def _release(data: Any, start: int, stop: int) -> None:
+    """Let the system take back the pages of ``data[start:stop]`` when ``data`` maps a file
+    (they are read again from the file, should anything read them again); otherwise
+    nothing: bytes in memory stay as they are."""
+    if not isinstance(data, mmap.mmap) or stop <= start:
+        return
+    first = start - start % _PAGE
+    data.madvise(mmap.MADV_DONTNEED, first, min(stop, len(data)) - first)
+
 
 def fixed_columns(n: int) -> dict[str, Any]:
     """The arrays the compiled decoder writes for ``n`` packets, in the order it takes them:
@@ -231,19 +254,26 @@ def _decode(frames: Any) -> tuple[dict[str, Any], list[tuple[int, int, dict[str,
         np.ascontiguousarray(frames.time_ns, dtype=np.int64),
     )
     fixed = fixed_columns(n)
-    parts = min(os.cpu_count() or 1, 8) if n >= _PART_PACKETS else 1
+    threads = min(os.cpu_count() or 1, 8) if n >= _PART_PACKETS else 1
+    parts = threads
+    if threads > 1 and isinstance(frames.data, mmap.mmap):
+        parts = max(threads, -(-n // _MAPPED_PART))
     bounds = [n * k // parts for k in range(parts + 1)]
 
     def one(k: int) -> tuple[int, int, dict[str, Any]]:
         a, b = bounds[k], bounds[k + 1]
         rows = tuple(column[a:b] for column in fixed.values())
-        return a, b, _fastpcap.decode(frames.data, *(x[a:b] for x in arrays), rows)
+        got = _fastpcap.decode(frames.data, *(x[a:b] for x in arrays), rows)
+        if parts > threads:  # (the packets a part holds lie between its first and its last)
+            ends = arrays[0][a:b] + arrays[1][a:b]
+            _release(frames.data, int(arrays[0][a:b].min()), int(ends.max()))
+        return a, b, got
 
     if parts == 1:
         return fixed, [one(0)]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(parts) as pool:
+    with ThreadPoolExecutor(threads) as pool:
         return fixed, list(pool.map(one, range(parts)))
 
 
@@ -366,7 +396,7 @@ def _info(text: str) -> str | None:
     return text[cut + 2 :] if cut >= 0 else (text or None)
 
 
-def _capture_bytes(source: Source) -> tuple[bytes, str]:
+def _capture_bytes(source: Source) -> tuple[bytes | mmap.mmap, str]:
     if isinstance(source, str) and source == "-":
         return sys.stdin.buffer.read(), "<stdin>"
     if isinstance(source, (str, os.PathLike)):
@@ -375,7 +405,7 @@ def _capture_bytes(source: Source) -> tuple[bytes, str]:
             raise InputError(f"{path}: no such file")
         if path.is_dir():
             raise InputError(f"{path}: is a directory, not a capture file")
-        return path.read_bytes(), str(path)
+        return _file_bytes(path), str(path)
     if hasattr(source, "read"):
         name = str(getattr(source, "name", "<stream>"))
         content = source.read()
@@ -387,6 +417,24 @@ def _capture_bytes(source: Source) -> tuple[bytes, str]:
     raise InputError(
         f"cannot read a capture from {type(source).__name__}; pass a path or an open binary file"
     )
+
+
+def _file_bytes(path: Path) -> bytes | mmap.mmap:
+    """The bytes of the file at ``path``: a read-only mapping of a regular file, so that the
+    decoder can let go of the pages it has read; read whole when it is gzip (decompressed
+    whole anyway), empty, or no regular file (a pipe, a device)."""
+    with open(path, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+            return handle.read()
+        if handle.read(2) == b"\x1f\x8b":
+            handle.seek(0)
+            return handle.read()
+        try:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # (a file system that cannot map)
+            handle.seek(0)
+            return handle.read()
 
 
 #: bytes read to tell a capture from text (a gzip header and enough of its stream)
@@ -402,9 +450,15 @@ def _head(source: Source) -> tuple[bytes, Source]:
         source = named
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if not path.is_file():
+        if path.exists() and not path.is_dir() and not path.is_file():  # a pipe, a device
+            with open(path, "rb") as handle:  # (it can be read once only)
+                named = io.BytesIO(handle.read())
+            named.name = str(path)
+            source = named
+        elif not path.is_file():
             return b"", source  # the reader says what is wrong with it
-        with open(path, "rb") as handle:
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as handle:
             head = handle.read(_HEAD)
     elif hasattr(source, "read"):
         content = source.read()
