@@ -282,22 +282,11 @@ def _pair_icmp(
 
     # -v: an error that quotes the query itself (its source port and DNS id) pairs exactly
     whole = (errors["icmp_orig_src"].notna() & errors["icmp_orig_dns_id"].notna()).to_numpy()
-    exact: dict[tuple[object, ...], list[int]] = {}
-    quotes: list[tuple[object, ...] | None] = [None] * len(errors)
+    exact: dict[int, list[int]] = {}
+    quotes: list[int | None] = [None] * len(errors)
     if whole.any():
-        exact = _groups(q, ["client", "client_port", "server", "server_port", "dns_id"])
-        quoted = [
-            _values(errors[c])
-            for c in (
-                "icmp_orig_src",
-                "icmp_orig_sport",
-                "icmp_orig_dst",
-                "icmp_orig_dport",
-                "icmp_orig_dns_id",
-            )
-        ]
-        keys = zip(*quoted, strict=True)
-        quotes = [key if w else None for key, w in zip(keys, whole, strict=True)]
+        exact, quoted = _exact_keys(q, errors, whole)
+        quotes = [key if w else None for key, w in zip(quoted.tolist(), whole, strict=True)]
 
     # Any other error draws from a queue: the queries from the host it was sent to, to the
     # quoted destination and port (or to any port when it quotes none), oldest first. Each
@@ -487,19 +476,36 @@ def _queues(
     return {key: listed[a:b] for key, a, b in zip(keys, firsts, lasts, strict=True)}
 
 
-def _values(column: pd.Series) -> list[object]:
-    """The column as Python values, None where missing."""
-    values = column.astype(object)
-    return values.where(column.notna(), None).tolist()
+#: the query's columns an error quotes when it quotes the whole query (-v), in the order
+#: of the error's columns that quote them
+_QUOTED = {
+    "client": "icmp_orig_src",
+    "client_port": "icmp_orig_sport",
+    "server": "icmp_orig_dst",
+    "server_port": "icmp_orig_dport",
+    "dns_id": "icmp_orig_dns_id",
+}
 
 
-def _groups(q: pd.DataFrame, keys: list[str]) -> dict[tuple[object, ...], list[int]]:
-    """Positions of ``q``'s rows by the values of ``keys`` (missing values as None)."""
-    out: dict[tuple[object, ...], list[int]] = {}
-    for key, pos in q.groupby(keys, sort=False, dropna=False).indices.items():
-        values = key if isinstance(key, tuple) else (key,)
-        out[tuple(None if pd.isna(v) else v for v in values)] = list(np.asarray(pos).tolist())
-    return out
+def _exact_keys(
+    q: pd.DataFrame, errors: pd.DataFrame, whole: np.ndarray
+) -> tuple[dict[int, list[int]], np.ndarray]:
+    """For the errors that quote a whole query: each error's key (one integer per client,
+    ports, server and DNS id; missing values are values of their own), and the positions
+    in ``q`` of the queries of each key that such an error quotes, in order."""
+    codes = _combined(
+        [
+            pd.concat([q[mine], errors[theirs]], ignore_index=True)
+            for mine, theirs in _QUOTED.items()
+        ]
+    )
+    q_codes, e_codes = codes[: len(q)], codes[len(q) :]
+    wanted = np.flatnonzero(np.isin(q_codes, e_codes[whole]))
+    order = wanted[np.argsort(q_codes[wanted], kind="stable")]
+    keys, starts = np.unique(q_codes[order], return_index=True)
+    flat, ends = order.tolist(), [*starts[1:].tolist(), len(order)]
+    groups = {k: flat[a:b] for k, a, b in zip(keys.tolist(), starts.tolist(), ends, strict=True)}
+    return groups, e_codes
 
 
 def _ns_array(times: pd.Series) -> tuple[np.ndarray, np.ndarray]:

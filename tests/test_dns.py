@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import pytest
 from conftest import SEED_LOG, rendering_path, scenario_manifest
@@ -57,6 +59,48 @@ def test_verbose_pairs_exactly_by_the_quoted_query():
     errors = df.set_index("record").loc[t["outcome_record"].astype(int)]
     assert errors["icmp_orig_sport"].tolist() == t["client_port"].tolist()
     assert errors["icmp_orig_dns_id"].tolist() == t["dns_id"].tolist()
+
+
+def test_errors_that_quote_whole_queries_pair_with_the_oldest_query_they_quote():
+    """Errors quoting their queries (client, port and DNS id: read_pcap always has them)
+    come out of order; each pairs with the oldest query waiting that it quotes."""
+    import random
+
+    from pcapgen import checksum, dns_query, ether, ipv4, pcap, udp
+
+    rng = random.Random(53)
+    server, router = "203.0.113.2", "192.0.2.1"
+    queries = []  # (client, port, dns id), in the order sent: every key two or three times
+    for client in ("198.51.100.15", "198.51.100.16"):
+        for port in (40000, 40001, 40002):
+            for ident in (1, 2):
+                queries.extend([(client, port, ident)] * rng.choice((2, 3)))
+    rng.shuffle(queries)
+    quoted = rng.sample(queries, len(queries) * 2 // 3)  # (errors for two thirds of them)
+    frames, datagrams = [], []
+    for client, port, ident in queries:
+        datagram = ipv4(
+            client, server, 17, udp(client, server, port, 53, dns_query(ident, "a.example"))
+        )
+        datagrams.append(datagram)
+        frames.append(ether(datagram))
+    for client, port, ident in quoted:
+        body = ipv4(
+            client, server, 17, udp(client, server, port, 53, dns_query(ident, "a.example"))
+        )
+        bare = bytes([3, 3, 0, 0, 0, 0, 0, 0]) + body
+        icmp = bare[:2] + checksum(bare).to_bytes(2, "big") + bare[4:]
+        frames.append(ether(ipv4(router, client, 1, icmp)))
+    df = ik.read_pcap(io.BytesIO(pcap(frames, step=0.01)))
+    t = ik.dns_transactions(df).set_index("query_record")
+    # the oracle: each error, in order, takes the oldest query of its key not yet taken
+    expected: dict[int, int] = {}
+    for k, key in enumerate(quoted):
+        first = next(i for i, q in enumerate(queries) if q == key and i + 1 not in expected)
+        expected[first + 1] = len(queries) + k + 1
+    got = t.loc[t["outcome"] == "icmp_error", "outcome_record"].astype(int).to_dict()
+    assert got == expected
+    assert (t.drop(index=list(expected))["outcome"] == "no_response").all()
 
 
 def test_answers_and_addresses():
