@@ -14,7 +14,8 @@ process, alternating:
 
 The medians go to docs/performance-pcap.md, with the range of single runs, the growth from
 1M to 3M packets and the reader's peak memory (in a process of its own) against the
-file's size.
+file's size. At about 1M packets it also times ``dns_transactions`` and ``diagnose`` on
+the frame read (``--reps`` runs each), and says where the frame's memory goes.
 
 Usage: python benchmarks/bench_pcap.py [--sizes 100000 1000000 3000000] [--reps 5]
 """
@@ -28,10 +29,12 @@ import socket
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.compute as pc
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -169,8 +172,46 @@ def main() -> None:
         results.append(row)
         print({k: v for k, v in row.items() if k != "times"}, flush=True)
     mid = results[args.sizes.index(near)]
+    frame = ik.read_pcap(args.work / f"mix-{near}.pcap")
+    mid["analysis"] = analysis_times(frame, args.reps)
+    mid["frame_memory"] = frame_memory(frame)
+    del frame
     memory = bench_parse.peak_memory("read_pcap", args.work / f"mix-{near}.pcap", "bench_pcap")
     write_report(args, results, mid, memory)
+
+
+def analysis_times(frame: pd.DataFrame, reps: int) -> dict[str, list[float]]:
+    """Seconds of each run of ``dns_transactions`` and ``diagnose`` on ``frame``."""
+    out: dict[str, list[float]] = {"dns_transactions": [], "diagnose": []}
+    for _ in range(reps):
+        for name, fn in (("dns_transactions", ik.dns_transactions), ("diagnose", ik.diagnose)):
+            start = time.perf_counter()
+            fn(frame)
+            out[name].append(time.perf_counter() - start)
+    return out
+
+
+def frame_memory(frame: pd.DataFrame) -> dict[str, float]:
+    """Bytes the frame's columns hold, in parts: the text columns' characters and their
+    offsets and validity (pandas keeps ``string[pyarrow]`` as ``large_string``: 8 bytes
+    of offset per row), ``raw`` and ``info`` on their own, and the other columns."""
+    parts = dict.fromkeys(
+        ("raw", "info", "other text: characters", "other text: offsets, validity", "the rest"), 0.0
+    )
+    for name in frame.columns:
+        column = frame[name]
+        if not isinstance(column.dtype, pd.StringDtype):
+            parts["the rest"] += column.memory_usage(index=False, deep=False)
+            continue
+        arr: Any = column.array.__arrow_array__()
+        chars = float(pc.sum(pc.binary_length(arr)).as_py() or 0)
+        rest = 8.0 * (len(arr) + arr.num_chunks) + len(arr) / 8
+        if name in ("raw", "info"):
+            parts[name] += chars + rest
+        else:
+            parts["other text: characters"] += chars
+            parts["other text: offsets, validity"] += rest
+    return parts
 
 
 def write_report(
@@ -208,6 +249,18 @@ def write_report(
             f"(linear is {b / a:.2f})."
         )
     peak, above = memory
+    analysis = [
+        f"- `{name}`: {statistics.median(runs):.2f} s ({min(runs):.2f}-{max(runs):.2f})"
+        for name, runs in mid["analysis"].items()
+    ]
+    parts = mid["frame_memory"]
+    file_mb = mid["mb"]
+    memory_rows = "\n".join(
+        f"| {name} | {size / 2**20:.0f} | {size / 2**20 / file_mb:.2f} |"
+        for name, size in [*parts.items(), ("the frame", sum(parts.values()))]
+    )
+    text_share = (parts["raw"] + parts["info"]) / 2**20 / file_mb
+    offset_share = parts["other text: offsets, validity"] / 2**20 / file_mb
     text = f"""# Performance: capture files
 
 Measured by `make bench` (`benchmarks/bench_pcap.py`) on {bench_parse.machine()}.
@@ -223,8 +276,24 @@ At {mid["packets"]:,} packets ({mid["mb"]:.0f} MB):
 
 {growth}
 
+Analysis of the frame read from it (median of the runs, their range):
+
+{chr(10).join(analysis)}
+
 Peak memory of read_pcap on {mid["packets"]:,} packets, in a process of its own: {peak:.0f} MB
 in all, {above:.0f} MB above the imports ({above / mid["mb"]:.2f} times the file's size).
+
+Where the frame's memory goes (MB, and times the file's size):
+
+| part | MB | × file |
+| --- | --- | --- |
+{memory_rows}
+
+The file is mapped and each part's pages are given back once it is decoded, so the peak
+is the frame and little more. What the schema asks of the frame is most of it: `raw` (each
+packet as tcpdump prints it) and `info` alone are {text_share:.2f} times the file's size,
+and the offsets of the other text columns (8 bytes per row each, whatever they hold)
+{offset_share:.2f} times.
 
 ## Reproduce
 

@@ -503,7 +503,7 @@ def _exact_keys(
     wanted = np.flatnonzero(np.isin(q_codes, e_codes[whole]))
     order = wanted[np.argsort(q_codes[wanted], kind="stable")]
     keys, starts = np.unique(q_codes[order], return_index=True)
-    flat, ends = order.tolist(), [*starts[1:].tolist(), len(order)]
+    flat, ends = order.tolist(), [*starts[1:].tolist(), len(order)][: len(starts)]
     groups = {k: flat[a:b] for k, a, b in zip(keys.tolist(), starts.tolist(), ends, strict=True)}
     return groups, e_codes
 

@@ -77,20 +77,21 @@ def test_errors_that_quote_whole_queries_pair_with_the_oldest_query_they_quote()
                 queries.extend([(client, port, ident)] * rng.choice((2, 3)))
     rng.shuffle(queries)
     quoted = rng.sample(queries, len(queries) * 2 // 3)  # (errors for two thirds of them)
-    frames, datagrams = [], []
-    for client, port, ident in queries:
-        datagram = ipv4(
-            client, server, 17, udp(client, server, port, 53, dns_query(ident, "a.example"))
-        )
-        datagrams.append(datagram)
-        frames.append(ether(datagram))
-    for client, port, ident in quoted:
-        body = ipv4(
-            client, server, 17, udp(client, server, port, 53, dns_query(ident, "a.example"))
-        )
+
+    def error_for(client: str, port: int, ident: int) -> bytes:
+        """An ICMP port unreachable that quotes the query whole."""
+        query = dns_query(ident, "a.example")
+        body = ipv4(client, server, 17, udp(client, server, port, 53, query))
         bare = bytes([3, 3, 0, 0, 0, 0, 0, 0]) + body
-        icmp = bare[:2] + checksum(bare).to_bytes(2, "big") + bare[4:]
-        frames.append(ether(ipv4(router, client, 1, icmp)))
+        return ether(
+            ipv4(router, client, 1, bare[:2] + checksum(bare).to_bytes(2, "big") + bare[4:])
+        )
+
+    frames = [
+        ether(ipv4(c, server, 17, udp(c, server, p, 53, dns_query(i, "a.example"))))
+        for c, p, i in queries
+    ]
+    frames += [error_for(*key) for key in quoted]
     df = ik.read_pcap(io.BytesIO(pcap(frames, step=0.01)))
     t = ik.dns_transactions(df).set_index("query_record")
     # the oracle: each error, in order, takes the oldest query of its key not yet taken
@@ -101,6 +102,10 @@ def test_errors_that_quote_whole_queries_pair_with_the_oldest_query_they_quote()
     got = t.loc[t["outcome"] == "icmp_error", "outcome_record"].astype(int).to_dict()
     assert got == expected
     assert (t.drop(index=list(expected))["outcome"] == "no_response").all()
+    # errors that quote only queries the capture does not hold pair with none it holds
+    strangers = [error_for("198.51.100.15", 41000, 9)] * 2
+    t = ik.dns_transactions(ik.read_pcap(io.BytesIO(pcap(frames[:3] + strangers))))
+    assert t["outcome"].tolist() == ["no_response"] * 3
 
 
 def test_answers_and_addresses():
