@@ -6,11 +6,14 @@ import gzip
 import io
 import warnings
 
+import pandas as pd
 import pytest
 from conftest import SEED_LOG
 
 import incidentkit as ik
 from incidentkit.schema import COLUMN_NAMES
+
+PCAPS = SEED_LOG.parent / "scenarios"
 
 QUERY = (
     "13:24:32.192571 IP 198.51.100.15.52444 > 203.0.113.2.53: 35084+ A? yummyrecipesforme.com. (39)"
@@ -63,10 +66,113 @@ def test_a_damaged_gzip_file_is_named_not_a_zlib_traceback(tmp_path):
 
 
 def test_other_binary_data(tmp_path):
-    path = tmp_path / "program"
-    path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(64))
+    path = tmp_path / "blob"
+    path.write_bytes(b"\x13\x37abcd\x01\x00" + bytes(64))
     with pytest.raises(ik.InputError, match=r"binary data .*offset 7"):
         ik.read_tcpdump(path)
+    path.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(64))
+    for read in (ik.read, ik.read_tcpdump, ik.read_pcap):
+        with pytest.raises(ik.InputError, match=r"blob: not .*it is an ELF program"):
+            read(path)
+
+
+def _compressed(kind: str, data: bytes) -> bytes:
+    """``data`` written by Python's own lzma, bz2 and zipfile."""
+    import bz2
+    import lzma
+    import zipfile
+
+    if kind == "xz":
+        return lzma.compress(data)
+    if kind == "bzip2":
+        return bz2.compress(data)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("capture.pcap", data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("kind", "words", "command"),
+    [
+        ("xz", "an xz-compressed file", "xz -dk"),
+        ("bzip2", "a bzip2-compressed file", "bunzip2 -k"),
+        ("zip", "a zip archive", "unzip"),
+    ],
+)
+@pytest.mark.parametrize("inner", ["capture", "log"])
+def test_a_compressed_file_is_named_with_what_to_do(tmp_path, kind, words, command, inner):
+    """Not "binary data, render it with tcpdump": what the file is, and the command."""
+    data = (
+        (PCAPS / "firewall_reject.pcap").read_bytes()
+        if inner == "capture"
+        else SEED_LOG.read_bytes()
+    )
+    path = tmp_path / f"evidence {kind}"  # (a name the command must quote)
+    path.write_bytes(_compressed(kind, data))
+    said = f"'{path}'"
+    for read in (ik.read, ik.read_tcpdump, ik.read_pcap):
+        with pytest.raises(ik.InputError) as raised:
+            read(path)
+        message = str(raised.value)
+        assert message.startswith(f"{path}: not ")
+        assert f"it is {words}; " in message and f"{command} {said}" in message
+        assert "render the capture" not in message
+
+
+def test_a_zstd_file_is_named(tmp_path):
+    path = tmp_path / "capture.pcap.zst"
+    # a zstd frame: its magic, a frame header, and a raw block of the capture's first bytes
+    data = (PCAPS / "firewall_reject.pcap").read_bytes()[:64]
+    path.write_bytes(b"\x28\xb5\x2f\xfd" + b"\x20" + bytes([len(data)]) + b"\x01\x02\x00" + data)
+    with pytest.raises(ik.InputError, match=r"it is a zstd-compressed file; .*zstd -d"):
+        ik.read(path)
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("snoop", "a snoop capture"),
+        ("netmon1", "a Network Monitor 1 capture"),
+        ("netmon2", "a Network Monitor 2 capture"),
+        ("observer", "an Observer capture"),
+        ("5views", "a 5View capture"),
+    ],
+)
+def test_a_capture_of_another_format_says_how_to_make_it_pcapng(tmp_path, kind, words):
+    """Written by Wireshark's editcap; its advice, followed, gives the packets of the pcap
+    (to the millisecond, Network Monitor 1's resolution). Observer is only named: editcap
+    4.0 refuses the Observer files it writes itself ("bad record (time information TLV
+    length 12 != 8)")."""
+    import shutil
+    import subprocess
+
+    if shutil.which("editcap") is None:
+        pytest.fail("editcap is not installed: .ci/run installs it (wireshark-common)")
+    source = PCAPS / "firewall_reject.pcap"
+    path = tmp_path / f"capture.{kind}"
+    subprocess.run(["editcap", "-F", kind, str(source), str(path)], check=True, timeout=60)
+    for read in (ik.read, ik.read_pcap, ik.read_tcpdump):
+        with pytest.raises(ik.InputError, match=f"it is {words}.*; write it as pcapng first"):
+            read(path)
+    if kind == "observer":
+        return
+    command = str(raised_advice(path)).split("first: ", 1)[1].rstrip(".").split()
+    subprocess.run(command, check=True, timeout=60, cwd=tmp_path)
+    converted = ik.read(tmp_path / command[-1])
+    original = ik.read(source)
+    for column in ("src", "dst", "sport", "dport", "dns_id", "dns_qname", "icmp_reason"):
+        assert converted[column].tolist() == original[column].tolist(), column
+    apart = (converted["time"] - original["time"]).abs()
+    assert (apart < pd.Timedelta(milliseconds=1)).all()
+
+
+def raised_advice(path) -> str:
+    try:
+        ik.read(path)
+    except ik.InputError as exc:
+        return str(exc)
+    raise AssertionError(f"{path} was read")
 
 
 def test_empty_file_gives_the_full_schema(tmp_path):

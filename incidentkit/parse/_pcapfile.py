@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import InputError
+from ._formats import format_words
 
 try:  # the compiled record walk (built with the package when a C compiler is there)
     from . import _fastpcap  # type: ignore[attr-defined]
@@ -328,8 +329,10 @@ def read_frames(data: Buffer, name: str, *, strict: bool = False) -> Frames:
                 f"{name}: not a pcapng capture: the Section Header Block at byte 0 has the "
                 f"byte-order magic {raw[8:12].hex()}, neither 1a2b3c4d nor 4d3c2b1a"
             )
+        known = format_words(bytes(raw[:20]), name)
         raise InputError(
-            f"{name}: not a pcap or pcapng capture (it begins {_describe(raw)}{after})"
+            f"{name}: not a pcap or pcapng capture{': ' + known if known else ''} "
+            f"(it begins {_describe(raw)}{after})"
             + ("; a tcpdump text log is read with read_tcpdump" if _looks_like_text(raw) else "")
         )
     frames = _read_pcapng(raw, name) if kind == "pcapng" else _read_pcap(raw, name)

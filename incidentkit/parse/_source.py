@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import IO, Any, Union
 
 from ..errors import InputError
+from ._formats import format_words
 
 Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
@@ -141,6 +142,9 @@ def check_text(data: bytes | bytearray, name: str) -> None:
             f"{name}: this is {kind}, not tcpdump text: read it with incidentkit.read_pcap, "
             "or with incidentkit.read, which tells a capture from a text log by its content."
         )
+    known = format_words(bytes(data[:20]), name)
+    if known is not None:
+        raise InputError(f"{name}: not tcpdump text nor a pcap or pcapng capture: {known}.")
     utf16 = _utf16(data)
     if utf16 is not None:
         words, encoding = utf16
