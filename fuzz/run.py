@@ -173,7 +173,7 @@ def atheris(cc: str) -> Path:
 PACKET_CORPUS, PACKET_SEEDS = FUZZ / "corpus-packets", BUILD / "seeds-packets"
 #: the link types a packet input's first byte picks from: those the decoders read, and
 #: one they do not
-PACKET_LINKTYPES = (1, 113, 276, 101, 228, 229, 0, 108, 9, 50, 104, 226, 12, 147)
+PACKET_LINKTYPES = (1, 113, 276, 101, 228, 229, 0, 108, 9, 50, 104, 226, 12, 147, 239)
 TARGETS = {
     "scanner": ("fuzz_scanner.py", "_fastscan", CORPUS, SEEDS, ""),
     "packets": ("fuzz_packets.py", "_fastpcap", PACKET_CORPUS, PACKET_SEEDS, "packets-"),
@@ -282,6 +282,7 @@ def seed_packets(seeds: Path) -> int:
     shutil.rmtree(seeds, ignore_errors=True)
     seeds.mkdir(parents=True)
     captures = sorted((ROOT / "data" / "scenarios").glob("*.pcap*"))
+    captures += sorted((ROOT / "data" / "cases").glob("*.pcap"))
     if TCPDUMP_TESTS.is_dir():
         captures += sorted(TCPDUMP_TESTS.glob("*.pcap*"))
     for path in captures:

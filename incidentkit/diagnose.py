@@ -216,7 +216,35 @@ def diagnose(
     d = _diagnose(ev, cfg, server, dos_threshold)
     if sources:
         d.facts["sources"] = seen_by(sources, d, ev.settings)
+    if isinstance(data, pd.DataFrame) and d.cause != "inconclusive":
+        d.caveats.extend(_capture_caveats(data.attrs.get("capture") or {}))
     return d
+
+
+#: LINKTYPE_NFLOG: packets a Linux firewall's rules logged (tcpdump -i nflog:N)
+_NFLOG = 239
+
+
+def _capture_caveats(capture: dict[str, Any]) -> list[str]:
+    """What the capture file says about how far its packets can be read as the network's:
+    a firewall's log (NFLOG) holds only what its rules logged, with the times the log was
+    read when the kernel gave none. ``capture`` is a frame's ``attrs["capture"]`` (of one
+    file, or with ``sources``, one per input)."""
+    files = capture.get("sources") or [capture]
+    logged = [f for f in files if _NFLOG in (f.get("link_types") or [])]
+    if not logged:
+        return []
+    if len(files) == 1:
+        which = "The capture was"
+    else:
+        verb = "was" if len(logged) == 1 else "were"
+        which = f"{len(logged)} of the {len(files)} inputs {verb}"
+    return [
+        f"{which} written from a firewall's log (NFLOG). Such a capture holds only the "
+        "packets the firewall's rules logged, so a query without an answer in it may have "
+        "been answered; and its times can be when the log was read (several packets at "
+        "once), not when the packets crossed, so its latencies are not the network's."
+    ]
 
 
 def evidence_settings(

@@ -65,3 +65,20 @@ def test_icmpv6_time_exceeded_names_the_quoted_destination_as_the_bytes_do(rende
         exceeded = df[(df["proto"] == "icmp6") & (df["icmp_type"] == 3)]
         assert len(exceeded) == 3
         assert exceeded["icmp_orig_dst"].tolist() == ["2001:db8:2::2"] * 3
+
+
+def test_a_capture_from_a_firewalls_log_says_what_it_cannot_show():
+    """An NFLOG capture holds what the rules logged, at the times the log was read: the
+    diagnosis of the file says so; tcpdump's text of it does not tell, so neither can its
+    diagnosis; a list of inputs says how many of them are such logs."""
+    said = "written from a firewall's log (NFLOG). Such a capture holds only the packets"
+    for name in ("nflog_answered", "nflog_dropped", "nflog_rejected"):
+        path = CASES / f"{name}.pcap"
+        assert any(said in c for c in ik.diagnose(ik.read(path)).caveats), name
+        text = ik.parse_tcpdump(tcpdump(path, "-nn"))
+        assert not any("NFLOG" in c for c in ik.diagnose(text).caveats)
+    both = ik.read([CASES / "nflog_dropped.pcap", CASES / "loss30_random.pcap"])
+    caveats = ik.diagnose(both).caveats
+    assert any(c.startswith("1 of the 2 inputs was written from a firewall's log") for c in caveats)
+    plain = ik.diagnose(ik.read(CASES / "loss30_random.pcap")).caveats
+    assert not any("NFLOG" in c for c in plain)

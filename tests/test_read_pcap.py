@@ -22,6 +22,8 @@ import incidentkit as ik
 from incidentkit import schema
 
 SCENARIO_CAPTURES = sorted(SCENARIOS.glob("*.pcap")) + sorted(SCENARIOS.glob("*.pcap.gz"))
+#: the cases recorded from a firewall's log (link type NFLOG), held to the same oracles
+SCENARIO_CAPTURES += sorted((SCENARIOS.parent / "cases").glob("nflog_*.pcap"))
 CORPUS_CAPTURES = sorted(CORPUS.glob("*.pcap")) + sorted(CORPUS.glob("*.pcapng"))
 needs_corpus = pytest.mark.skipif(
     not CORPUS.is_dir(), reason="tcpdump's corpus (../shared/corpus) is not beside the checkout"

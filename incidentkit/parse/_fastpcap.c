@@ -773,6 +773,25 @@ static void link_layer(Pkt *k, const uint8_t *b, int n, int linktype) {
         if (n < 1) return (void)(k->fail = 1);
         network(k, b, n, b[0] >> 4 == 4 ? 0x0800 : b[0] >> 4 == 6 ? 0x86DD : -1);
         return;
+    case 239: { /* NFLOG: family, version 0, resource id, then TLVs to the packet's (type
+                 * 9); their length and type in the logging host's byte order, told by the
+                 * first, which the kernel writes as NFULA_PACKET_HDR (length 8, type 1) */
+        if (n < 4 || b[1] != 0 || (b[0] != 2 && b[0] != 10)) return (void)(k->fail = 1);
+        int big = n >= 8 && b[4] == 0 && b[5] == 8 && b[6] == 0 && b[7] == 1;
+        for (int64_t at = 4; at + 4 <= n;) {
+            int len = big ? be16(b + at) : b[at] | b[at + 1] << 8;
+            int type = big ? be16(b + at + 2) : b[at + 2] | b[at + 3] << 8;
+            if (len < 4) break;
+            if (type == 9) {
+                int64_t end = at + len < n ? at + len : n;
+                network(k, b + at + 4, (int)(end - at - 4), b[0] == 2 ? 0x0800 : 0x86DD);
+                return;
+            }
+            at += (len + 3) & ~3;
+        }
+        k->fail = 1; /* (no packet in it, or a TLV too short: the Python decoder's words) */
+        return;
+    }
     default: /* BSD loopback and every other link type: the Python decoder's */
         k->fail = 1;
     }

@@ -25,6 +25,12 @@ ETHERNET, RAW, SLL, SLL2, IPV4, IPV6, NULL, LOOP = 1, 101, 113, 276, 228, 229, 0
 PPP, PPP_HDLC, C_HDLC, IPNET = 9, 50, 104, 226
 #: PPP protocol numbers of IPv4 and IPv6 (RFC 1332, 5072)
 _PPP_PROTOCOLS = {0x0021: "ip", 0x0057: "ip6"}
+#: Linux netfilter's log (tcpdump -i nflog:N): a header, then TLVs; the one of type 9 holds
+#: the packet (tcpdump.org/linktypes/LINKTYPE_NFLOG.html)
+NFLOG = 239
+_NFLOG_PAYLOAD = 9
+#: its address families: AF_INET and AF_INET6 as Linux numbers them
+_NFLOG_FAMILIES = {2: "ip", 10: "ip6"}
 #: ipnet's address families (print-ipnet.c: IPH_AF_INET, IPH_AF_INET6)
 _IPNET_FAMILIES = {2: "ip", 26: "ip6"}
 #: MPLS unicast and multicast (RFC 3032): a stack of labels, then IPv4 or IPv6
@@ -172,6 +178,8 @@ def _link(p: _Packet, b: memoryview, linktype: int) -> None:
         _network(p, b[4:], _AF.get(family), f"AF {family}")
     elif linktype in (PPP, PPP_HDLC, C_HDLC):
         _ppp(p, b, linktype)
+    elif linktype == NFLOG:
+        _nflog(p, b)
     elif linktype == IPNET:
         if len(b) < 24:
             p.short("ipnet header")
@@ -180,6 +188,38 @@ def _link(p: _Packet, b: memoryview, linktype: int) -> None:
         _network(p, b[24:], _IPNET_FAMILIES.get(family), f"ipnet family {family}")
     else:
         p.text = f"link-type {linktype}, length {len(b)}"
+
+
+def _nflog(p: _Packet, b: memoryview) -> None:
+    """An NFLOG record: family, version (0), resource id, then TLVs, each padded to 4 bytes,
+    to the packet's (type 9), read as IPv4 or IPv6 by the family, as print-nflog.c reads it.
+    The TLVs' length and type are in the byte order of the host that logged the packet; it
+    is told from the first TLV, which the kernel always writes as NFULA_PACKET_HDR (8
+    bytes, type 1)."""
+    if len(b) < 4:
+        p.short("NFLOG header")
+        return
+    family, version = b[0], b[1]
+    if version != 0:
+        p.text = f"NFLOG version {version} (unknown), length {len(b)}"
+        return
+    order = ">" if bytes(b[4:8]) == b"\x00\x08\x00\x01" else "<"
+    at = 4
+    while at < len(b):
+        if len(b) < at + 4:
+            p.short("NFLOG TLV")
+            return
+        length, kind = struct.unpack_from(order + "HH", b, at)
+        if length < 4:
+            p.errors.append(f"an NFLOG TLV of length {length}")
+            p.text = f"NFLOG, a TLV of length {length}"
+            return
+        if kind == _NFLOG_PAYLOAD:  # (cut short by the snap length: the IP layer says so)
+            payload = b[at + 4 : at + length]
+            _network(p, payload, _NFLOG_FAMILIES.get(family), f"NFLOG family {family}")
+            return
+        at += (length + 3) & ~3
+    p.text = f"NFLOG, family {family}, no packet, length {len(b)}"
 
 
 def _ppp(p: _Packet, b: memoryview, linktype: int) -> None:

@@ -44,10 +44,13 @@ dnsmasq_on() {  # LISTEN_ADDRS... -- extra opts
   for _ in $(seq 50); do nsx $S ss -lun | grep -q ':53\b\|:5300\b' && return 0; sleep 0.1; done
   echo "dnsmasq did not start" >&2; return 1
 }
-capture_start() {  # NAME
+capture_start() {  # NAME [NAMESPACE INTERFACE]: the client's link unless told
   NAME=$1
-  ip netns exec $C timeout 120 tcpdump -i c0 -U -s 262144 -w "$OUTDIR/$1.pcap" 2>/dev/null &
-  CAP=$!; PIDS+=("$CAP"); sleep 1
+  ip netns exec "${2:-$C}" timeout 120 tcpdump -i "${3:-c0}" -U -s 262144 -w "$OUTDIR/$1.pcap" 2>/dev/null &
+  CAP=$!; PIDS+=("$CAP")
+  # (it writes the file's header once it has its interface; a second more to settle)
+  for _ in $(seq 50); do [[ $(stat -c %s "$OUTDIR/$1.pcap" 2>/dev/null || echo 0) -ge 24 ]] && break; sleep 0.1; done
+  sleep 1
 }
 capture_stop() {
   sleep 1; kill -INT "$CAP"; timeout 10 tail --pid="$CAP" -f /dev/null
