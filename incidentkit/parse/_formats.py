@@ -55,8 +55,8 @@ _SIGNATURES: Final = (
 
 
 def _bzip2(head: bytes) -> bool:
-    """ "BZh", the block size digit, and the block magic 0x314159265359 (or the end of
-    stream magic 0x177245385090 of an empty one)."""
+    """Whether ``head`` opens a bzip2 stream: "BZh", the block size digit, and the block
+    magic 0x314159265359 (or the end-of-stream magic 0x177245385090 of an empty one)."""
     return (
         head[:3] == b"BZh"
         and head[3:4] in b"123456789"
