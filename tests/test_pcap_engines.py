@@ -262,7 +262,33 @@ def frames() -> list[bytes]:
             + bytes(options[20:])
         )
     )
+    out.extend(pppoe_frames(query))
     return out
+
+
+def _pppoe(packet: bytes, protocol: int, session: int = 0x2A, code: int = 0) -> bytes:
+    """An Ethernet frame of PPPoE (RFC 2516): session data of a PPP frame, or a discovery
+    packet (a code, tags)."""
+    body = struct.pack("!H", protocol) + packet if not code else packet
+    head = struct.pack("!BBHH", 0x11, code, session, len(body))
+    return ether(head + body, 0x8863 if code else 0x8864)
+
+
+def pppoe_frames(query: bytes) -> list[bytes]:
+    """PPPoE session packets of IPv4 and IPv6 (the compiled decoder's), and those it leaves
+    to the Python one: no session id, LCP, a discovery PADI, a length past the frame."""
+    packet = ipv4(CLIENT, SERVER, 17, query)
+    packet6 = ipv6(CLIENT6, SERVER6, 17, udp(CLIENT6, SERVER6, 40000, 53, messages()[0]))
+    long = bytearray(_pppoe(packet, 0x0021))
+    long[18:20] = struct.pack("!H", len(packet) + 40)
+    return [
+        _pppoe(packet, 0x0021),
+        _pppoe(packet6, 0x0057),
+        _pppoe(packet, 0x0021, session=0),
+        _pppoe(b"\x01\x01\x00\x04", 0xC021),
+        _pppoe(b"\x01\x01\x00\x00", 0, session=0, code=0x09),
+        bytes(long),
+    ]
 
 
 def _capture(frames_: list[bytes], linktype: int = 1) -> bytes:
@@ -333,6 +359,33 @@ def test_both_engines_read_every_link_type_alike(linktype):
     if linktype in (12, 14, 101, 113, 228, 229, 276):
         assert df.attrs["capture"]["c_rows"] >= 2
     assert LINKTYPE_RAW == 101
+
+
+@needs_c
+def test_pppoe_reads_as_tcpdump_prints_it_in_both_engines():
+    """PPPoE session data, as a DSL line's capture holds it: both engines read the same
+    rows, and those rows are what the text reader reads from tcpdump's own words."""
+    import io
+    import subprocess
+
+    query = udp(CLIENT, SERVER, 40000, 53, messages()[0])
+    data = pcap(pppoe_frames(query))
+    df = both(io.BytesIO(data))
+    assert df.attrs["capture"]["c_rows"] >= 2
+    printed = subprocess.run(
+        ["tcpdump", "-nn", "-tttt", "-r", "-"],
+        input=data,
+        capture_output=True,
+        env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
+        timeout=60,
+        check=True,
+    ).stdout.decode()
+    text = ik.parse_tcpdump(printed)
+    session = [0, 1, 2, 5]  # (IPv4, IPv6, no session id, a length past the frame)
+    for column in ("proto", "src", "dst", "sport", "dport", "dns_id", "dns_qname", "info"):
+        assert df[column].iloc[session].tolist() == text[column].iloc[session].tolist(), column
+    assert df["raw"].iloc[session[:3]].tolist() == printed.splitlines()[:3]
+    assert df["proto"].iloc[[3, 4]].tolist() == ["other", "other"]
 
 
 def _nflog(family: int, payload: bytes, order: str = "<", version: int = 0) -> bytes:

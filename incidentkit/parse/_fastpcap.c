@@ -756,6 +756,17 @@ static void link_layer(Pkt *k, const uint8_t *b, int n, int linktype) {
             type = be16(b + at + 2);
             at += 4;
         }
+        if (type == 0x8864) { /* PPPoE session data (version and type 1, code 0, a session
+                               * id): a PPP frame of IPv4 or IPv6; the rest the Python's */
+            if (n < at + 8 || b[at] != 0x11 || b[at + 1] != 0 || !be16(b + at + 2))
+                return (void)(k->fail = 1);
+            int len = be16(b + at + 4), proto = be16(b + at + 6);
+            if (len < 2 || len > n - at - 6 || (proto != 0x0021 && proto != 0x0057))
+                return (void)(k->fail = 1);
+            putf(k, "PPPoE  [ses 0x%x] ", be16(b + at + 2));
+            network(k, b + at + 8, len - 2, proto == 0x0021 ? 0x0800 : 0x86DD);
+            return;
+        }
         network(k, b + at, n - at, type);
         return;
     }

@@ -35,6 +35,9 @@ _NFLOG_FAMILIES = {2: "ip", 10: "ip6"}
 _IPNET_FAMILIES = {2: "ip", 26: "ip6"}
 #: MPLS unicast and multicast (RFC 3032): a stack of labels, then IPv4 or IPv6
 _MPLS = (0x8847, 0x8848)
+#: PPPoE's discovery stage and session data (RFC 2516), and the discovery codes by name
+_PPPOE_DISCOVERY, _PPPOE_SESSION = 0x8863, 0x8864
+_PPPOE_CODES = {0x09: "PADI", 0x07: "PADO", 0x19: "PADR", 0x65: "PADS", 0xA7: "PADT"}
 #: DLT_RAW as some systems number it in files (12, and 14 on OpenBSD)
 _RAW_ALSO = (12, 14)
 _VLAN = (0x8100, 0x88A8, 0x9100)
@@ -141,6 +144,9 @@ def _link(p: _Packet, b: memoryview, linktype: int) -> None:
         if ethertype in _MPLS:
             _mpls(p, b[at:])
             return
+        if ethertype in (_PPPOE_DISCOVERY, _PPPOE_SESSION):
+            _pppoe(p, b[at:])
+            return
         _network(p, b[at:], _ETHERTYPES.get(ethertype), f"ethertype 0x{ethertype:04x}")
     elif linktype == SLL:
         if len(b) < 16:
@@ -220,6 +226,28 @@ def _nflog(p: _Packet, b: memoryview) -> None:
             return
         at += (length + 3) & ~3
     p.text = f"NFLOG, family {family}, no packet, length {len(b)}"
+
+
+def _pppoe(p: _Packet, b: memoryview) -> None:
+    """PPPoE (RFC 2516): version and type (1 and 1), code (0: session data), session id,
+    length, then for session data a PPP frame (its protocol field, no HDLC bytes), written
+    as print-pppoe.c writes it: "PPPoE  [ses 0x1] " before the packet."""
+    if len(b) < 6:
+        p.short("PPPoE header")
+        p.text = "[|pppoe]"
+        return
+    version, kind, code = b[0] >> 4, b[0] & 0x0F, b[1]
+    session, length = struct.unpack_from("!HH", b, 2)
+    words = "" if version == 1 else f" [ver {version}]"
+    words += "" if kind == 1 else f" [type {kind}]"
+    words += "PPPoE " + ("" if code == 0 else _PPPOE_CODES.get(code, f"PAD-{code:x}"))
+    if session:
+        words += f" [ses 0x{session:x}]"
+    if code:  # (the discovery stage: tags, no packet)
+        p.text = f"{words}, length {len(b)}"
+        return
+    _ppp(p, b[6 : 6 + length], PPP)
+    p.text = f"{words} {p.text}"
 
 
 def _ppp(p: _Packet, b: memoryview, linktype: int) -> None:
