@@ -361,18 +361,11 @@ def test_both_engines_read_every_link_type_alike(linktype):
     assert LINKTYPE_RAW == 101
 
 
-@needs_c
-def test_pppoe_reads_as_tcpdump_prints_it_in_both_engines():
-    """PPPoE session data, as a DSL line's capture holds it: both engines read the same
-    rows, and those rows are what the text reader reads from tcpdump's own words."""
-    import io
+def tcpdump_words(data: bytes) -> str:
+    """What the real tcpdump prints for the capture ``data`` (-nn -tttt, in UTC)."""
     import subprocess
 
-    query = udp(CLIENT, SERVER, 40000, 53, messages()[0])
-    data = pcap(pppoe_frames(query))
-    df = both(io.BytesIO(data))
-    assert df.attrs["capture"]["c_rows"] >= 2
-    printed = subprocess.run(
+    return subprocess.run(
         ["tcpdump", "-nn", "-tttt", "-r", "-"],
         input=data,
         capture_output=True,
@@ -380,6 +373,19 @@ def test_pppoe_reads_as_tcpdump_prints_it_in_both_engines():
         timeout=60,
         check=True,
     ).stdout.decode()
+
+
+@needs_c
+def test_pppoe_reads_as_tcpdump_prints_it_in_both_engines():
+    """PPPoE session data, as a DSL line's capture holds it: both engines read the same
+    rows, and those rows are what the text reader reads from tcpdump's own words."""
+    import io
+
+    query = udp(CLIENT, SERVER, 40000, 53, messages()[0])
+    data = pcap(pppoe_frames(query))
+    df = both(io.BytesIO(data))
+    assert df.attrs["capture"]["c_rows"] >= 2
+    printed = tcpdump_words(data)
     text = ik.parse_tcpdump(printed)
     session = [0, 1, 2, 5]  # (IPv4, IPv6, no session id, a length past the frame)
     for column in ("proto", "src", "dst", "sport", "dport", "dns_id", "dns_qname", "info"):
@@ -408,7 +414,6 @@ def test_both_engines_read_nflog_records_alike_and_as_tcpdump_prints_them():
     reader of the other order), and the records the compiled decoder leaves to the Python
     one (another version, another family, no packet, a TLV too short, cut anywhere)."""
     import io
-    import subprocess
 
     packet = ipv4(CLIENT, SERVER, 17, udp(CLIENT, SERVER, 40000, 53, messages()[0]))
     packet6 = ipv6(CLIENT6, SERVER6, 17, udp(CLIENT6, SERVER6, 40000, 53, messages()[0]))
@@ -429,14 +434,7 @@ def test_both_engines_read_nflog_records_alike_and_as_tcpdump_prints_them():
         assert df["proto"].iloc[:2].tolist() == ["udp", "udp"]
         assert df["src"].iloc[:2].tolist() == [CLIENT, CLIENT6]
         assert df["dns_qname"].iloc[:2].notna().all()
-        printed = subprocess.run(
-            ["tcpdump", "-nn", "-tttt", "-r", "-"],
-            input=data,
-            capture_output=True,
-            env={"TZ": "UTC", "PATH": "/usr/bin:/bin"},
-            timeout=60,
-            check=True,
-        ).stdout.decode()
+        printed = tcpdump_words(data)
         assert df["raw"].iloc[:2].tolist() == printed.splitlines()[:2]
 
 
