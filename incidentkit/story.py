@@ -22,8 +22,10 @@ from .icmp import icmp_errors
 from .rules import CONFIDENCE, Hypothesis
 from .services import service_name
 
-#: What the engineers should do next, by cause. ``{server}``, ``{port}``, ``{proto}`` and
-#: ``{senders}`` are filled in (escaped) from the diagnosis.
+#: What the engineers should do next, by cause. ``{server}``, ``{port}``, ``{proto}``,
+#: ``{router}`` (what the path said of the server) and ``{filters}`` (where the filter
+#: rules to review are) are filled in (escaped) from the diagnosis: see
+#: :meth:`Report._steps`.
 NEXT_STEPS: Final[dict[str, tuple[str, ...]]] = {
     "service_down": (
         "On {server}, check that the DNS service runs and listens on {proto} port {port} "
@@ -36,14 +38,13 @@ NEXT_STEPS: Final[dict[str, tuple[str, ...]]] = {
         "Add monitoring that queries {server} from outside and alerts when it fails.",
     ),
     "host_down": (
-        "Check that {server} is powered on and connected: its router ({senders}) cannot "
-        "deliver to it.",
+        "Check that {server} is powered on and connected: {router}.",
         "Check the router's neighbour table and the server's link; fail over to a "
         "secondary DNS server meanwhile.",
     ),
     "firewall": (
-        "Review the filter rules on {senders} and on {server} for {proto} port {port}; "
-        "allow DNS from the clients that need it.",
+        "Review the filter rules on {filters} for {proto} port {port}; allow DNS from the "
+        "clients that need it.",
         "Find out when and why the rule was added (change records), and test the lookup "
         "again once it is fixed.",
     ),
@@ -830,13 +831,27 @@ class Story:
         return Section(body)
 
     def _steps(self) -> list[str]:
+        """The next steps of the cause, naming the hosts that sent the ICMP errors other
+        than the server itself; where none did (silence, or the server's own errors), the
+        words say so instead of naming the server twice or as its own router."""
         d = self.diagnosis
-        senders = sorted(set(self.errors["sender"].dropna())) or [d.server or "the path"]
+        server = f"<b>{esc(d.server or 'the DNS server')}</b>"
+        senders = sorted(set(self.errors["sender"].dropna()))
+        others = esc(", ".join(s for s in senders if s != d.server))
+        if others:
+            router = f"its router ({others}) cannot deliver to it"
+            filters = f"{others} and on {server}"
+        else:
+            router = "neither it nor a router on the path answered for it"
+            filters = (
+                server if senders else f"the routers and firewalls on the path and on {server}"
+            )
         fill = {
-            "server": f"<b>{esc(d.server or 'the DNS server')}</b>",
+            "server": server,
             "port": esc(d.port or 53),
             "proto": esc((d.protocol or "udp").upper()),
-            "senders": esc(", ".join(senders)),
+            "router": router,
+            "filters": filters,
         }
         return [step.format(**fill) for step in NEXT_STEPS[d.cause]]
 

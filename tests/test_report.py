@@ -327,6 +327,34 @@ def test_a_report_time_far_from_the_capture_is_a_caveat():
     assert ik.Story(df, d, tx).report_gap is None
 
 
+@pytest.mark.parametrize(
+    ("capture", "cause", "said"),
+    [
+        # the router (its side facing the client) answered host unreachable: named as such
+        ("scenarios/host_down.pcap", "host_down", "its router (198.51.100.1) cannot deliver"),
+        # nothing answered at all: no router to name, and not the server as its own
+        ("scenarios/host_down_local.pcap", "host_down", "neither it nor a router on the path"),
+        # silence: the filters on the path, not "on 203.0.113.2 and on 203.0.113.2"
+        (
+            "scenarios/firewall_drop.pcap",
+            "firewall",
+            "the routers and firewalls on the path and on",
+        ),
+        # a router refused: it is named beside the server
+        ("cases/outage_reject_window.pcap", "firewall", "198.51.100.1 and on <b>203.0.113.2</b>"),
+    ],
+)
+def test_next_steps_name_the_hosts_that_answered_and_never_the_server_twice(capture, cause, said):
+    df = ik.read(ROOT / "data" / capture)
+    d = ik.diagnose(df)
+    assert d.cause == cause
+    steps = str(ik.Story(df, d, ik.dns_transactions(df)).next_steps())
+    assert said in steps
+    server = f"<b>{d.server}</b>"
+    assert f"{d.server}) cannot deliver" not in steps
+    assert f"on {server} and on {server}" not in steps and f"on {d.server} and on" not in steps
+
+
 def test_the_package_ships_the_notebooks_the_repository_runs():
     # notebooks/ holds the package's notebooks executed on the seed's incident
     for name in ("dns_incident_report.ipynb", "explore.ipynb"):
