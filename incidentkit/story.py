@@ -22,15 +22,15 @@ from .icmp import icmp_errors
 from .rules import CONFIDENCE, Hypothesis
 from .services import service_name
 
-#: What the engineers should do next, by cause. ``{server}``, ``{port}``, ``{proto}``,
-#: ``{router}`` (what the path said of the server) and ``{filters}`` (where the filter
-#: rules to review are) are filled in (escaped) from the diagnosis: see
-#: :meth:`Report._steps`.
+#: What the engineers should do next, by cause. Filled in (escaped) from the diagnosis
+#: (see ``Story._steps``): ``{server}``, ``{port}``, ``{proto}``, ``{ss}`` (ss's flag for
+#: the protocol's sockets), ``{router}`` (what the path said of the server) and
+#: ``{filters}`` (where the filter rules to review are).
 NEXT_STEPS: Final[dict[str, tuple[str, ...]]] = {
     "service_down": (
         "On {server}, check that the DNS service runs and listens on {proto} port {port} "
-        "(for example <code>ss -ulpn | grep :{port}</code>); restart it and read its logs "
-        "for why it stopped.",
+        "(for example <code>ss -{ss}lpn | grep :{port}</code>); restart it and read its "
+        "logs for why it stopped.",
         "Check {server}'s own firewall for a rule that rejects {proto} port {port}: a "
         "REJECT rule sends the same port unreachable error as a stopped service.",
         "Check which addresses the DNS service binds to: a server listening only on "
@@ -39,8 +39,9 @@ NEXT_STEPS: Final[dict[str, tuple[str, ...]]] = {
     ),
     "host_down": (
         "Check that {server} is powered on and connected: {router}.",
-        "Check the router's neighbour table and the server's link; fail over to a "
-        "secondary DNS server meanwhile.",
+        "Check the neighbour table (ARP, NDP) of the last hop before it (its router, or "
+        "the client itself when the server is on the client's own segment) and the "
+        "server's link; fail over to a secondary DNS server meanwhile.",
     ),
     "firewall": (
         "Review the filter rules on {filters} for {proto} port {port}; allow DNS from the "
@@ -850,6 +851,7 @@ class Story:
             "server": server,
             "port": esc(d.port or 53),
             "proto": esc((d.protocol or "udp").upper()),
+            "ss": "t" if d.protocol == "tcp" else "u",  # (ss -t: TCP sockets, -u: UDP)
             "router": router,
             "filters": filters,
         }

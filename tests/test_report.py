@@ -355,6 +355,19 @@ def test_next_steps_name_the_hosts_that_answered_and_never_the_server_twice(capt
     assert f"on {server} and on {server}" not in steps and f"on {d.server} and on" not in steps
 
 
+@pytest.mark.parametrize(
+    ("capture", "flag"),
+    [("scenarios/tcp_service_down.pcap", "ss -tlpn"), ("scenarios/service_down.pcap", "ss -ulpn")],
+)
+def test_next_steps_list_the_sockets_of_the_protocol_that_failed(capture, flag):
+    """ss -t lists TCP sockets and -u UDP ones: a TCP service is looked for with -t."""
+    df = ik.read(ROOT / "data" / capture)
+    d = ik.diagnose(df)
+    assert d.cause == "service_down"
+    steps = str(ik.Story(df, d, ik.dns_transactions(df)).next_steps())
+    assert f"<code>{flag} | grep :53</code>" in steps
+
+
 def test_the_package_ships_the_notebooks_the_repository_runs():
     # notebooks/ holds the package's notebooks executed on the seed's incident
     for name in ("dns_incident_report.ipynb", "explore.ipynb"):
