@@ -377,7 +377,7 @@ class Story:
 
     def _what_failed(self) -> str:
         d = self.diagnosis
-        if d.cause == "inconclusive" or d.server is None:
+        if d.server is None or not int(d.facts.get("attempts", 0)):
             return "The capture holds no DNS query: there is nothing to judge."
         queries, failed = int(d.facts.get("queries", 0)), int(d.facts.get("failed", 0))
         where = f"the DNS server {d.server} ({(d.protocol or '').upper()} port {d.port})"
@@ -397,7 +397,11 @@ class Story:
 
     def _impact(self) -> str:
         d = self.diagnosis
+        failed, queries = int(d.facts.get("failed", 0)), int(d.facts.get("queries", 0))
+        attempts = int(d.facts.get("attempts", 0))
         tx = self._failing if len(self._failing) else self._server_tx
+        if not queries and attempts:  # (TCP connections that never carried a query)
+            return self._connections_impact(failed, attempts)
         if tx.empty:
             return ""
         clients = tx["client"].value_counts()
@@ -410,13 +414,42 @@ class Story:
             if len(times)
             else ""
         )
-        failed, queries = int(d.facts.get("failed", 0)), int(d.facts.get("queries", 0))
         count = (
             f"{failed} of {_plural(queries, 'DNS query', 'DNS queries')} to {d.server} failed"
             if failed
             else f"{_plural(queries, 'DNS query', 'DNS queries')} to {d.server}, none failed"
         )
         return f"{count}, from {_plural(len(clients), 'client')} ({named}{more}){window}."
+
+    def _connections_impact(self, failed: int, attempts: int) -> str:
+        """The impact where every attempt was a TCP connection that carried no query: the
+        connections opened (SYN) to the server's port, their clients and their times."""
+        d = self.diagnosis
+        df = self.df
+        opened = (
+            (df["proto"] == "tcp")
+            & df["dst"].eq(d.server)
+            & df["dport"].eq(d.port)
+            & df["tcp_flags"].eq("S")
+        )
+        syn = df[opened.fillna(False).astype(bool)]
+        clients = syn["src"].value_counts()
+        who = ""
+        if len(clients):
+            named = ", ".join(str(c) for c in clients.index[:3])
+            more = f" and {len(clients) - 3} more" if len(clients) > 3 else ""
+            who = f", from {_plural(len(clients), 'client')} ({named}{more})"
+        times = syn["time"].dropna()
+        window = (
+            f", from {_when(times.min())} to {_when(times.max())} "
+            f"({_duration(times.max() - times.min())})"
+            if len(times)
+            else ""
+        )
+        return (
+            f"{failed} of {_plural(attempts, 'TCP connection attempt')} to {d.server} port "
+            f"{d.port} failed before a DNS query could be sent{who}{window}."
+        )
 
     def summary(self) -> Section:
         """The conclusion first: what failed, its impact, the cause and how sure, what
@@ -426,6 +459,14 @@ class Story:
         impact = self._impact()
         if impact:
             rows.append(("Impact", esc(impact)))
+        if d.cause == "inconclusive" and int(d.facts.get("attempts", 0)):
+            rows.append(
+                (
+                    "Cause",
+                    "<b>Not determined</b>: no cause of the list fits what this capture "
+                    "shows; the hypotheses below say what each one lacks.",
+                )
+            )
         if d.cause != "inconclusive":
             words = _cap(d.cause_words)
             rows.append(("Cause", f"<b>{esc(words)}</b>."))

@@ -368,6 +368,35 @@ def test_next_steps_list_the_sockets_of_the_protocol_that_failed(capture, flag):
     assert f"<code>{flag} | grep :53</code>" in steps
 
 
+def _summary(capture: str) -> str:
+    df = ik.read(ROOT / "data" / capture)
+    return str(ik.Story(df, ik.diagnose(df), ik.dns_transactions(df)).summary())
+
+
+def test_tcp_connections_that_carried_no_query_are_counted_as_connections():
+    """Blocked or reset TCP connections never carried a query: not "2 of 0 DNS queries"."""
+    for capture in ("cases/tcp_drop_udp_ok.pcap", "cases/tcp_rst_router_only_tcp.pcap"):
+        text = _summary(capture)
+        assert "of 0 DNS queries" not in text
+        assert (
+            "2 of 2 TCP connection attempts to 203.0.113.2 port 53 failed before a DNS query "
+            "could be sent, from 1 client (198.51.100.15)"
+        ) in text
+
+
+def test_queries_no_cause_explains_are_not_called_no_queries():
+    """Queries that died on the way (TTL 1): what failed and that no cause fits, not "the
+    capture holds no DNS query"."""
+    text = _summary("cases/ttl1.pcap")
+    assert "holds no DNS query" not in text
+    assert "failed: ICMP ttl exceeded in transit from 198.51.100.1" in text
+    assert "<b>Not determined</b>: no cause of the list fits" in text
+    df = ik.parse_tcpdump("")  # (and a capture with nothing in it still says so)
+    assert "holds no DNS query" in str(
+        ik.Story(df, ik.diagnose(df), ik.dns_transactions(df)).summary()
+    )
+
+
 def test_the_package_ships_the_notebooks_the_repository_runs():
     # notebooks/ holds the package's notebooks executed on the seed's incident
     for name in ("dns_incident_report.ipynb", "explore.ipynb"):
