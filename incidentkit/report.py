@@ -26,9 +26,13 @@ NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 #: The report notebook.
 DEFAULT_NOTEBOOK = NOTEBOOKS / "dns_incident_report.ipynb"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-#: The kernel's own warnings (such as "running over TCP without encryption") stay out of
-#: the user's terminal; its errors still show.
-KERNEL_QUIET = ["--IPKernelApp.log_level=ERROR"]
+#: The kernel's own log stays out of the user's terminal: its warnings (such as "running
+#: over TCP without encryption"), and the error it logs when the interrupt that
+#: jupyter_client sends every kernel it shuts down (SIGINT, then the shutdown request)
+#: lands inside a message handler ("KeyboardInterrupt caught in kernel.", seen on a busy
+#: machine). A failing cell is not the kernel's log: papermill raises it, with its
+#: traceback, and the report says so.
+KERNEL_QUIET = ["--IPKernelApp.log_level=CRITICAL"]
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.S)
 
 

@@ -400,7 +400,7 @@ class Story:
         failed, queries = int(d.facts.get("failed", 0)), int(d.facts.get("queries", 0))
         attempts = int(d.facts.get("attempts", 0))
         tx = self._failing if len(self._failing) else self._server_tx
-        if not queries and attempts:  # (TCP connections that never carried a query)
+        if self._only_connections():
             return self._connections_impact(failed, attempts)
         if tx.empty:
             return ""
@@ -421,18 +421,28 @@ class Story:
         )
         return f"{count}, from {_plural(len(clients), 'client')} ({named}{more}){window}."
 
+    def _only_connections(self) -> bool:
+        """Whether every attempt to the server judged was a TCP connection that carried no
+        query (blocked or reset before one could be sent)."""
+        facts = self.diagnosis.facts
+        return not int(facts.get("queries", 0)) and bool(int(facts.get("attempts", 0)))
+
+    def _syns(self) -> pd.DataFrame:
+        """The rows that open a TCP connection (SYN) to the server judged, on its port."""
+        d, df = self.diagnosis, self.df
+        opened = (
+            (df["proto"] == "tcp")
+            & df["dst"].eq(str(d.server))
+            & df["dport"].eq(int(d.port or 0))
+            & df["tcp_flags"].eq("S")
+        )
+        return df[opened.fillna(False).astype(bool)]
+
     def _connections_impact(self, failed: int, attempts: int) -> str:
         """The impact where every attempt was a TCP connection that carried no query: the
         connections opened (SYN) to the server's port, their clients and their times."""
         d = self.diagnosis
-        df = self.df
-        opened = (
-            (df["proto"] == "tcp")
-            & df["dst"].eq(d.server)
-            & df["dport"].eq(d.port)
-            & df["tcp_flags"].eq("S")
-        )
-        syn = df[opened.fillna(False).astype(bool)]
+        syn = self._syns()
         clients = syn["src"].value_counts()
         who = ""
         if len(clients):
@@ -630,7 +640,20 @@ class Story:
         """Which protocol carried the failing traffic."""
         d = self.diagnosis
         if d.protocol is None:
-            return self._p("No DNS traffic: no protocol to name.")
+            return self._p(self._nothing_sent("protocol"))
+        if self._only_connections():
+            syn = self._syns()
+            clients = syn["src"].value_counts()
+            who = ", ".join(esc(c) for c in clients.index[:3])
+            more = f" and {len(clients) - 3} more" if len(clients) > 3 else ""
+            attempts = int(d.facts.get("attempts", 0))
+            return self._p(
+                f"The traffic that failed is <b>{esc(d.service)}</b> carried over "
+                f"<b>TCP</b>: {_plural(attempts, 'connection attempt')} from {who}{more} to "
+                f"<b>{esc(d.server)}</b> port {esc(d.port)} "
+                f"({_lines(self.df, syn['record'].astype(int).tolist())}) never carried a "
+                "query."
+            )
         failing = self._failing
         subject = failing if len(failing) else self._server_tx
         records = subject["query_record"].astype(int).tolist()
@@ -641,11 +664,26 @@ class Story:
             else f"{len(clients)} clients (the busiest are in the table below)"
         )
         lead = "The traffic that failed is" if len(failing) else "No query failed; the traffic is"
+        # (the transports of these queries: a server asked over UDP and TCP is both)
+        seen = [str(p).upper() for p in pd.unique(subject["proto"].dropna())] or [d.protocol]
+        over = " and ".join(f"<b>{esc(p.upper())}</b>" for p in seen)
         return self._p(
             f"{lead} <b>{esc(d.service)}</b> carried over "
-            f"<b>{esc(d.protocol.upper())}</b>: {_plural(len(subject), 'query', 'queries')} "
+            f"{over}: {_plural(len(subject), 'query', 'queries')} "
             f"from {who} to <b>{esc(d.server)}</b> port {esc(d.port)} "
             f"({_lines(self.df, records)})."
+        )
+
+    def _nothing_sent(self, what: str) -> str:
+        """Why there is no protocol or port to name: no DNS traffic at all, or none that
+        could be sent (the server's link-layer address was never found)."""
+        d = self.diagnosis
+        if d.server is None:
+            return f"No DNS traffic: no {what} to name."
+        return (
+            f"No packet reached <b>{esc(d.server)}</b>: the requests for its link-layer "
+            "address (ARP, neighbour discovery) went unanswered, so the queries to it could "
+            f"not be sent, and no {what} shows in the capture."
         )
 
     def icmp(self, max_rows: int = 20) -> Section:
@@ -692,7 +730,7 @@ class Story:
         """The port and the service it belongs to."""
         d = self.diagnosis
         if d.port is None:
-            return self._p("No DNS traffic: no port to name.")
+            return self._p(self._nothing_sent("port"))
         quoted = self.errors.loc[self.errors["orig_dport"] == d.port]
         where = _lines(self.df, quoted["record"].astype(int).tolist())
         tail = (
@@ -852,7 +890,13 @@ class Story:
         evidence is in its section above)."""
         d = self.diagnosis
         if d.cause == "inconclusive":
-            return self._p(f"<b>Inconclusive.</b> {esc(d.summary)}")
+            if d.server is None or not int(d.facts.get("attempts", 0)):
+                return self._p(f"<b>Inconclusive.</b> {esc(d.summary)}")
+            return self._p(
+                f"<b>Not determined.</b> The queries to {esc(d.server)} failed "
+                f"({esc(d.failure)}), and no cause of the list explains it: each is weighed "
+                "above, with what it lacks."
+            )
         top = d.hypothesis(d.cause)
         sure = CONFIDENCE[top.confidence]
         open_ = [h for h in d.hypotheses if h.cause != d.cause and h.confidence != "ruled out"]

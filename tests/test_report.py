@@ -397,6 +397,34 @@ def test_queries_no_cause_explains_are_not_called_no_queries():
     )
 
 
+def _section(capture: str, name: str) -> str:
+    df = ik.read(ROOT / "data" / capture)
+    return str(getattr(ik.Story(df, ik.diagnose(df), ik.dns_transactions(df)), name)())
+
+
+def test_the_protocol_step_says_what_carried_the_traffic_in_every_shape():
+    # connections that never carried a query are not called queries, nor the UDP ones
+    said = _section("cases/tcp_drop_udp_ok.pcap", "protocol")
+    assert "carried over <b>TCP</b>: 2 connection attempts from 198.51.100.15" in said
+    assert "never carried a query" in said and "queries" not in said
+    # a server asked over both transports is both
+    said = _section("scenarios/healthy.pcap", "protocol")
+    assert "carried over <b>UDP</b> and <b>TCP</b>: 2 queries" in said
+    # a server whose link-layer address was never found: nothing was sent to it
+    for step in ("protocol", "port"):
+        said = _section("scenarios/host_down_local.pcap", step)
+        assert said.startswith("<p>No packet reached <b>198.51.100.53</b>: the requests")
+        assert "No DNS traffic" not in said
+
+
+def test_a_conclusion_no_cause_fits_says_what_failed():
+    said = _section("cases/ttl1.pcap", "conclusion")
+    assert said.startswith(
+        "<p><b>Not determined.</b> The queries to 203.0.113.2 failed (ICMP ttl exceeded in "
+        "transit from 198.51.100.1), and no cause of the list explains it"
+    )
+
+
 def test_the_package_ships_the_notebooks_the_repository_runs():
     # notebooks/ holds the package's notebooks executed on the seed's incident
     for name in ("dns_incident_report.ipynb", "explore.ipynb"):
