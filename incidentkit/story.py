@@ -627,14 +627,42 @@ class Story:
             match = (
                 f"The capture holds {_plural(len(self.errors), 'ICMP error')}: {parts} "
                 f"({_lines(self.df, self.errors['record'].astype(int).tolist())}). "
-                "A browser whose lookups draw an ICMP destination-unreachable error reports "
-                "that it cannot reach the destination."
+                + self._errors_meet_lookups()
             )
         elif d.cause == "inconclusive":
             match = "The capture holds no DNS traffic to compare with."
         else:
             match = f"The capture holds no ICMP error; the DNS queries ended as: {esc(d.failure)}."
         return self._p(said, match)
+
+    def _errors_meet_lookups(self) -> str:
+        """Whether the capture's ICMP errors are what a browser's lookups met: errors sent
+        to the clients that asked (destination unreachable, or another kind), or errors
+        that answer no lookup (a client refusing its answers sends them itself)."""
+        e = self.errors
+        clients = set(self._server_tx["client"].dropna()) if len(self._server_tx) else set()
+        to_clients = e[e["to"].isin(clients)] if clients else e.iloc[:0]
+        unreachable = (to_clients["type"] == 3) & (to_clients["family"] == "icmp") | (
+            to_clients["type"] == 1
+        ) & (to_clients["family"] == "icmp6")
+        if unreachable.fillna(False).astype(bool).any():
+            return (
+                "A browser whose lookups draw an ICMP destination-unreachable error reports "
+                "that it cannot reach the destination."
+            )
+        if len(to_clients):
+            if len(to_clients) == 1:
+                return "It answers a client's own query, which got no DNS answer."
+            return "They answer the clients' own queries, which got no DNS answer."
+        if not clients:
+            return ""
+        senders = ", ".join(esc(s) for s in pd.unique(e["sender"].dropna())[:3])
+        if len(e) == 1:
+            return f"It answers no client's lookup: {senders} sent it, about a packet it received."
+        return (
+            f"None of them answers a client's lookup: {senders} sent them, about packets "
+            "received there."
+        )
 
     def protocol(self) -> Section:
         """Which protocol carried the failing traffic."""

@@ -425,6 +425,18 @@ def test_a_conclusion_no_cause_fits_says_what_failed():
     )
 
 
+def test_the_symptom_step_says_whose_lookups_the_errors_answer():
+    """The browser's words only where the clients' lookups drew destination unreachable;
+    errors a client sent itself (refusing its answers) answer no lookup."""
+    browser = "A browser whose lookups draw an ICMP destination-unreachable error"
+    assert browser in _section("scenarios/service_down_ipv6.pcap", "symptom_seen")
+    said = _section("cases/clientfw_reject.pcap", "symptom_seen")
+    assert browser not in said
+    assert "None of them answers a client's lookup: 198.51.100.15 sent them" in said
+    said = _section("cases/ttl1.pcap", "symptom_seen")
+    assert browser not in said and "They answer the clients' own queries" in said
+
+
 def test_the_package_ships_the_notebooks_the_repository_runs():
     # notebooks/ holds the package's notebooks executed on the seed's incident
     for name in ("dns_incident_report.ipynb", "explore.ipynb"):
