@@ -970,7 +970,10 @@ def none(v: View) -> Hypothesis:
         )
     want = v.ev.settings.expected_address
     signs = [Sign("answered", v.good, v.failed == 0, v.recs("answered"))]
-    sentence = f"{v.good} of {_q(v)} to {v.where} were answered" + (f" with {want}" if want else "")
+    verb = "was" if v.good == 1 else "were"
+    sentence = f"{v.good} of {_q(v)} to {v.where} {verb} answered" + (
+        f" with {want}" if want else ""
+    )
     if v.outage:
         sentence += f"; the other {v.failed} failed together, within {_stretch(v)}: an outage."
     else:

@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import RENDERINGS, SEED_LOG, rendering_path, scenario_manifest
+from conftest import DATA, RENDERINGS, SEED_LOG, rendering_path, scenario_manifest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -673,3 +673,31 @@ def test_an_outage_replaces_the_minority_caveats_only():
         "All 3 failures came",
         "Some answers were errors (3 ServFail).",
     ]
+
+
+@pytest.mark.parametrize(
+    ("capture", "said"),
+    [
+        # answers came, but with other DNS ids, or from another address: not "no response"
+        (
+            "cases/wrong_dns_id.pcap",
+            "port 53: no matching response (the server answered with other DNS ids).",
+        ),
+        (
+            "scenarios/wrong_source.pcap",
+            "port 53: no response from the server (answers came from 203.0.113.3).",
+        ),
+        # a few failures among answers lead as such, not as the outcome
+        ("cases/loss30_random.pcap", "port 53: answered, but 4 of 12 met no response."),
+        # no cause fits: what the queries met is still said
+        (
+            "cases/ttl1.pcap",
+            "the queries met ICMP ttl exceeded in transit from 198.51.100.1; no cause",
+        ),
+        # one query answered is one
+        ("scenarios/healthy.pcap", "1 of 1 query to 203.0.113.2 port 53 was answered"),
+    ],
+)
+def test_the_summary_says_what_the_queries_met(capture, said):
+    d = ik.diagnose(ik.read(DATA / capture))
+    assert said in d.summary, d.summary
