@@ -493,13 +493,8 @@ def _exact_keys(
     """For the errors that quote a whole query: each error's key (one integer per client,
     ports, server and DNS id; missing values are values of their own), and the positions
     in ``q`` of the queries of each key that such an error quotes, in order."""
-    codes = _combined(
-        [
-            pd.concat([q[mine], errors[theirs]], ignore_index=True)
-            for mine, theirs in _QUOTED.items()
-        ]
-    )
-    q_codes, e_codes = codes[: len(q)], codes[len(q) :]
+    quoted = errors.rename(columns={theirs: mine for mine, theirs in _QUOTED.items()})
+    q_codes, e_codes = _key_codes(q, quoted, list(_QUOTED))
     wanted = np.flatnonzero(np.isin(q_codes, e_codes[whole]))
     order = wanted[np.argsort(q_codes[wanted], kind="stable")]
     keys, starts = np.unique(q_codes[order], return_index=True)
