@@ -411,11 +411,12 @@ def _failure_words(v: View) -> str:
         return "TCP connections reset by the server"
     if v.late_refused:
         return "answers after the clients had given up"
-    if (s.silent or v.tcp_silent) and v.stray:  # (answers came, with another DNS id)
-        return "no matching response (the server answered with other DNS ids)"
-    if (s.silent or v.tcp_silent) and v.unsolicited:  # (answers came, from elsewhere)
-        return f"no response from the server (answers came from {', '.join(sorted(v.unsolicited))})"
     if s.silent or v.tcp_silent:
+        if v.stray:  # (answers came, with another DNS id)
+            return "no matching response (the server answered with other DNS ids)"
+        if v.unsolicited:  # (answers came, from elsewhere)
+            others = ", ".join(sorted(v.unsolicited))
+            return f"no response from the server (answers came from {others})"
         return "no response"
     if s.errors:
         return f"{_most(s.errors, 1)[0][0]} responses"
@@ -474,14 +475,13 @@ def _diagnosis(
     top = j.hypotheses[0]
     words = CAUSE_WORDS[j.cause].format(server=v.server)
     what = f"{service} over {v.proto}" if service else "Traffic"
-    # (where the cause is none, the failures are a few among answers: said as such)
-    met = f"answered, but {v.failed} of {v.attempts} met {failure}" if v.failed else failure
+    met = failure
+    if j.cause == "none" and v.failed:  # (a few failures among answers: said as such)
+        met = f"answered, but {v.failed} of {v.attempts} met {failure}"
     if j.cause == "inconclusive":
         summary = f"Inconclusive for {v.server}: the queries met {failure}; no cause is supported."
-    elif j.cause == "none":
-        summary = f"{what} to {v.where}: {met}. Cause ({j.confidence}): {words}. {top.sentence}"
     else:
-        summary = f"{what} to {v.where}: {failure}. Cause ({j.confidence}): {words}. {top.sentence}"
+        summary = f"{what} to {v.where}: {met}. Cause ({j.confidence}): {words}. {top.sentence}"
     return Diagnosis(
         j.cause,
         v.server,

@@ -201,6 +201,21 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
+def _first_three(counts: pd.Series) -> str:
+    """The first three of ``counts``' index (busiest first), and how many more."""
+    more = f" and {len(counts) - 3} more" if len(counts) > 3 else ""
+    return ", ".join(str(c) for c in counts.index[:3]) + more
+
+
+def _span(times: pd.Series) -> str:
+    """ ", from FIRST to LAST (DURATION)" of the known ``times``; "" when none is known."""
+    times = times.dropna()
+    if not len(times):
+        return ""
+    first, last = times.min(), times.max()
+    return f", from {_when(first)} to {_when(last)} ({_duration(last - first)})"
+
+
 def _cap(text: str) -> str:
     """The text with its first letter upper case (the rest as it is)."""
     return text[:1].upper() + text[1:]
@@ -398,28 +413,19 @@ class Story:
     def _impact(self) -> str:
         d = self.diagnosis
         failed, queries = int(d.facts.get("failed", 0)), int(d.facts.get("queries", 0))
-        attempts = int(d.facts.get("attempts", 0))
-        tx = self._failing if len(self._failing) else self._server_tx
         if self._only_connections():
-            return self._connections_impact(failed, attempts)
+            return self._connections_impact(failed, int(d.facts.get("attempts", 0)))
+        tx = self._failing if len(self._failing) else self._server_tx
         if tx.empty:
             return ""
         clients = tx["client"].value_counts()
-        named = ", ".join(str(c) for c in clients.index[:3])
-        more = f" and {len(clients) - 3} more" if len(clients) > 3 else ""
-        times = tx["time"].dropna()
-        window = (
-            f", from {_when(times.min())} to {_when(times.max())} "
-            f"({_duration(times.max() - times.min())})"
-            if len(times)
-            else ""
-        )
         count = (
             f"{failed} of {_plural(queries, 'DNS query', 'DNS queries')} to {d.server} failed"
             if failed
             else f"{_plural(queries, 'DNS query', 'DNS queries')} to {d.server}, none failed"
         )
-        return f"{count}, from {_plural(len(clients), 'client')} ({named}{more}){window}."
+        who = f"{_plural(len(clients), 'client')} ({_first_three(clients)})"
+        return f"{count}, from {who}{_span(tx['time'])}."
 
     def _only_connections(self) -> bool:
         """Whether every attempt to the server judged was a TCP connection that carried no
@@ -444,21 +450,14 @@ class Story:
         d = self.diagnosis
         syn = self._syns()
         clients = syn["src"].value_counts()
-        who = ""
-        if len(clients):
-            named = ", ".join(str(c) for c in clients.index[:3])
-            more = f" and {len(clients) - 3} more" if len(clients) > 3 else ""
-            who = f", from {_plural(len(clients), 'client')} ({named}{more})"
-        times = syn["time"].dropna()
-        window = (
-            f", from {_when(times.min())} to {_when(times.max())} "
-            f"({_duration(times.max() - times.min())})"
-            if len(times)
+        who = (
+            f", from {_plural(len(clients), 'client')} ({_first_three(clients)})"
+            if len(clients)
             else ""
         )
         return (
             f"{failed} of {_plural(attempts, 'TCP connection attempt')} to {d.server} port "
-            f"{d.port} failed before a DNS query could be sent{who}{window}."
+            f"{d.port} failed before a DNS query could be sent{who}{_span(syn['time'])}."
         )
 
     def summary(self) -> Section:
@@ -671,13 +670,11 @@ class Story:
             return self._p(self._nothing_sent("protocol"))
         if self._only_connections():
             syn = self._syns()
-            clients = syn["src"].value_counts()
-            who = ", ".join(esc(c) for c in clients.index[:3])
-            more = f" and {len(clients) - 3} more" if len(clients) > 3 else ""
+            who = esc(_first_three(syn["src"].value_counts()))
             attempts = int(d.facts.get("attempts", 0))
             return self._p(
                 f"The traffic that failed is <b>{esc(d.service)}</b> carried over "
-                f"<b>TCP</b>: {_plural(attempts, 'connection attempt')} from {who}{more} to "
+                f"<b>TCP</b>: {_plural(attempts, 'connection attempt')} from {who} to "
                 f"<b>{esc(d.server)}</b> port {esc(d.port)} "
                 f"({_lines(self.df, syn['record'].astype(int).tolist())}) never carried a "
                 "query."

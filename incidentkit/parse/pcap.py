@@ -427,14 +427,13 @@ def _file_bytes(path: Path) -> bytes | mmap.mmap:
         info = os.fstat(handle.fileno())
         if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
             return handle.read()
-        if handle.read(2) == b"\x1f\x8b":
-            handle.seek(0)
-            return handle.read()
-        try:
-            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # (a file system that cannot map)
-            handle.seek(0)
-            return handle.read()
+        if handle.read(2) != b"\x1f\x8b":
+            try:
+                return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):  # (a file system that cannot map)
+                pass
+        handle.seek(0)
+        return handle.read()
 
 
 #: bytes read to tell a capture from text (a gzip header and enough of its stream)
@@ -451,14 +450,11 @@ def _head(source: Source) -> tuple[bytes, Source]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.exists() and not path.is_dir() and not path.is_file():  # a pipe, a device
-            with open(path, "rb") as handle:  # (it can be read once only)
-                named = io.BytesIO(handle.read())
-            named.name = str(path)
-            source = named
-        elif not path.is_file():
+            with open(path, "rb") as handle:  # (read once, whole, as a stream is)
+                return _head(handle)
+        if not path.is_file():
             return b"", source  # the reader says what is wrong with it
-    if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as handle:
+        with open(path, "rb") as handle:
             head = handle.read(_HEAD)
     elif hasattr(source, "read"):
         content = source.read()
